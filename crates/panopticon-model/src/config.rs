@@ -1,0 +1,318 @@
+//! Model configurations and the named presets.
+//!
+//! Field names and defaults follow `DinoVisionTransformer.__init__` of the official code
+//! (`dinov2/models/vision_transformer.py`, Panopticon-FM/panopticon@5ad7f82); the presets mirror
+//! `hubconf.py` (Panopticon) and `dinov2/hub/backbones.py` (stock DINOv2).
+
+use burn::config::Config;
+
+use crate::error::{PanopticonError, Result};
+
+/// Feed-forward layer of every transformer block (`ffn_layer`).
+#[derive(Config, Debug, PartialEq, Eq, Copy)]
+pub enum FfnLayer {
+    /// `fc1 -> GELU(erf) -> fc2` (`"mlp"`).
+    Mlp,
+    /// `w12 -> SiLU-gate -> w3` (`"swiglu"`, `"swiglufused"`), used by DINOv2 ViT-g/14.
+    SwiGlu,
+    /// No feed-forward layer at all (`"identity"`).
+    Identity,
+}
+
+/// Configuration of the Panopticon patch embedding (`PanopticonPE`, `pe_args`).
+#[derive(Config, Debug, PartialEq)]
+pub struct PanopticonPeConfig {
+    /// Width `A` of the per-channel tokens and of the channel cross-attention.
+    pub attn_dim: usize,
+    /// Heads of the channel cross-attention (`chnfus_cfg.attn_cfg.num_heads`).
+    #[config(default = 16)]
+    pub num_heads: usize,
+    /// Whether `inproj_k`/`inproj_v` have biases (`attn_cfg.qkv_bias`).
+    #[config(default = false)]
+    pub qkv_bias: bool,
+    /// Whether a LayerNorm (eps 1e-5) follows the channel attention (`chnfus_cfg.layer_norm`).
+    #[config(default = false)]
+    pub layer_norm: bool,
+    /// Optical ids are floor-divided by this before the sin-cos encoding (`opt_coarsity`).
+    #[config(default = 1)]
+    pub opt_coarsity: usize,
+}
+
+/// Configuration of the standard DINOv2 convolutional patch embedding (`PatchEmbed`).
+#[derive(Config, Debug, PartialEq)]
+pub struct ConvPatchEmbedConfig {
+    /// Number of input channels of the convolution (3 for the stock DINOv2 checkpoints).
+    #[config(default = 3)]
+    pub in_chans: usize,
+}
+
+/// Which patch embedding turns pixels into tokens (`embed_layer`).
+#[derive(Config, Debug, PartialEq)]
+pub enum PatchEmbedConfig {
+    /// Panopticon's any-channel embedding (`"PanopticonPE"`).
+    Panopticon(PanopticonPeConfig),
+    /// DINOv2's fixed-channel convolution (`"PatchEmbed"`).
+    Conv(ConvPatchEmbedConfig),
+}
+
+/// Configuration of a Panopticon / DINOv2 vision transformer.
+#[derive(Config, Debug)]
+pub struct PanopticonConfig {
+    /// Patch embedding variant.
+    pub patch_embed: PatchEmbedConfig,
+    /// Image size the stored `pos_embed` grid was made for (`img_size / patch_size` per side).
+    #[config(default = 518)]
+    pub img_size: usize,
+    /// Patch side `P` in pixels.
+    #[config(default = 14)]
+    pub patch_size: usize,
+    /// Token width `D`.
+    #[config(default = 768)]
+    pub embed_dim: usize,
+    /// Number of transformer blocks.
+    #[config(default = 12)]
+    pub depth: usize,
+    /// Attention heads per block.
+    #[config(default = 12)]
+    pub num_heads: usize,
+    /// Hidden width of the MLP as a multiple of `D`.
+    #[config(default = 4.0)]
+    pub mlp_ratio: f64,
+    /// Bias of the fused qkv projection.
+    #[config(default = true)]
+    pub qkv_bias: bool,
+    /// Bias of the attention output projection.
+    #[config(default = true)]
+    pub proj_bias: bool,
+    /// Biases of the feed-forward layers.
+    #[config(default = true)]
+    pub ffn_bias: bool,
+    /// LayerScale initial value; `None` (or 0) means no LayerScale (`init_values`).
+    #[config(default = "Some(1e-5)")]
+    pub init_values: Option<f64>,
+    /// Feed-forward layer kind.
+    #[config(default = "FfnLayer::Mlp")]
+    pub ffn_layer: FfnLayer,
+    /// Number of register tokens `R`.
+    #[config(default = 0)]
+    pub num_register_tokens: usize,
+    /// Offset added to the target grid when resizing `pos_embed` (0.1 in all released models).
+    #[config(default = 0.1)]
+    pub interpolate_offset: f64,
+    /// Resize `pos_embed` with antialiased bicubic (DINOv2 `_reg` checkpoints).
+    #[config(default = false)]
+    pub interpolate_antialias: bool,
+    /// Epsilon of every LayerNorm in the trunk.
+    #[config(default = 1e-6)]
+    pub layer_norm_eps: f64,
+    /// Stochastic-depth rate (training only).
+    #[config(default = 0.0)]
+    pub drop_path_rate: f64,
+    /// Same drop-path rate in every block instead of a linear ramp.
+    #[config(default = false)]
+    pub drop_path_uniform: bool,
+}
+
+impl PanopticonConfig {
+    /// The released Panopticon ViT-B/14 (`hubconf.panopticon_vitb14`): DINOv2 ViT-B trunk,
+    /// LayerScale 1e-5, `pos_embed` stored for 518 px (37x37), and the Panopticon patch
+    /// embedding with attn_dim 2304 and 16 channel-attention heads.
+    pub fn vitb14() -> Self {
+        Self::new(PatchEmbedConfig::Panopticon(PanopticonPeConfig::new(2304)))
+    }
+
+    /// A ViT-S/14 trunk (D=384, 6 heads) with a Panopticon patch embedding (attn_dim 3·D).
+    /// No weights are released for it; use it to train from scratch or from DINOv2 ViT-S/14.
+    pub fn vits14() -> Self {
+        Self::new(PatchEmbedConfig::Panopticon(PanopticonPeConfig::new(
+            3 * 384,
+        )))
+        .with_embed_dim(384)
+        .with_num_heads(6)
+    }
+
+    /// A ViT-L/14 trunk (D=1024, depth 24, 16 heads) with a Panopticon patch embedding.
+    pub fn vitl14() -> Self {
+        Self::new(PatchEmbedConfig::Panopticon(PanopticonPeConfig::new(
+            3 * 1024,
+        )))
+        .with_embed_dim(1024)
+        .with_depth(24)
+        .with_num_heads(16)
+    }
+
+    /// A ViT-g/14 trunk (D=1536, depth 40, 24 heads, SwiGLU) with a Panopticon patch embedding.
+    pub fn vitg14() -> Self {
+        Self::new(PatchEmbedConfig::Panopticon(PanopticonPeConfig::new(
+            3 * 1536,
+        )))
+        .with_embed_dim(1536)
+        .with_depth(40)
+        .with_num_heads(24)
+        .with_ffn_layer(FfnLayer::SwiGlu)
+    }
+
+    /// Stock DINOv2 ViT-S/14 (`dinov2_vits14`, RGB conv patch embedding, LayerScale 1.0).
+    pub fn dinov2_vits14() -> Self {
+        Self::dinov2_base().with_embed_dim(384).with_num_heads(6)
+    }
+
+    /// Stock DINOv2 ViT-B/14 (`dinov2_vitb14`), the stage-1 initialisation of Panopticon.
+    pub fn dinov2_vitb14() -> Self {
+        Self::dinov2_base()
+    }
+
+    /// Stock DINOv2 ViT-L/14 (`dinov2_vitl14`).
+    pub fn dinov2_vitl14() -> Self {
+        Self::dinov2_base()
+            .with_embed_dim(1024)
+            .with_depth(24)
+            .with_num_heads(16)
+    }
+
+    /// Stock DINOv2 ViT-g/14 (`dinov2_vitg14`, SwiGLU feed-forward).
+    pub fn dinov2_vitg14() -> Self {
+        Self::dinov2_base()
+            .with_embed_dim(1536)
+            .with_depth(40)
+            .with_num_heads(24)
+            .with_ffn_layer(FfnLayer::SwiGlu)
+    }
+
+    /// Turns a stock DINOv2 preset into its `_reg` variant (4 registers, antialiased
+    /// size-based `pos_embed` resize), as `dinov2/hub/backbones.py` does.
+    pub fn with_registers(self) -> Self {
+        self.with_num_register_tokens(4)
+            .with_interpolate_antialias(true)
+            .with_interpolate_offset(0.0)
+    }
+
+    /// The tiny model of the shared parity fixtures (`fixtures/panopticon-tiny`): D=48, depth 2,
+    /// 3 heads, patch 8, img 32 (4x4 grid), attn_dim 48 with 4 channel-attention heads.
+    pub fn tiny_test() -> Self {
+        Self::new(PatchEmbedConfig::Panopticon(
+            PanopticonPeConfig::new(48).with_num_heads(4),
+        ))
+        .with_img_size(32)
+        .with_patch_size(8)
+        .with_embed_dim(48)
+        .with_depth(2)
+        .with_num_heads(3)
+    }
+
+    /// Looks a preset up by name (`vitb14`, `tiny-test`, `dinov2_vitb14`, `dinov2_vitb14_reg`, ...).
+    pub fn preset(name: &str) -> Option<Self> {
+        let key = name.to_ascii_lowercase().replace('-', "_");
+        let (base, reg) = match key.strip_suffix("_reg") {
+            Some(b) => (b, true),
+            None => (key.as_str(), false),
+        };
+        let cfg = match base {
+            "vitb14" | "panopticon_vitb14" => Self::vitb14(),
+            "vits14" => Self::vits14(),
+            "vitl14" => Self::vitl14(),
+            "vitg14" => Self::vitg14(),
+            "tiny_test" | "tiny" => Self::tiny_test(),
+            "dinov2_vits14" => Self::dinov2_vits14(),
+            "dinov2_vitb14" => Self::dinov2_vitb14(),
+            "dinov2_vitl14" => Self::dinov2_vitl14(),
+            "dinov2_vitg14" => Self::dinov2_vitg14(),
+            _ => return None,
+        };
+        Some(if reg { cfg.with_registers() } else { cfg })
+    }
+
+    /// Names accepted by [`PanopticonConfig::preset`].
+    pub const PRESETS: &'static [&'static str] = &[
+        "vitb14",
+        "vits14",
+        "vitl14",
+        "vitg14",
+        "tiny-test",
+        "dinov2_vits14[_reg]",
+        "dinov2_vitb14[_reg]",
+        "dinov2_vitl14[_reg]",
+        "dinov2_vitg14[_reg]",
+    ];
+
+    fn dinov2_base() -> Self {
+        Self::new(PatchEmbedConfig::Conv(ConvPatchEmbedConfig::new())).with_init_values(Some(1.0))
+    }
+
+    /// Side of the stored `pos_embed` grid (37 for 518 px and patch 14).
+    pub fn pos_grid(&self) -> usize {
+        self.img_size / self.patch_size
+    }
+
+    /// Hidden width of the feed-forward layer.
+    pub fn ffn_hidden(&self) -> usize {
+        let hidden = (self.embed_dim as f64 * self.mlp_ratio) as usize;
+        match self.ffn_layer {
+            // SwiGLUFFNFused: (int(hidden * 2/3) + 7) // 8 * 8
+            FfnLayer::SwiGlu => (hidden * 2 / 3).div_ceil(8) * 8,
+            _ => hidden,
+        }
+    }
+
+    /// Checks the numbers fit together (divisibility, non-zero sizes, rates in range).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(PanopticonError::Config(m));
+        if self.patch_size == 0 || self.embed_dim == 0 || self.num_heads == 0 {
+            return bad("patch_size, embed_dim and num_heads must be positive".into());
+        }
+        if self.embed_dim % self.num_heads != 0 {
+            return bad(format!(
+                "embed_dim {} is not divisible by num_heads {}",
+                self.embed_dim, self.num_heads
+            ));
+        }
+        if self.pos_grid() == 0 {
+            return bad(format!(
+                "img_size {} is smaller than patch_size {}",
+                self.img_size, self.patch_size
+            ));
+        }
+        if !(0.0..1.0).contains(&self.drop_path_rate) {
+            return bad(format!(
+                "drop_path_rate {} not in [0, 1)",
+                self.drop_path_rate
+            ));
+        }
+        if self.mlp_ratio <= 0.0 {
+            return bad(format!("mlp_ratio {} must be positive", self.mlp_ratio));
+        }
+        if let PatchEmbedConfig::Panopticon(pe) = &self.patch_embed {
+            if pe.attn_dim == 0 || pe.num_heads == 0 || pe.attn_dim % pe.num_heads != 0 {
+                return bad(format!(
+                    "patch-embed attn_dim {} must be a positive multiple of its num_heads {}",
+                    pe.attn_dim, pe.num_heads
+                ));
+            }
+            if pe.attn_dim % 2 != 0 || pe.attn_dim < 3 {
+                return bad(format!(
+                    "patch-embed attn_dim {} must be even (sin|cos halves) and at least 3",
+                    pe.attn_dim
+                ));
+            }
+            if pe.opt_coarsity == 0 {
+                return bad("opt_coarsity must be at least 1".into());
+            }
+        }
+        if let PatchEmbedConfig::Conv(c) = &self.patch_embed
+            && c.in_chans == 0
+        {
+            return bad("in_chans must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Reads a config from a JSON file (the format `Config::save` writes).
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let cfg = Self::load(path).map_err(|e| {
+            PanopticonError::Config(format!("cannot read config {}: {e}", path.display()))
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,177 @@
+//! Typed errors for everything a user can get wrong: inputs, configs and weight files.
+
+use std::path::PathBuf;
+
+/// Errors raised by `panopticon-model`.
+///
+/// Every variant names the offending value so the message alone says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum PanopticonError {
+    /// A tensor has the wrong shape.
+    #[error("{name} has shape {got:?}, expected {expected}")]
+    Shape {
+        /// Which tensor.
+        name: String,
+        /// What was expected, in words (e.g. `[B, C] with C = 13`).
+        expected: String,
+        /// The shape that was given.
+        got: Vec<usize>,
+    },
+    /// A tensor has the wrong rank or element type.
+    #[error("{name} has {got}, expected {expected}")]
+    DType {
+        /// Which tensor.
+        name: String,
+        /// What was expected.
+        expected: String,
+        /// What was given.
+        got: String,
+    },
+    /// The image is smaller than one patch.
+    #[error(
+        "image is {height}x{width} pixels but the patch size is {patch}: \
+         both sides must be at least {patch} pixels"
+    )]
+    ImageTooSmall {
+        /// Image height in pixels.
+        height: usize,
+        /// Image width in pixels.
+        width: usize,
+        /// Patch size in pixels.
+        patch: usize,
+    },
+    /// A SAR channel id (negative) is not one of -1 ..= -12.
+    #[error(
+        "invalid SAR channel id {value} (sample {sample}, channel {channel}): SAR ids are the \
+         integers -1..=-12 (VV, VH, HH, HV x both/ascending/descending orbit)"
+    )]
+    InvalidSarId {
+        /// The offending id.
+        value: f32,
+        /// Sample index in the batch.
+        sample: usize,
+        /// Channel index.
+        channel: usize,
+    },
+    /// A channel id is NaN or infinite.
+    #[error(
+        "channel id of sample {sample}, channel {channel} is {value}, expected a finite number"
+    )]
+    NonFiniteChannelId {
+        /// The offending id.
+        value: f32,
+        /// Sample index in the batch.
+        sample: usize,
+        /// Channel index.
+        channel: usize,
+    },
+    /// Every channel of a sample is masked by `spec_masks`, so nothing is left to attend to.
+    #[error(
+        "every channel of sample {sample} is masked by spec_masks (true = ignore); \
+         at least one channel per sample must be unmasked"
+    )]
+    AllChannelsMasked {
+        /// Sample index in the batch.
+        sample: usize,
+    },
+    /// The image holds NaN or infinite pixels.
+    #[error(
+        "image of sample {sample} has NaN or infinite pixels in channel {channel}; \
+         replace no-data values (or mask the channel with spec_masks) before calling the model"
+    )]
+    NonFinitePixels {
+        /// Sample index in the batch.
+        sample: usize,
+        /// Channel index.
+        channel: usize,
+    },
+    /// The input does not fit the model variant (e.g. a stock DINOv2 model given 13 channels).
+    #[error("{0}")]
+    Input(String),
+    /// A model configuration is inconsistent.
+    #[error("invalid model config: {0}")]
+    Config(String),
+    /// Intermediate layers were requested that the model does not have.
+    #[error("invalid layer selection: {0}")]
+    Layers(String),
+    /// Loading weights failed.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+}
+
+/// Errors raised while reading or applying a weights file.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// The file does not exist or cannot be opened.
+    #[error("cannot open weights file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a checkpoint this crate can read, or it is truncated.
+    #[error(
+        "{path} is not a readable checkpoint ({reason}); expected a PyTorch .pth/.pt \
+         (torch.save of a state dict), a .safetensors or a Burn .bpk file"
+    )]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Required tensors are absent from the checkpoint.
+    #[error(
+        "{path} lacks {} tensor(s) the model needs: {}{}",
+        keys.len(),
+        keys.iter().take(8).cloned().collect::<Vec<_>>().join(", "),
+        if keys.len() > 8 { ", ..." } else { "" }
+    )]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// PyTorch-style names of the missing tensors.
+        keys: Vec<String>,
+    },
+    /// The checkpoint holds tensors the model has no place for (strict loading).
+    #[error(
+        "{path} has {} tensor(s) the model does not use: {}{}; is the config right \
+         (see --config), or load non-strictly",
+        keys.len(),
+        keys.iter().take(8).cloned().collect::<Vec<_>>().join(", "),
+        if keys.len() > 8 { ", ..." } else { "" }
+    )]
+    Unused {
+        /// The file.
+        path: PathBuf,
+        /// Names of the unused tensors.
+        keys: Vec<String>,
+    },
+    /// A tensor's shape differs from the model's parameter.
+    #[error("tensor {key} in {path} has shape {found:?}, but the model expects {expected:?}")]
+    ShapeMismatch {
+        /// The file.
+        path: PathBuf,
+        /// PyTorch-style tensor name.
+        key: String,
+        /// The model's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
+    /// A tensor could not be converted (wrong kind of data, unreadable bytes).
+    #[error("tensor {key} in {path} cannot be loaded: {reason}")]
+    Tensor {
+        /// The file.
+        path: PathBuf,
+        /// PyTorch-style tensor name.
+        key: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = PanopticonError> = std::result::Result<T, E>;

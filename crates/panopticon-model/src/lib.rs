@@ -1,0 +1,28 @@
+//! # panopticon-model
+//!
+//! Panopticon ([arXiv 2503.10845](https://arxiv.org/abs/2503.10845)), the any-sensor
+//! Earth-observation foundation model, on Burn: a DINOv2 ViT whose patch embedding
+//! turns any number of channels (optical wavelengths in nm, SAR polarisations) into tokens.
+//! It computes what the official PyTorch model computes (parity tests against PyTorch
+//! references, `atol 5e-5`) and loads the official checkpoints directly.
+//!
+//! Library code takes a `&Device` and never names a backend.
+
+mod config;
+mod error;
+mod init;
+mod input;
+mod load;
+mod output;
+pub mod patch_embed;
+pub mod vit;
+
+pub use config::{
+    ConvPatchEmbedConfig, FfnLayer, PanopticonConfig, PanopticonPeConfig, PatchEmbedConfig,
+};
+pub use error::{PanopticonError, Result, WeightsError};
+pub use init::linear;
+pub use input::PanopticonInput;
+pub use load::{CheckpointPart, LoadOptions, LoadReport};
+pub use output::{ForwardFeatures, IntermediateLayer, LayerSelection};
+pub use vit::{Panopticon, PatchEmbedding, Prepared};
