@@ -1,1 +1,13 @@
-fn main() {}
+//! The `panopticon` command-line tool.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() {
+    let args = cli::Cli::parse();
+    if let Err(err) = cli::run(args) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,34 @@
+//! Subcommands of the `panopticon` binary.
+
+mod forward;
+
+use clap::{Parser, Subcommand};
+
+/// Panopticon: the any-sensor Earth-observation foundation model, in Rust.
+#[derive(Parser, Debug)]
+#[command(name = "panopticon", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the model on tensors from a safetensors file and write its outputs (Python interop).
+    Forward(forward::ForwardArgs),
+    /// List the model presets accepted by --config.
+    Presets,
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Forward(args) => forward::run(args),
+        Command::Presets => {
+            for p in panopticon::PanopticonConfig::PRESETS {
+                println!("{p}");
+            }
+            Ok(())
+        }
+    }
+}
