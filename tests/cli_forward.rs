@@ -222,3 +222,59 @@ fn bad_invocations_fail_cleanly_without_output() {
         "no temp files left behind"
     );
 }
+
+#[test]
+fn config_from_a_json_file() {
+    use burn::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tiny.json");
+    panopticon::PanopticonConfig::tiny_test()
+        .save(&cfg)
+        .unwrap();
+    let out = dir.path().join("out.safetensors");
+    let w = tiny_dir().join("weights.safetensors");
+    let case = tiny_dir().join("case_g_nonsquare.safetensors");
+    let res = forward(&[
+        "--weights",
+        p(&w),
+        "--input",
+        p(&case),
+        "--output",
+        p(&out),
+        "--config",
+        p(&cfg),
+        "--layers",
+        "1",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let got = read_safetensors(&out).unwrap();
+    assert!(max_abs_diff(&got["out.cls"], &load_case("case_g_nonsquare")["out.cls"]) <= 5e-5);
+    assert!(got.contains_key("inter_reshape.1.patch") && !got.contains_key("inter.0.cls"));
+    // An inconsistent config file is refused before any weights are read.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("\"num_heads\": 3", "\"num_heads\": 5"),
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2.safetensors");
+    fails(
+        &[
+            "--weights",
+            p(&w),
+            "--input",
+            p(&case),
+            "--output",
+            p(&out2),
+            "--config",
+            p(&bad),
+        ],
+        "not divisible by num_heads 5",
+    );
+}

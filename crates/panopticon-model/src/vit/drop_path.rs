@@ -33,3 +33,54 @@ pub fn residual(x: Tensor<3>, p: f64, branch: impl Fn(Tensor<3>) -> Tensor<3>) -
         x + out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Per-sample increments `out − x` for a branch that returns ones.
+    fn increments(device: &Device, p: f64) -> Vec<f32> {
+        let x = Tensor::<3>::zeros([8, 2, 3], device);
+        let out = residual(x, p, |x| x.ones_like());
+        let v: Vec<f32> = out.into_data().try_into_vec_as::<f32>().unwrap();
+        v.chunks(6)
+            .map(|c| {
+                assert!(
+                    c.iter().all(|&e| e == c[0]),
+                    "whole samples are dropped or kept"
+                );
+                c[0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inference_never_drops() {
+        assert_eq!(increments(&Device::default(), 0.5), vec![1.0; 8]);
+    }
+
+    #[test]
+    fn batch_subset_variant_above_0_1() {
+        let inc = increments(&Device::default().autodiff(), 0.5);
+        // keep = ⌊8·0.5⌋ = 4 samples get the branch scaled by 8/4, the others nothing.
+        assert_eq!(inc.iter().filter(|&&v| v == 2.0).count(), 4, "{inc:?}");
+        assert_eq!(inc.iter().filter(|&&v| v == 0.0).count(), 4, "{inc:?}");
+    }
+
+    #[test]
+    fn classic_drop_path_up_to_0_1() {
+        let device = Device::default().autodiff();
+        let scale = 1.0 / (1.0 - 0.1f32);
+        let mut dropped = 0;
+        for _ in 0..20 {
+            for v in increments(&device, 0.1) {
+                assert!(v == 0.0 || (v - scale).abs() < 1e-6, "{v}");
+                dropped += (v == 0.0) as usize;
+            }
+        }
+        assert!(
+            (2..=45).contains(&dropped),
+            "~16 of 160 expected, got {dropped}"
+        );
+    }
+}

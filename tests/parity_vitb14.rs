@@ -1,0 +1,139 @@
+//! Full-size ViT-B/14 parity with the official architecture in PyTorch (seeded random
+//! weights, `atol 1e-4`). The references are large and not committed: make them with
+//! `python scripts/gen_vitb14_reference.py` (writes `tests/fixtures/vitb14/`), then run
+//! `cargo test --release --test parity_vitb14 -- --ignored --nocapture`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use burn::prelude::*;
+use common::*;
+use panopticon::tensor_io::read_safetensors;
+use panopticon::{LayerSelection, Panopticon, PanopticonConfig, PanopticonInput};
+
+const ATOL: f32 = 1e-4;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vitb14")
+}
+
+/// Our value for every reference key of a case.
+fn outputs(
+    model: &Panopticon,
+    case: &BTreeMap<String, TensorData>,
+) -> BTreeMap<String, TensorData> {
+    let device = model.device();
+    let input = PanopticonInput::from_data(
+        case["input.imgs"].clone(),
+        case["input.chn_ids"].clone(),
+        case.get("input.spec_masks").cloned(),
+        &device,
+    )
+    .unwrap();
+    let [_, _, h, w] = input.imgs.dims();
+    let mut out = BTreeMap::new();
+    out.insert(
+        "pe.out".to_string(),
+        model.embed_patches(&input).unwrap().into_data(),
+    );
+    out.insert(
+        "pos_embed_interp".into(),
+        model.pos_embed_for(h, w).into_data(),
+    );
+    out.insert(
+        "tokens.in".into(),
+        model
+            .prepare_tokens(&input, None)
+            .unwrap()
+            .tokens
+            .into_data(),
+    );
+    let ff = model.forward_features(&input, None).unwrap();
+    out.insert("out.cls".into(), ff.x_norm_clstoken.to_data());
+    out.insert("ff.x_norm_clstoken".into(), ff.x_norm_clstoken.into_data());
+    out.insert(
+        "ff.x_norm_patchtokens".into(),
+        ff.x_norm_patchtokens.into_data(),
+    );
+    out.insert("ff.x_prenorm".into(), ff.x_prenorm.into_data());
+    let blocks: Vec<usize> = case
+        .keys()
+        .filter_map(|k| k.strip_prefix("inter.")?.strip_suffix(".cls")?.parse().ok())
+        .collect();
+    if !blocks.is_empty() {
+        for l in model
+            .intermediate_layers(&input, LayerSelection::Indices(blocks), true)
+            .unwrap()
+        {
+            out.insert(
+                format!("inter_reshape.{}.patch", l.block),
+                l.patch_map().into_data(),
+            );
+            out.insert(format!("inter.{}.patch", l.block), l.patches.into_data());
+            out.insert(format!("inter.{}.cls", l.block), l.cls.into_data());
+        }
+    }
+    if let Some(m) = case.get("input.token_masks") {
+        let ff = model
+            .forward_features(&input, Some(Tensor::from_data(m.clone(), &device)))
+            .unwrap();
+        out.insert(
+            "masked.x_norm_clstoken".into(),
+            ff.x_norm_clstoken.into_data(),
+        );
+        out.insert(
+            "masked.x_norm_patchtokens".into(),
+            ff.x_norm_patchtokens.into_data(),
+        );
+    }
+    out
+}
+
+fn check(weights: &str) {
+    let device = Device::default();
+    let (model, report) =
+        Panopticon::from_file(&PanopticonConfig::vitb14(), dir().join(weights), &device)
+            .unwrap_or_else(|e| panic!("{e} (run scripts/gen_vitb14_reference.py first)"));
+    assert_eq!(report.applied.len(), 183, "{report}");
+    let mut cases: Vec<_> = std::fs::read_dir(dir())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("case_")
+        })
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no case files in {}", dir().display());
+    for path in cases {
+        let case = read_safetensors(&path).unwrap();
+        let ours = outputs(&model, &case);
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut line = Vec::new();
+        for (key, want) in case.iter().filter(|(k, _)| !k.starts_with("input.")) {
+            let got = ours
+                .get(key)
+                .unwrap_or_else(|| panic!("{name}: no output for reference {key}"));
+            let err = max_abs_diff(got, want);
+            line.push(format!("{key} {err:.1e}"));
+            assert!(err <= ATOL, "{name}/{key}: max |Δ| = {err:e} > {ATOL:e}");
+        }
+        println!("{weights} {name}: {}", line.join(", "));
+    }
+}
+
+#[test]
+#[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
+fn vitb14_matches_pytorch_safetensors() {
+    check("weights.safetensors");
+}
+
+#[test]
+#[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
+fn vitb14_matches_pytorch_pth() {
+    check("weights.pth");
+}
