@@ -15,6 +15,14 @@ pub enum DeviceError {
         /// The cargo feature that enables it.
         feature: &'static str,
     },
+    /// The backend is compiled in but the device does not work here (no driver, no GPU).
+    #[error("device `{device}` is not usable on this machine: {reason}")]
+    Unavailable {
+        /// What was asked for.
+        device: String,
+        /// What failed.
+        reason: String,
+    },
     /// The string names no device.
     #[error("unknown device `{0}`; use cpu, wgpu, or cuda[:N]")]
     Unknown(String),
@@ -47,7 +55,7 @@ pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
         }
         "wgpu" | "vulkan" => {
             #[cfg(feature = "wgpu")]
-            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
+            return probe(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice), &spec);
             #[cfg(not(feature = "wgpu"))]
             return Err(not_compiled("wgpu"));
         }
@@ -62,7 +70,7 @@ pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
             None => return Err(DeviceError::Unknown(spec.clone())),
         };
         #[cfg(feature = "cuda")]
-        return Ok(Device::cuda(index));
+        return probe(Device::cuda(index), &spec);
         #[cfg(not(feature = "cuda"))]
         {
             let _ = index;
@@ -70,4 +78,44 @@ pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
         }
     }
     Err(DeviceError::Unknown(spec))
+}
+
+/// Runs one tiny op on a GPU device, turning a missing driver (which the backends report by
+/// panicking) into an error.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+fn probe(device: Device, spec: &str) -> Result<Device, DeviceError> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let hook = std::panic::take_hook();
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = message.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let mut m = sink.lock().unwrap_or_else(|e| e.into_inner());
+        if m.is_empty() {
+            *m = info
+                .payload_as_str()
+                .unwrap_or("backend panicked")
+                .to_string();
+        }
+    }));
+    let dev = device.clone();
+    let ok = catch_unwind(AssertUnwindSafe(move || {
+        burn::tensor::Tensor::<1>::zeros([1], &dev).into_data()
+    }))
+    .is_ok();
+    std::panic::set_hook(hook);
+    if ok {
+        return Ok(device);
+    }
+    let reason = message.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let reason = reason
+        .split(". ")
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    Err(DeviceError::Unavailable {
+        device: spec.to_string(),
+        reason,
+    })
 }
