@@ -9,8 +9,9 @@ pub use panopticon_model as model;
 pub use panopticon_train as train;
 
 pub use panopticon_model::{
-    CheckpointPart, ForwardFeatures, IntermediateLayer, LayerSelection, LoadOptions, LoadReport,
-    Panopticon, PanopticonConfig, PanopticonError, PanopticonInput,
+    CheckpointPart, ConvPatchEmbedConfig, FfnLayer, ForwardFeatures, IntermediateLayer,
+    LayerSelection, LoadOptions, LoadReport, Panopticon, PanopticonConfig, PanopticonError,
+    PanopticonInput, PatchEmbedConfig,
 };
 
 pub mod device;

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use common::*;
+use panopticon::model::PatchEmbedding;
+use panopticon::model::patch_embed::HostChnIds;
 use panopticon::tensor_io::read_safetensors;
 use panopticon::{LayerSelection, Panopticon, PanopticonConfig, PanopticonInput};
 
@@ -34,6 +36,13 @@ fn outputs(
     .unwrap();
     let [_, _, h, w] = input.imgs.dims();
     let mut out = BTreeMap::new();
+    if let PatchEmbedding::Panopticon(pe) = &model.patch_embed {
+        let ids = HostChnIds::read(&input.chn_ids).unwrap();
+        out.insert(
+            "pe.chn_emb".to_string(),
+            pe.chnfus.chnemb.forward(&ids).into_data(),
+        );
+    }
     out.insert(
         "pe.out".to_string(),
         model.embed_patches(&input).unwrap().into_data(),
