@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use common::*;
-use panopticon::{CheckpointPart, LoadOptions, Panopticon, PanopticonConfig, PanopticonInput};
+use panopticon::{CheckpointPart, LoadOptions, Panopticon, PanopticonConfig};
 
 fn ckpt(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,13 +22,7 @@ fn cls_of(path: &std::path::Path, part: CheckpointPart) -> (Tensor<2>, panoptico
         .load_weights(path, &LoadOptions { part, strict: true })
         .unwrap();
     let case = load_case("case_b_s2_13band");
-    let input = PanopticonInput::from_data(
-        case["input.imgs"].clone(),
-        case["input.chn_ids"].clone(),
-        None,
-        &device,
-    )
-    .unwrap();
+    let input = case_input(&case, &device);
     (m.forward(&input).unwrap(), report)
 }
 
@@ -81,13 +75,7 @@ fn burnpack_round_trip_is_exact() {
         Panopticon::from_file(&PanopticonConfig::tiny_test(), &bpk, &device).unwrap();
     assert_eq!(report.format, "burnpack");
     let case = load_case("case_d_mixed");
-    let input = PanopticonInput::from_data(
-        case["input.imgs"].clone(),
-        case["input.chn_ids"].clone(),
-        None,
-        &device,
-    )
-    .unwrap();
+    let input = case_input(&case, &device);
     let a = m.forward(&input).unwrap().into_data();
     let b = m2.forward(&input).unwrap().into_data();
     assert_eq!(max_abs_diff(&a, &b), 0.0);

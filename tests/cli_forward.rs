@@ -83,6 +83,23 @@ fn fails(args: &[&str], needle: &str) {
     assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
 }
 
+/// `fails` for the tiny model with the given weights, input and output.
+fn fails_tiny(weights: &str, input: &Path, output: &str, needle: &str) {
+    fails(
+        &[
+            "--weights",
+            weights,
+            "--input",
+            p(input),
+            "--output",
+            output,
+            "--config",
+            "tiny-test",
+        ],
+        needle,
+    );
+}
+
 #[test]
 fn bad_invocations_fail_cleanly_without_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,37 +201,13 @@ fn bad_invocations_fail_cleanly_without_output() {
         .collect();
     let partial = dir.path().join("partial.safetensors");
     panopticon::tensor_io::write_safetensors(&partial, &t).unwrap();
-    fails(
-        &[
-            "--weights",
-            w,
-            "--input",
-            p(&partial),
-            "--output",
-            o,
-            "--config",
-            "tiny-test",
-        ],
-        "no `input.chn_ids`",
-    );
+    fails_tiny(w, &partial, o, "no `input.chn_ids`");
     t.push((
         "input.chn_ids".into(),
         burn::tensor::TensorData::new(vec![664i64, -13, 493], [1, 3]),
     ));
     panopticon::tensor_io::write_safetensors(&partial, &t).unwrap();
-    fails(
-        &[
-            "--weights",
-            w,
-            "--input",
-            p(&partial),
-            "--output",
-            o,
-            "--config",
-            "tiny-test",
-        ],
-        "invalid SAR channel id -13",
-    );
+    fails_tiny(w, &partial, o, "invalid SAR channel id -13");
     assert!(!out.exists(), "no output after failures");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

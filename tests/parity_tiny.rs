@@ -11,7 +11,7 @@ use burn::prelude::*;
 use common::*;
 use panopticon::model::patch_embed::HostChnIds;
 use panopticon::model::{PatchEmbedding, Prepared};
-use panopticon::{LayerSelection, Panopticon, PanopticonConfig, PanopticonInput};
+use panopticon::{LayerSelection, Panopticon, PanopticonConfig};
 
 const ATOL: f32 = 5e-5;
 
@@ -31,23 +31,10 @@ fn load(weights: &str) -> Panopticon {
     model
 }
 
-fn input_of(
-    case: &std::collections::BTreeMap<String, TensorData>,
-    device: &Device,
-) -> PanopticonInput {
-    PanopticonInput::from_data(
-        case["input.imgs"].clone(),
-        case["input.chn_ids"].clone(),
-        case.get("input.spec_masks").cloned(),
-        device,
-    )
-    .unwrap()
-}
-
 fn check_case(model: &Panopticon, name: &str) -> f32 {
     let device = model.device();
     let case = load_case(name);
-    let input = input_of(&case, &device);
+    let input = case_input(&case, &device);
     let mut checked: BTreeSet<&str> = [
         "input.imgs",
         "input.chn_ids",

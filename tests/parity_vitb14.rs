@@ -13,7 +13,7 @@ use common::*;
 use panopticon::model::PatchEmbedding;
 use panopticon::model::patch_embed::HostChnIds;
 use panopticon::tensor_io::read_safetensors;
-use panopticon::{LayerSelection, Panopticon, PanopticonConfig, PanopticonInput};
+use panopticon::{LayerSelection, Panopticon, PanopticonConfig};
 
 const ATOL: f32 = 1e-4;
 
@@ -27,13 +27,7 @@ fn outputs(
     case: &BTreeMap<String, TensorData>,
 ) -> BTreeMap<String, TensorData> {
     let device = model.device();
-    let input = PanopticonInput::from_data(
-        case["input.imgs"].clone(),
-        case["input.chn_ids"].clone(),
-        case.get("input.spec_masks").cloned(),
-        &device,
-    )
-    .unwrap();
+    let input = case_input(case, &device);
     let [_, _, h, w] = input.imgs.dims();
     let mut out = BTreeMap::new();
     if let PatchEmbedding::Panopticon(pe) = &model.patch_embed {

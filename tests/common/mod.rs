@@ -74,3 +74,17 @@ pub fn assert_close<const D: usize>(
     assert!(err <= atol, "{key}: max |Δ| = {err:e} > atol {atol:e}");
     err
 }
+
+/// The model input of a case file (`input.imgs`, `input.chn_ids`, optional `input.spec_masks`).
+pub fn case_input(
+    case: &BTreeMap<String, TensorData>,
+    device: &Device,
+) -> panopticon::PanopticonInput {
+    panopticon::PanopticonInput::from_data(
+        case["input.imgs"].clone(),
+        case["input.chn_ids"].clone(),
+        case.get("input.spec_masks").cloned(),
+        device,
+    )
+    .expect("fixture input is valid")
+}
