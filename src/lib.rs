@@ -13,8 +13,11 @@ pub use panopticon_model::{
     LayerSelection, LoadOptions, LoadReport, Panopticon, PanopticonConfig, PanopticonError,
     PanopticonInput, PatchEmbedConfig,
 };
+#[cfg(feature = "pretrained")]
+pub use panopticon_model::{HubOptions, PanopticonWeights, Registry, WeightsEntry, hub};
 
 pub mod device;
+pub mod import;
 pub mod tensor_io;
 
 use std::io::Write;

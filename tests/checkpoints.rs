@@ -19,7 +19,14 @@ fn cls_of(path: &std::path::Path, part: CheckpointPart) -> (Tensor<2>, panoptico
     let device = Device::default();
     let mut m = PanopticonConfig::tiny_test().init(&device).unwrap();
     let report = m
-        .load_weights(path, &LoadOptions { part, strict: true })
+        .load_weights(
+            path,
+            &LoadOptions {
+                part,
+                strict: true,
+                ..Default::default()
+            },
+        )
         .unwrap();
     let case = load_case("case_b_s2_13band");
     let input = case_input(&case, &device);

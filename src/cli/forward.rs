@@ -112,6 +112,7 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
             Part::Student => CheckpointPart::Student,
         },
         strict: !args.non_strict,
+        ..Default::default()
     };
     let report = model.load_weights(&args.weights, &opts)?;
     eprint!("{report}");

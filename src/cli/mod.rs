@@ -1,6 +1,8 @@
 //! Subcommands of the `panopticon` binary.
 
 mod forward;
+#[cfg(feature = "pretrained")]
+mod weights;
 
 use clap::{Parser, Subcommand};
 
@@ -18,12 +20,17 @@ enum Command {
     Forward(forward::ForwardArgs),
     /// List the model presets accepted by --config.
     Presets,
+    /// Pretrained weights: list, fetch (download + convert), verify the cache, convert a file.
+    #[cfg(feature = "pretrained")]
+    Weights(weights::WeightsArgs),
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Forward(args) => forward::run(args),
+        #[cfg(feature = "pretrained")]
+        Command::Weights(args) => weights::run(args),
         Command::Presets => {
             for p in panopticon::PanopticonConfig::PRESETS {
                 println!("{p}");

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: fixture paths and tolerance checks.
 #![allow(dead_code)]
 
+pub mod fake_hub;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -97,6 +97,9 @@ pub enum PanopticonError {
     /// Loading weights failed.
     #[error(transparent)]
     Weights(#[from] WeightsError),
+    /// Getting pretrained weights failed (download, cache, registry).
+    #[error(transparent)]
+    Hub(#[from] HubError),
 }
 
 /// Errors raised while reading or applying a weights file.
@@ -175,3 +178,85 @@ pub enum WeightsError {
 
 /// Result alias of this crate.
 pub type Result<T, E = PanopticonError> = std::result::Result<T, E>;
+
+/// Failures of fetching pretrained weights (the Hugging Face hub, a URL, the local caches).
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The name is not in the registry.
+    #[error("unknown weights `{name}`; known: {}", known.join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// Every registry name and alias.
+        known: Vec<String>,
+    },
+    /// The registry file does not parse.
+    #[error("weights registry {path} is invalid: {reason}")]
+    Registry {
+        /// The file (`<builtin>` for the compiled-in one).
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Offline (`HF_HUB_OFFLINE`) and the file is not cached.
+    #[error(
+        "offline (HF_HUB_OFFLINE is set) and `{name}` ({what}) is not in the cache {cache}; \
+         fetch it once with network access (`panopticon weights fetch {name}`), or load a \
+         local file instead: `Panopticon::from_file(&config, \"weights.pth\", &device)` / \
+         `panopticon weights convert --src FILE`"
+    )]
+    Offline {
+        /// Registry name.
+        name: String,
+        /// Repository and file, or URL.
+        what: String,
+        /// Cache directory searched.
+        cache: String,
+    },
+    /// The server answered with an error status.
+    #[error("GET {url} failed with HTTP {status}: {hint}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// What it usually means.
+        hint: String,
+    },
+    /// No answer: DNS, refused connection, TLS, a connection cut with no retries left.
+    #[error(
+        "cannot download {url}: {reason}; check the network (or set HF_ENDPOINT to a mirror), \
+         or run offline with a local file (`Panopticon::from_file`, `panopticon weights convert`)"
+    )]
+    Network {
+        /// The URL.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// Downloaded or cached bytes are not the expected ones. The file has been removed.
+    #[error(
+        "checksum mismatch for {path}: sha256 {got}, expected {expected}; the file was removed \
+         (a corrupted download or cache entry, or the upstream file changed), try again"
+    )]
+    Checksum {
+        /// The file checked (now removed).
+        path: PathBuf,
+        /// Expected sha256 (hex).
+        expected: String,
+        /// Actual sha256 (hex).
+        got: String,
+    },
+    /// A cache directory cannot be created or written (read-only, disk full, a file in the way).
+    #[error(
+        "cannot write the weights cache at {path}: {source}; point HF_HOME (downloads) and \
+         PANOPTICON_CACHE (converted .bpk files) at a writable directory with enough free space"
+    )]
+    Cache {
+        /// The path that failed.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -9,7 +9,11 @@
 //! Library code takes a `&Device` and never names a backend.
 
 mod config;
+mod convert;
 mod error;
+mod heads;
+#[cfg(feature = "pretrained")]
+pub mod hub;
 mod init;
 mod input;
 mod load;
@@ -20,7 +24,11 @@ pub mod vit;
 pub use config::{
     ConvPatchEmbedConfig, FfnLayer, PanopticonConfig, PanopticonPeConfig, PatchEmbedConfig,
 };
-pub use error::{PanopticonError, Result, WeightsError};
+pub use convert::{ConvertOptions, ConvertReport, Precision, SourceKind, convert_checkpoint};
+pub use error::{HubError, PanopticonError, Result, WeightsError};
+pub use heads::{DinoHead, DinoHeadConfig, WeightNormLinear};
+#[cfg(feature = "pretrained")]
+pub use hub::{HubOptions, PanopticonWeights, Registry, WeightsEntry};
 pub use init::linear;
 pub use input::PanopticonInput;
 pub use load::{CheckpointPart, LoadOptions, LoadReport};

@@ -48,6 +48,10 @@ pub struct LoadOptions {
     pub part: CheckpointPart,
     /// Fail on missing or unused tensors (shape mismatches always fail).
     pub strict: bool,
+    /// Regexes (unanchored, as upstream's `exclude`) over PyTorch keys relative to the
+    /// backbone: matching tensors are not taken from the file and matching parameters are
+    /// not required. Stage-1 initialisation from DINOv2 uses `["pos_emb", "patch_embed"]`.
+    pub exclude: Vec<String>,
 }
 
 impl Default for LoadOptions {
@@ -55,6 +59,7 @@ impl Default for LoadOptions {
         Self {
             part: CheckpointPart::Auto,
             strict: true,
+            exclude: Vec::new(),
         }
     }
 }
@@ -76,6 +81,11 @@ pub struct LoadReport {
     pub unused: Vec<String>,
     /// Tensors outside the prefix (other backbone, heads, optimizer state, ...), not looked at.
     pub ignored: usize,
+    /// Tensors of the file skipped by [`LoadOptions::exclude`] (full names, with the prefix).
+    pub excluded: Vec<String>,
+    /// Model parameters matched by [`LoadOptions::exclude`]: they keep their init values and
+    /// do not count as missing.
+    pub kept_init: Vec<String>,
 }
 
 impl fmt::Display for LoadReport {
@@ -93,12 +103,20 @@ impl fmt::Display for LoadReport {
         )?;
         writeln!(
             f,
-            "  applied {}, missing {}, unused {}, ignored {}",
+            "  applied {}, missing {}, unused {}, excluded {}, ignored {}",
             self.applied.len(),
             self.missing.len(),
             self.unused.len(),
+            self.excluded.len(),
             self.ignored
         )?;
+        if !self.kept_init.is_empty() {
+            writeln!(
+                f,
+                "  kept at init (excluded): {}",
+                self.kept_init.join(", ")
+            )?;
+        }
         for k in &self.missing {
             writeln!(f, "  missing: {k}")?;
         }
@@ -145,6 +163,46 @@ fn sniff(path: &Path) -> Result<Format, WeightsError> {
         return Ok(Format::Safetensors);
     }
     Err(format_err("unknown file signature"))
+}
+
+/// Every tensor of a PyTorch (`.pth`) or safetensors file, keyed by its flattened name.
+pub(crate) fn read_torch_tensors(
+    path: &Path,
+) -> Result<(
+    &'static str,
+    std::collections::BTreeMap<String, burn::store::burn_pack::Tensor>,
+)> {
+    let corrupt = |e: &dyn fmt::Display| WeightsError::Format {
+        path: path.into(),
+        reason: e.to_string(),
+    };
+    Ok(match sniff(path)? {
+        Format::Pth => (
+            "pth",
+            PytorchStore::from_file(path)
+                .get_all_tensors()
+                .map_err(|e| corrupt(&e))?
+                .clone(),
+        ),
+        Format::Safetensors => (
+            "safetensors",
+            SafetensorsStore::from_file(path)
+                .get_all_tensors()
+                .map_err(|e| corrupt(&e))?
+                .clone(),
+        ),
+        Format::Burnpack => {
+            return Err(
+                corrupt(&"a Burn .bpk file where a PyTorch checkpoint was expected").into(),
+            );
+        }
+    })
+}
+
+/// Compiles [`LoadOptions::exclude`].
+pub(crate) fn exclude_set(patterns: &[String]) -> Result<regex::RegexSet> {
+    regex::RegexSet::new(patterns)
+        .map_err(|e| PanopticonError::Config(format!("invalid exclude pattern: {e}")))
 }
 
 /// Turns a Burn parameter path into the PyTorch key: drops enum-variant segments and maps
@@ -209,31 +267,26 @@ impl Panopticon {
     ) -> Result<LoadReport> {
         let path = path.as_ref();
         let format = sniff(path)?;
+        let exclude = exclude_set(&opts.exclude)?;
+        let mut excluded = Vec::new();
+        let mut kept_init = Vec::new();
         let corrupt = |e: &dyn fmt::Display| WeightsError::Format {
             path: path.into(),
             reason: e.to_string(),
         };
-        let (result, prefix, ignored, format_name) =
-            match format {
-                Format::Burnpack => {
-                    let mut store = BurnpackStore::from_file(path)
-                        .allow_partial(true)
-                        .validate(false);
-                    let result = self.load_from(&mut store).map_err(|e| corrupt(&e))?;
-                    (result, String::new(), 0, "burnpack")
-                }
-                Format::Pth | Format::Safetensors => {
-                    let tensors = match format {
-                        Format::Pth => PytorchStore::from_file(path)
-                            .get_all_tensors()
-                            .map_err(|e| corrupt(&e))?
-                            .clone(),
-                        _ => SafetensorsStore::from_file(path)
-                            .get_all_tensors()
-                            .map_err(|e| corrupt(&e))?
-                            .clone(),
-                    };
-                    let prefix = candidate_prefixes(opts.part)
+        let (result, prefix, ignored, format_name) = match format {
+            Format::Burnpack => {
+                // Half-precision files load into the f32 model.
+                let mut store = BurnpackStore::from_file(path)
+                    .allow_partial(true)
+                    .validate(false)
+                    .with_from_adapter(FloatCastAdapter::to(DType::F32));
+                let result = self.load_from(&mut store).map_err(|e| corrupt(&e))?;
+                (result, String::new(), 0, "burnpack")
+            }
+            Format::Pth | Format::Safetensors => {
+                let (format_name, tensors) = read_torch_tensors(path)?;
+                let prefix = candidate_prefixes(opts.part)
                     .iter()
                     .find(|p| tensors.contains_key(&format!("{p}cls_token")))
                     .ok_or_else(|| WeightsError::Format {
@@ -242,36 +295,35 @@ impl Panopticon {
                             "no backbone found (no `cls_token` under {:?}); {} tensors, e.g. {}",
                             candidate_prefixes(opts.part),
                             tensors.len(),
-                            tensors.keys().take(3).cloned().collect::<Vec<_>>().join(", ")
+                            tensors
+                                .keys()
+                                .take(3)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     })?
                     .to_string();
-                    let mut selected = Vec::new();
-                    let mut ignored = 0;
-                    for (name, mut t) in tensors {
-                        match name.strip_prefix(prefix.as_str()) {
-                            Some(rest) => {
-                                t.name = rest.to_string();
-                                selected.push(t);
-                            }
-                            None => ignored += 1,
+                let mut selected = Vec::new();
+                let mut ignored = 0;
+                for (name, mut t) in tensors {
+                    match name.strip_prefix(prefix.as_str()) {
+                        Some(rest) if exclude.is_match(rest) => {
+                            excluded.push(format!("{prefix}{rest}"))
                         }
+                        Some(rest) => {
+                            t.name = rest.to_string();
+                            selected.push(t);
+                        }
+                        None => ignored += 1,
                     }
-                    let adapter =
-                        ChainAdapter::new(PyTorchToBurnAdapter, FloatCastAdapter::to(DType::F32));
-                    let result = self.apply(selected, None, Some(Box::new(adapter)), true);
-                    (
-                        result,
-                        prefix,
-                        ignored,
-                        if format == Format::Pth {
-                            "pth"
-                        } else {
-                            "safetensors"
-                        },
-                    )
                 }
-            };
+                let adapter =
+                    ChainAdapter::new(PyTorchToBurnAdapter, FloatCastAdapter::to(DType::F32));
+                let result = self.apply(selected, None, Some(Box::new(adapter)), true);
+                (result, prefix, ignored, format_name)
+            }
+        };
         for err in &result.errors {
             return Err(match err {
                 ApplyError::ShapeMismatch {
@@ -311,7 +363,15 @@ impl Panopticon {
             missing: result
                 .missing
                 .iter()
-                .map(|(p, _)| format!("{prefix}{}", torch_key(p)))
+                .map(|(p, _)| torch_key(p))
+                .filter(|k| {
+                    let skip = exclude.is_match(k);
+                    if skip {
+                        kept_init.push(k.clone());
+                    }
+                    !skip
+                })
+                .map(|k| format!("{prefix}{k}"))
                 .collect(),
             unused: result
                 .unused
@@ -320,6 +380,8 @@ impl Panopticon {
                 .collect(),
             prefix,
             ignored,
+            excluded,
+            kept_init,
         };
         if opts.strict && !report.missing.is_empty() {
             return Err(PanopticonError::Weights(WeightsError::Missing {
