@@ -95,11 +95,17 @@ fn outputs(
 }
 
 fn check(weights: &str) {
+    check_file(&dir().join(weights), weights);
+}
+
+fn check_file(path: &std::path::Path, weights: &str) {
     let device = Device::default();
-    let (model, report) =
-        Panopticon::from_file(&PanopticonConfig::vitb14(), dir().join(weights), &device)
-            .unwrap_or_else(|e| panic!("{e} (run scripts/gen_vitb14_reference.py first)"));
-    assert_eq!(report.applied.len(), 183, "{report}");
+    let (model, report) = Panopticon::from_file(&PanopticonConfig::vitb14(), path, &device)
+        .unwrap_or_else(|e| panic!("{e} (run scripts/gen_vitb14_reference.py first)"));
+    assert!(
+        report.missing.is_empty() && report.unused.is_empty(),
+        "{report}"
+    );
     let mut cases: Vec<_> = std::fs::read_dir(dir())
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -139,4 +145,32 @@ fn vitb14_matches_pytorch_safetensors() {
 #[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
 fn vitb14_matches_pytorch_pth() {
     check("weights.pth");
+}
+
+#[test]
+#[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
+fn vitb14_converted_burnpack_matches_pytorch() {
+    use panopticon::model::{ConvertOptions, SourceKind, convert_checkpoint};
+    let out = tempfile::tempdir().unwrap();
+    let bpk = out.path().join("vitb14.bpk");
+    let opts = ConvertOptions {
+        kind: SourceKind::Teacher,
+        ..Default::default()
+    };
+    let report = convert_checkpoint(
+        &PanopticonConfig::vitb14(),
+        dir().join("weights.pth"),
+        &bpk,
+        &opts,
+        &Device::default(),
+    )
+    .unwrap();
+    assert_eq!(report.load.applied.len(), 183);
+    assert_eq!(report.max_abs_diff, 0.0);
+    println!(
+        "converted in {:.1} s, {:.1} MB",
+        report.seconds,
+        report.bytes as f64 / 1e6
+    );
+    check_file(&bpk, "vitb14.bpk");
 }
