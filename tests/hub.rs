@@ -335,6 +335,67 @@ fn an_unwritable_cache_is_a_clear_error() {
     assert!(matches!(err, HubError::Cache { .. }), "{err}");
     assert!(err.to_string().contains("PANOPTICON_CACHE"), "{err}");
     assert_eq!(s.hub.requests(), 0, "checked before downloading");
+
+    // A read-only directory (root ignores permissions, so only checked when they bind).
+    use std::os::unix::fs::PermissionsExt;
+    let ro = s.dir.path().join("ro");
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), b"x").is_err() {
+        let mut hf = s.opts.clone();
+        hf.hf_home = ro.clone();
+        let err = hub::fetch_source("tiny", &s.entry.source, &hf).unwrap_err();
+        assert!(matches!(err, HubError::Cache { .. }), "{err}");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_nothing_valid() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    }
+    // Downloads: hf-hub writes to `blobs/<sha256>.part`; make that a disk without space.
+    let mut s = setup();
+    s.opts.retries = 0;
+    let sha = sha256_hex(&tiny_bytes());
+    let blobs_dir = s
+        .opts
+        .hub_cache()
+        .join(format!("models--{}", REPO.replace('/', "--")))
+        .join("blobs");
+    std::fs::create_dir_all(&blobs_dir).unwrap();
+    std::os::unix::fs::symlink(full, blobs_dir.join(format!("{sha}.part"))).unwrap();
+    let err = fetch(&s).unwrap_err();
+    assert!(matches!(err, HubError::Cache { .. }), "{err}");
+    assert!(err.to_string().contains("space"), "{err}");
+    assert!(blobs(&s.opts).is_empty());
+
+    // Converted burnpacks: written to a temp file next to the target, then renamed. Burn's
+    // writer replaces an existing temp file, so block it with a directory instead.
+    let s = setup();
+    let bpk = hub::burnpack_path(&s.entry, &s.opts);
+    std::fs::create_dir_all(bpk.parent().unwrap()).unwrap();
+    let tmp = bpk.with_file_name(format!(
+        ".{}.{}.partial",
+        bpk.file_name().unwrap().to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(tmp.join("x")).unwrap();
+    let err = pretrained(&s)
+        .err()
+        .expect("an unwritable burnpack must fail");
+    assert!(
+        matches!(
+            err,
+            PanopticonError::Weights(panopticon::model::WeightsError::Write { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot write"), "{err}");
+    assert!(!bpk.exists(), "a half-written burnpack was kept");
 }
 
 #[test]
@@ -463,4 +524,18 @@ fn cli_weights_commands_use_the_hub_environment() {
     assert!(!out.status.success());
     assert!(text(&out).contains("CORRUPT"), "{}", text(&out));
     assert!(!bpk.exists());
+}
+
+#[test]
+#[ignore = "downloads ~400 MB from huggingface.co"]
+fn real_hub_download_of_the_released_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = HubOptions {
+        hf_home: dir.path().join("hf"),
+        cache_dir: dir.path().join("panopticon"),
+        ..HubOptions::from_env()
+    };
+    let entry = panopticon::PanopticonWeights::VitB14.entry();
+    let model = Panopticon::pretrained_with(&entry, &opts, &Device::default()).unwrap();
+    assert_eq!(model.embed_dim(), 768);
 }

@@ -329,14 +329,14 @@ fn save<M: ModuleSnapshot>(
     precision: Precision,
     metadata: &[(String, String)],
 ) -> Result<()> {
-    let io = |source| {
-        PanopticonError::from(WeightsError::Io {
+    let fail = |reason: String| {
+        PanopticonError::from(WeightsError::Write {
             path: out.into(),
-            source,
+            reason,
         })
     };
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     }
     let name = out
         .file_name()
@@ -352,13 +352,8 @@ fn save<M: ModuleSnapshot>(
     }
     let result = module
         .save_into(&mut store)
-        .map_err(|e| {
-            PanopticonError::from(WeightsError::Format {
-                path: out.into(),
-                reason: e.to_string(),
-            })
-        })
-        .and_then(|()| std::fs::rename(&tmp, out).map_err(io));
+        .map_err(|e| fail(e.to_string()))
+        .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| fail(e.to_string())));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -174,6 +174,17 @@ pub enum WeightsError {
         /// What went wrong.
         reason: String,
     },
+    /// A weights file cannot be written (no space, read-only, a missing directory).
+    #[error(
+        "cannot write {path}: {reason}; check free space and permissions (nothing was left \
+         behind)"
+    )]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Result alias of this crate.
