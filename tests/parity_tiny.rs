@@ -129,16 +129,29 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
 }
 
 fn check_all(weights: &str) {
-    let model = load(weights);
+    check_model(&load(weights), weights);
+}
+
+fn check_model(model: &Panopticon, label: &str) {
     for name in CASES {
-        let worst = check_case(&model, name);
-        println!("{weights} {name}: max |Δ| = {worst:.2e}");
+        let worst = check_case(model, name);
+        println!("{label} {name}: max |Δ| = {worst:.2e}");
     }
 }
 
 #[test]
 fn all_cases_match_pytorch_with_pth_weights() {
     check_all("weights.pth");
+}
+
+/// Loaded models run the folded channel attention; the literal one must match PyTorch too.
+#[test]
+fn all_cases_match_pytorch_on_the_literal_path() {
+    let mut model = load("weights.pth");
+    assert!(model.is_folded());
+    model.unfold();
+    assert!(!model.is_folded());
+    check_model(&model, "literal");
 }
 
 #[test]

@@ -99,13 +99,21 @@ fn check(weights: &str) {
 }
 
 fn check_file(path: &std::path::Path, weights: &str) {
+    check_file_with(path, weights, true);
+}
+
+fn check_file_with(path: &std::path::Path, weights: &str, folded: bool) {
     let device = Device::default();
-    let (model, report) = Panopticon::from_file(&PanopticonConfig::vitb14(), path, &device)
+    let (mut model, report) = Panopticon::from_file(&PanopticonConfig::vitb14(), path, &device)
         .unwrap_or_else(|e| panic!("{e} (run scripts/gen_vitb14_reference.py first)"));
     assert!(
         report.missing.is_empty() && report.unused.is_empty(),
         "{report}"
     );
+    assert!(model.is_folded());
+    if !folded {
+        model.unfold();
+    }
     let mut cases: Vec<_> = std::fs::read_dir(dir())
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -145,6 +153,12 @@ fn vitb14_matches_pytorch_safetensors() {
 #[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
 fn vitb14_matches_pytorch_pth() {
     check("weights.pth");
+}
+
+#[test]
+#[ignore = "needs tests/fixtures/vitb14 from scripts/gen_vitb14_reference.py (~400 MB)"]
+fn vitb14_literal_path_matches_pytorch() {
+    check_file_with(&dir().join("weights.pth"), "literal", false);
 }
 
 #[test]

@@ -247,7 +247,8 @@ fn candidate_prefixes(part: CheckpointPart) -> &'static [&'static str] {
 }
 
 impl Panopticon {
-    /// Builds a model from `config` and loads a weights file into it (strict).
+    /// Builds a model from `config` and loads a weights file into it (strict), ready for
+    /// inference (folded, see [`Panopticon::fold`]).
     pub fn from_file(
         config: &PanopticonConfig,
         path: impl AsRef<Path>,
@@ -255,6 +256,7 @@ impl Panopticon {
     ) -> Result<(Self, LoadReport)> {
         let mut model = config.init(device)?;
         let report = model.load_weights(path, &LoadOptions::default())?;
+        model.fold();
         Ok((model, report))
     }
 
@@ -394,6 +396,9 @@ impl Panopticon {
                 path: path.into(),
                 keys: report.unused,
             }));
+        }
+        if self.is_folded() {
+            self.fold();
         }
         Ok(report)
     }

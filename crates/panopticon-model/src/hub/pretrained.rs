@@ -35,6 +35,7 @@ impl Panopticon {
         let bpk = cached_burnpack(entry, opts, device)?;
         let mut model = config.init(device)?;
         model.load_weights(&bpk, &LoadOptions::default())?;
+        model.fold();
         Ok(model)
     }
 }

@@ -92,6 +92,20 @@ impl HostChnIds {
     }
 }
 
+impl HostChnIds {
+    /// The ids of one sample when every sample has the same ids (the common case), so
+    /// per-channel work is done once instead of per sample.
+    pub fn shared(&self) -> Option<Self> {
+        let c = self.channels;
+        let first = &self.values[..c];
+        (self.batch > 1 && self.values.chunks(c).all(|row| row == first)).then(|| Self {
+            batch: 1,
+            channels: c,
+            values: first.to_vec(),
+        })
+    }
+}
+
 /// Python's float floor division `a // b` (`torch.floor_divide`), for b > 0.
 fn floor_div(a: f32, b: f32) -> f32 {
     if b == 1.0 {

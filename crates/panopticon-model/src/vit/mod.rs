@@ -4,6 +4,7 @@ mod attention;
 mod block;
 mod drop_path;
 mod ffn;
+mod fold;
 mod layer_scale;
 mod model;
 mod pos_embed;
