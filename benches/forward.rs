@@ -1,4 +1,5 @@
-//! ViT-B/14 forward on the CPU backend (random weights): 224×224, B ∈ {1, 8}, C ∈ {3, 13}.
+//! ViT-B/14 forward on the CPU backend (random weights, folded as loaded models are):
+//! 224×224, B ∈ {1, 8}, C ∈ {3, 13, 64, 202}.
 //!
 //! `cargo bench --bench forward` (set `RAYON_NUM_THREADS` to pin the thread count).
 
@@ -13,19 +14,23 @@ const S2_NM: [f32; 13] = [
 
 fn forward(c: &mut Criterion) {
     let device = Device::default();
-    let model = PanopticonConfig::vitb14()
+    let mut model = PanopticonConfig::vitb14()
         .init(&device)
         .expect("preset is valid");
+    model.fold(); // as loaded models are
     let mut group = c.benchmark_group("vitb14_forward_224");
     group.sample_size(10);
-    for channels in [3usize, 13] {
+    for channels in [3usize, 13, 64, 202] {
         for batch in [1usize, 8] {
             let imgs = Tensor::<4>::random(
                 [batch, channels, 224, 224],
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
-            let input = PanopticonInput::with_shared_ids(imgs, &S2_NM[..channels]);
+            let ids: Vec<f32> = (0..channels)
+                .map(|i| S2_NM[i % 13] + (i / 13) as f32)
+                .collect();
+            let input = PanopticonInput::with_shared_ids(imgs, &ids);
             model.forward(&input).expect("warm-up"); // first call: allocations, pos-embed matrices
             group.throughput(Throughput::Elements(batch as u64));
             group.bench_with_input(

@@ -1,5 +1,6 @@
 //! Subcommands of the `panopticon` binary.
 
+mod bench;
 mod forward;
 #[cfg(feature = "pretrained")]
 mod weights;
@@ -20,6 +21,8 @@ enum Command {
     Forward(forward::ForwardArgs),
     /// List the model presets accepted by --config.
     Presets,
+    /// Measure forward throughput and peak memory here (prints one JSON line).
+    Bench(bench::BenchArgs),
     /// Pretrained weights: list, fetch (download + convert), verify the cache, convert a file.
     #[cfg(feature = "pretrained")]
     Weights(weights::WeightsArgs),
@@ -29,6 +32,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Forward(args) => forward::run(args),
+        Command::Bench(args) => bench::run(args),
         #[cfg(feature = "pretrained")]
         Command::Weights(args) => weights::run(args),
         Command::Presets => {

@@ -1,0 +1,120 @@
+"""Side by side: the official-architecture PyTorch Panopticon ViT-B/14 and ours, same weights,
+same input shapes, same machine, one run, alternating, CPU float32, no grad.
+
+Each measurement runs in its own process (so peak RSS is that configuration's alone): PyTorch
+through this script's `--worker` mode (the model of scripts/gen_vitb14_reference.py: torchgeo's
+PanopticonPE + DINOv2 blocks, weights from tests/fixtures/vitb14/weights.pth), ours through
+`panopticon bench`. Prints a table of images/s, the ratio ours/PyTorch and both peak RSS.
+
+Usage (after scripts/gen_vitb14_reference.py and `cargo build --release`):
+    ~/.cache/panopticon-venv/bin/python benches/side_by_side.py \
+        [--batches 1,8] [--channels 3,13,64,202] [--threads 2] [--reps 2] [--rounds 1]
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WEIGHTS = ROOT / "tests/fixtures/vitb14/weights.pth"
+
+
+def ids_for(c):
+    return [420.0 + 2030.0 * i / (max(c, 2) - 1) for i in range(c)]
+
+
+def worker(args):
+    import torch
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gen_vitb14_reference as ref
+
+    torch.set_num_threads(args.threads)
+    model = ref.build(ref.RELEASE)
+    model.load_state_dict(torch.load(WEIGHTS, map_location="cpu"))
+    b, c, s = args.batch, args.channels, args.size
+    x = {"imgs": torch.randn(b, c, s, s),
+         "chn_ids": torch.tensor([ids_for(c)] * b, dtype=torch.float32)}
+    times = []
+    with torch.inference_mode():
+        t = time.perf_counter()
+        model(x)
+        warmup = time.perf_counter() - t
+        for _ in range(args.reps):
+            t = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t)
+    times.sort()
+    print(json.dumps({"warmup_s": warmup, "median_s": times[len(times) // 2],
+                      "images_per_s": b / times[len(times) // 2]}))
+
+
+def run(cmd, env):
+    """Runs a worker; returns its JSON line and its peak RSS in bytes."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    _, status, usage = os.wait4(p.pid, 0)
+    out, err = p.stdout.read(), p.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None, usage.ru_maxrss * 1024, err.strip().splitlines()[-1:] or ["failed"]
+    line = [l for l in out.splitlines() if l.startswith("{")][-1]
+    return json.loads(line), usage.ru_maxrss * 1024, None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--channels", default="3,13,64,202")
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per point")
+    ap.add_argument("--binary", default=None, help="panopticon binary (default: the release build)")
+    args = ap.parse_args()
+    if args.worker:
+        args.channels = int(args.channels)
+        return worker(args)
+
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    binary = args.binary or str(pathlib.Path(target) / "release/panopticon")
+    env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
+    rows = []
+    print(f"{'B':>3} {'C':>4} | {'torch img/s':>11} {'ours img/s':>10} {'ratio':>7} | "
+          f"{'torch RSS':>9} {'ours RSS':>9}", flush=True)
+    for b in map(int, args.batches.split(",")):
+        for c in map(int, args.channels.split(",")):
+            best = {"torch": None, "ours": None}
+            rss = {"torch": 0, "ours": 0}
+            note = ""
+            for _ in range(args.rounds):
+                cmds = {
+                    "torch": [sys.executable, __file__, "--worker", "--batch", str(b),
+                              "--channels", str(c), "--size", str(args.size),
+                              "--threads", str(args.threads), "--reps", str(args.reps)],
+                    "ours": [binary, "bench", "--weights", str(WEIGHTS), "--batch", str(b),
+                             "--channels", str(c), "--size", str(args.size),
+                             "--reps", str(args.reps)],
+                }
+                for name, cmd in cmds.items():  # alternating within each round
+                    res, peak, err = run(cmd, env)
+                    rss[name] = max(rss[name], peak)
+                    if res is None:
+                        note += f" {name} failed: {err[0][:60]}"
+                        continue
+                    if best[name] is None or res["images_per_s"] > best[name]:
+                        best[name] = res["images_per_s"]
+            t, o = best["torch"], best["ours"]
+            ratio = f"{o / t:6.1f}x" if t and o else "    -  "
+            fmt = lambda v: f"{v:.3f}" if v else "-"
+            print(f"{b:>3} {c:>4} | {fmt(t):>11} {fmt(o):>10} {ratio:>7} | "
+                  f"{rss['torch'] / 2**30:7.2f}Gi {rss['ours'] / 2**30:7.2f}Gi{note}", flush=True)
+            rows.append({"batch": b, "channels": c, "torch_img_s": t, "ours_img_s": o,
+                         "torch_rss": rss["torch"], "ours_rss": rss["ours"]})
+    print(json.dumps({"threads": args.threads, "size": args.size, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()

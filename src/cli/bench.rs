@@ -1,0 +1,103 @@
+//! `panopticon bench`: forward throughput and peak memory on this machine.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use clap::Args;
+use panopticon::device::parse_device;
+use panopticon::{Panopticon, PanopticonInput};
+
+use super::forward::resolve_config;
+
+/// Arguments of `panopticon bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Model config: a preset or a JSON file.
+    #[arg(long, default_value = "vitb14")]
+    config: String,
+    /// Weights (random weights when absent: same speed).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Channels per image (optical, spread over 420–2450 nm).
+    #[arg(long, default_value_t = 13)]
+    channels: usize,
+    /// Image side in pixels.
+    #[arg(long, default_value_t = 224)]
+    size: usize,
+    /// Timed repetitions (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Device: cpu, wgpu, or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Run the literal channel attention instead of the folded inference path.
+    #[arg(long)]
+    literal: bool,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let device = parse_device(&args.device)?;
+    let config = resolve_config(&args.config)?;
+    let mut model = match &args.weights {
+        Some(w) => Panopticon::from_file(&config, w, &device)?.0,
+        None => {
+            let mut m = config.init(&device)?;
+            m.fold();
+            m
+        }
+    };
+    if args.literal {
+        model.unfold();
+    }
+    let ids: Vec<f32> = (0..args.channels)
+        .map(|i| 420.0 + 2030.0 * i as f32 / (args.channels.max(2) - 1) as f32)
+        .collect();
+    let imgs = Tensor::<4>::random(
+        [args.batch, args.channels, args.size, args.size],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let input = PanopticonInput::with_shared_ids(imgs, &ids);
+    let once = || -> anyhow::Result<f64> {
+        let t = Instant::now();
+        let cls = model.forward(&input)?;
+        std::hint::black_box(cls.into_data());
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let warmup = once()?;
+    let mut times = Vec::with_capacity(args.reps);
+    for _ in 0..args.reps.max(1) {
+        times.push(once()?);
+    }
+    let best = times.iter().cloned().fold(f64::INFINITY, f64::min);
+    let median = {
+        let mut t = times.clone();
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    println!(
+        "{{\"batch\": {}, \"channels\": {}, \"size\": {}, \"folded\": {}, \"warmup_s\": {warmup:.4}, \
+         \"median_s\": {median:.4}, \"best_s\": {best:.4}, \"images_per_s\": {:.3}, \
+         \"peak_rss_bytes\": {}}}",
+        args.batch,
+        args.channels,
+        args.size,
+        model.is_folded(),
+        args.batch as f64 / median,
+        peak_rss().unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
