@@ -143,7 +143,14 @@ def main():
                        ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=LZW"]))
     cases.append(write("five_band_i16_band_deflate", values("i16", c=5, seed=7),
                        ["INTERLEAVE=BAND", "COMPRESS=DEFLATE"]))
-    expected = {"gdal_version": gdal.__version__, "numpy_version": np.__version__,
+    # Valid GeoTIFFs the reader must refuse with a typed `Unsupported` error.
+    (OUT / "unsupported").mkdir()
+    bits = write("unsupported/nbits1_u8", (values("u8", seed=8) & 1).astype(np.uint8), ["NBITS=1"])
+    jpeg = write("unsupported/jpeg_u8", values("u8", seed=9), ["COMPRESS=JPEG"])
+    ds = gdal.GetDriverByName("GTiff").Create(str(OUT / "unsupported/complex_cint16.tif"), W, H, 1, gdal.GDT_CInt16)
+    ds = None
+    unsupported = [bits.name, jpeg.name, "complex_cint16.tif"]
+    expected = {"unsupported": unsupported, "gdal_version": gdal.__version__, "numpy_version": np.__version__,
                 "files": [readback(p) for p in cases]}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
