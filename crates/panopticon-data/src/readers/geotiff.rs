@@ -9,13 +9,14 @@ use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Seek};
 use std::path::Path;
 
-use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::decoder::{Decoder, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
+use super::chunks::read_chunks;
 use super::error::ReadError;
 use super::georef::read_georef;
-use super::raster::{Raster, RasterData};
+use super::raster::Raster;
 
 const FORMAT: &str = "GeoTIFF";
 
@@ -86,46 +87,8 @@ pub fn decode_geotiff<R: Read + Seek>(
         == Some(2);
     let georef = read_georef(&mut dec).map_err(corrupt)?;
 
-    let mut result = DecodingResult::U8(Vec::new());
-    dec.read_image_to_buffer(&mut result).map_err(err)?;
-
-    let plane = width
-        .checked_mul(height)
-        .ok_or_else(|| corrupt(format!("{width}x{height} pixels overflow")))?;
-    let expected = plane
-        .checked_mul(bands)
-        .ok_or_else(|| corrupt(format!("{bands} bands of {width}x{height} overflow")))?;
-    let data = match result {
-        DecodingResult::U8(v) => RasterData::U8(to_chw(v, bands, plane, planar)),
-        DecodingResult::I8(v) => RasterData::I8(to_chw(v, bands, plane, planar)),
-        DecodingResult::U16(v) => RasterData::U16(to_chw(v, bands, plane, planar)),
-        DecodingResult::I16(v) => RasterData::I16(to_chw(v, bands, plane, planar)),
-        DecodingResult::U32(v) => RasterData::U32(to_chw(v, bands, plane, planar)),
-        DecodingResult::I32(v) => RasterData::I32(to_chw(v, bands, plane, planar)),
-        DecodingResult::F32(v) => RasterData::F32(to_chw(v, bands, plane, planar)),
-        DecodingResult::F64(v) => RasterData::F64(to_chw(v, bands, plane, planar)),
-        DecodingResult::U64(_) | DecodingResult::I64(_) | DecodingResult::F16(_) => {
-            return Err(unsupported(
-                "64-bit integer or 16-bit float samples (supported: u8, i8, u16, i16, u32, \
-                 i32, f32, f64)"
-                    .into(),
-            ));
-        }
-    };
-    if data.len() != expected {
-        // `tiff` falls back to the first plane when all planes exceed the limit.
-        if planar && data.len() == plane && bands > 1 {
-            return Err(ReadError::TooLarge {
-                path: path.to_path_buf(),
-                limit_bytes: max_bytes,
-                message: format!("{bands} planes of {width}x{height}"),
-            });
-        }
-        return Err(corrupt(format!(
-            "decoded {} samples, expected {bands} bands x {height} x {width}",
-            data.len()
-        )));
-    }
+    let data = read_chunks(&mut dec, bands, width, height, bits, planar, max_bytes)
+        .map_err(|e| e.into_read_error(path, max_bytes))?;
     Ok(Raster {
         bands,
         height,
@@ -137,19 +100,7 @@ pub fn decode_geotiff<R: Read + Seek>(
     })
 }
 
-/// Pixel-interleaved `[H, W, C]` → `[C, H, W]`; band-interleaved data already is.
-fn to_chw<T: Copy>(v: Vec<T>, bands: usize, plane: usize, planar: bool) -> Vec<T> {
-    if planar || bands == 1 || Some(v.len()) != bands.checked_mul(plane) {
-        return v;
-    }
-    let mut out = Vec::with_capacity(v.len());
-    for c in 0..bands {
-        out.extend(v.iter().skip(c).step_by(bands).copied());
-    }
-    out
-}
-
-fn tiff_error(e: TiffError, path: &Path, max_bytes: usize) -> ReadError {
+pub(crate) fn tiff_error(e: TiffError, path: &Path, max_bytes: usize) -> ReadError {
     let path = path.to_path_buf();
     match e {
         TiffError::IoError(source) if source.kind() == ErrorKind::UnexpectedEof => {

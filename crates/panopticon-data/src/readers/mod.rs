@@ -1,6 +1,7 @@
 //! File readers. Each returns a [`Raster`] with samples in `[C, H, W]` order and a typed
 //! [`ReadError`] naming the file on failure; none panics on bad input.
 
+mod chunks;
 mod error;
 mod georef;
 mod geotiff;
