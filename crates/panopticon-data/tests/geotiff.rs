@@ -248,3 +248,21 @@ fn byte_flips_never_panic() {
         }
     }
 }
+
+#[test]
+fn decoding_limit_is_a_typed_error() {
+    let bytes = std::fs::read(dir().join("f64_tile_deflate_band.tif")).unwrap();
+    // 3 x 13 x 17 f64 samples need 5304 bytes.
+    let err = decode_geotiff(Cursor::new(bytes.clone()), Path::new("big.tif"), 5000).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ReadError::TooLarge {
+                limit_bytes: 5000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(decode_geotiff(Cursor::new(bytes), Path::new("big.tif"), 5304).is_ok());
+}

@@ -115,3 +115,27 @@ fn parse_geokeys(dir: &[u16]) -> Result<Vec<(u16, u16)>, String> {
         .map(|e| (e[0], e[3]))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_geokeys;
+
+    #[test]
+    fn geokeys_inline_values_only() {
+        // Header (1, 1, 0, 3 keys), then ModelType=1, ProjectedCS in GeoDoubleParams (skipped),
+        // RasterType=2.
+        let dir = [1, 1, 0, 3, 1024, 0, 1, 1, 3072, 34736, 1, 0, 1025, 0, 1, 2];
+        assert_eq!(parse_geokeys(&dir).unwrap(), vec![(1024, 1), (1025, 2)]);
+    }
+
+    #[test]
+    fn malformed_geokey_directories_are_errors() {
+        assert!(
+            parse_geokeys(&[1, 1, 0])
+                .unwrap_err()
+                .contains("at least 4")
+        );
+        let err = parse_geokeys(&[1, 1, 0, 2, 1024, 0, 1, 1]).unwrap_err();
+        assert!(err.contains("declares 2 keys"), "{err}");
+    }
+}

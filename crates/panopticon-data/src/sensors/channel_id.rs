@@ -100,10 +100,18 @@ pub enum ChannelId {
 impl ChannelId {
     /// The upstream SAR id (−1 … −12) of a polarisation and orbit.
     pub fn sar_id(polarisation: Polarisation, orbit: Orbit) -> i16 {
-        let p = Polarisation::ALL.iter().position(|&x| x == polarisation);
-        let o = Orbit::ALL.iter().position(|&x| x == orbit);
-        // Both positions exist: ALL lists every variant.
-        -((o.unwrap_or(0) * 4 + p.unwrap_or(0) + 1) as i16)
+        let p = match polarisation {
+            Polarisation::Vv => 0,
+            Polarisation::Vh => 1,
+            Polarisation::Hh => 2,
+            Polarisation::Hv => 3,
+        };
+        let o = match orbit {
+            Orbit::Both => 0,
+            Orbit::Ascending => 1,
+            Orbit::Descending => 2,
+        };
+        -(o * 4 + p + 1)
     }
 
     /// The SAR channel an upstream id −1 … −12 stands for.
