@@ -109,7 +109,7 @@ fn fixtures_cover_every_required_variant() {
     assert!(
         exp.files
             .iter()
-            .any(|c| c.gdal_layout.get("PREDICTOR").is_some())
+            .any(|c| c.gdal_layout.contains_key("PREDICTOR"))
     );
     assert!(
         exp.files

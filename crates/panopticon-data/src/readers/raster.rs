@@ -83,11 +83,13 @@ impl RasterData {
     }
 
     /// Every sample as `f32` (`as` cast: exact up to 2^24 for integers, rounded for f64).
+    #[allow(clippy::unnecessary_cast)] // one macro arm per type, f32 included
     pub fn to_f32(&self) -> Vec<f32> {
         each_variant!(self, v => v.iter().map(|&x| x as f32).collect())
     }
 
     /// Every sample as `f64` (exact for every stored type).
+    #[allow(clippy::unnecessary_cast)] // one macro arm per type, f64 included
     pub fn to_f64(&self) -> Vec<f64> {
         each_variant!(self, v => v.iter().map(|&x| x as f64).collect())
     }
