@@ -3,8 +3,10 @@
 
 Output (tests/fixtures/data/geotiff/):
 * `<name>.tif`: one small file per layout variant (every dtype x striped/tiled x
-  none/deflate/lzw x pixel/band interleave, plus BigTIFF, predictors, nodata + EPSG CRS,
-  geographic CRS, rotated ModelTransformation, PixelIsPoint, 1 and 5 bands);
+  none/deflate/lzw x pixel/band interleave, plus BigTIFF, big-endian, predictors 2 and 3,
+  PackBits, nodata + EPSG CRS, geographic CRS, rotated ModelTransformation, PixelIsPoint,
+  no georeferencing, 1 and 5 bands);
+* `unsupported/*.tif`: valid files the reader must refuse (1-bit, JPEG, ZSTD, complex);
 * `data/<dtype>_<C>x<H>x<W>_<sha8>.bin`: GDAL's `ReadAsArray()` of a file, raw little-endian
   samples in [C, H, W] order (identical read-backs are stored once);
 * `expected.json`: per file, GDAL's dtype, shape, geotransform (also as f64 bit patterns so
@@ -128,6 +130,16 @@ def main():
     cases.append(write("predictor2_u16_lzw", u16, ["COMPRESS=LZW", "PREDICTOR=2"]))
     cases.append(write("predictor2_i16_deflate_tile", values("i16", seed=3),
                        ["COMPRESS=DEFLATE", "PREDICTOR=2", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"]))
+    cases.append(write("bigendian_u16_tile_lzw_band", u16,
+                       ["ENDIANNESS=BIG", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16",
+                        "COMPRESS=LZW", "INTERLEAVE=BAND"]))
+    cases.append(write("bigendian_f64_strip_deflate_pixel", values("f64", seed=10),
+                       ["ENDIANNESS=BIG", "COMPRESS=DEFLATE"]))
+    cases.append(write("predictor3_f32_deflate_pixel", f32, ["COMPRESS=DEFLATE", "PREDICTOR=3"]))
+    cases.append(write("predictor3_f64_lzw_tile_band", values("f64", seed=11),
+                       ["COMPRESS=LZW", "PREDICTOR=3", "TILED=YES", "BLOCKXSIZE=16",
+                        "BLOCKYSIZE=16", "INTERLEAVE=BAND"]))
+    cases.append(write("packbits_u8_strip_pixel", values("u8", seed=12), ["COMPRESS=PACKBITS"]))
     nod = f32.copy()
     nod[:, 2:5, 3:9] = -9999.0
     cases.append(write("nodata_f32_epsg32633", nod, ["COMPRESS=DEFLATE"], nodata=-9999.0))
@@ -149,7 +161,8 @@ def main():
     jpeg = write("unsupported/jpeg_u8", values("u8", seed=9), ["COMPRESS=JPEG"])
     ds = gdal.GetDriverByName("GTiff").Create(str(OUT / "unsupported/complex_cint16.tif"), W, H, 1, gdal.GDT_CInt16)
     ds = None
-    unsupported = [bits.name, jpeg.name, "complex_cint16.tif"]
+    zstd = write("unsupported/zstd_u16", u16, ["COMPRESS=ZSTD"])
+    unsupported = [bits.name, jpeg.name, zstd.name, "complex_cint16.tif"]
     expected = {"unsupported": unsupported, "gdal_version": gdal.__version__, "numpy_version": np.__version__,
                 "files": [readback(p) for p in cases]}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
