@@ -106,11 +106,23 @@ fn fixtures_cover_every_required_variant() {
         }
     }
     assert!(exp.files.iter().filter(|c| c.bigtiff).count() >= 2);
+    let layout =
+        |c: &Case, key: &str, want: &str| c.gdal_layout.get(key).map(String::as_str) == Some(want);
+    for predictor in ["2", "3"] {
+        let n = exp
+            .files
+            .iter()
+            .filter(|c| layout(c, "PREDICTOR", predictor))
+            .count();
+        assert!(n >= 2, "predictor {predictor}: {n} files");
+    }
     assert!(
         exp.files
             .iter()
-            .any(|c| c.gdal_layout.contains_key("PREDICTOR"))
+            .any(|c| layout(c, "COMPRESSION", "PACKBITS"))
     );
+    let big_endian = exp.files.iter().filter(|c| c.file.starts_with("bigendian"));
+    assert_eq!(big_endian.count(), 2);
     assert!(
         exp.files
             .iter()
