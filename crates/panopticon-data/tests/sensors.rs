@@ -85,6 +85,7 @@ fn rgb_of_sentinel2_l2a() {
     assert_eq!(b04.sigma, 11.757355524910432);
     assert_eq!(b04.gsd, Some(10.0));
     assert_eq!(b04.name.as_deref(), Some("Red"));
+    assert_eq!(b04.wavelength_nm(), Some(664.6300422881802));
 }
 
 #[test]
@@ -155,6 +156,7 @@ fn sar_ids_follow_the_spec_table() {
             let key = format!("B{:02}", -id);
             assert_eq!(s1.band(&key).unwrap().channel_id, c);
             assert_eq!(s1.band(&key).unwrap().name.as_deref(), Some(pol.as_str()));
+            assert_eq!(s1.band(&key).unwrap().wavelength_nm(), None);
             id -= 1;
         }
     }

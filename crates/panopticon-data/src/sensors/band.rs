@@ -28,6 +28,14 @@ impl Band {
     pub fn chn_id(&self) -> i16 {
         self.channel_id.to_i16()
     }
+
+    /// Centre wavelength in nm of an optical band (`None` for SAR).
+    pub fn wavelength_nm(&self) -> Option<f64> {
+        match self.channel_id {
+            ChannelId::Optical { wavelength_nm } => Some(wavelength_nm),
+            ChannelId::Sar { .. } => None,
+        }
+    }
 }
 
 /// A band row exactly as written in the TOML.

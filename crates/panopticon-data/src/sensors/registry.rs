@@ -210,6 +210,9 @@ impl SensorRegistry {
     }
 
     /// The int16 chn_ids upstream computes for a dataset's band list.
+    ///
+    /// Upstream stores them as int16 for most datasets and int64 for some (spec quirk 22);
+    /// the values are the same, so one type is returned here.
     pub fn dataset_chn_ids(&self, name: &str) -> Result<Vec<i16>, SensorError> {
         let dataset = self.dataset(name)?;
         let ids: Vec<&str> = dataset.bands.iter().map(String::as_str).collect();
