@@ -2,6 +2,8 @@
 //! must decode to exactly GDAL's read-back (samples bit for bit, geotransform, EPSG, nodata).
 
 use std::collections::BTreeSet;
+mod common;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -209,59 +211,71 @@ fn decode(bytes: Vec<u8>) -> Result<(), ReadError> {
 
 #[test]
 fn truncation_at_every_offset_never_panics() {
-    for name in FUZZ_FILES {
-        let full = std::fs::read(dir().join(name)).unwrap();
-        let mut errs = 0;
-        for len in 0..full.len() {
-            if decode(full[..len].to_vec()).is_err() {
-                errs += 1;
+    let panics = common::panics_during(|| {
+        for name in FUZZ_FILES {
+            let full = std::fs::read(dir().join(name)).unwrap();
+            let mut errs = 0;
+            for len in 0..full.len() {
+                if decode(full[..len].to_vec()).is_err() {
+                    errs += 1;
+                }
             }
+            // The header and the first IFD are needed, so most prefixes must fail.
+            assert!(
+                errs > full.len() / 2,
+                "{name}: only {errs} of {} prefixes failed",
+                full.len()
+            );
+            assert!(decode(full[..7].to_vec()).is_err());
         }
-        // The header and the first IFD are needed, so most prefixes must fail.
-        assert!(
-            errs > full.len() / 2,
-            "{name}: only {errs} of {} prefixes failed",
-            full.len()
-        );
-        assert!(decode(full[..7].to_vec()).is_err());
-    }
+    });
+    assert_eq!(
+        panics, 0,
+        "a decoder panicked (caught by the reader's guard)"
+    );
 }
 
 #[test]
 fn byte_flips_never_panic() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        // xorshift64: deterministic, no dev-dependency.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for name in FUZZ_FILES {
-        let full = std::fs::read(dir().join(name)).unwrap();
-        let (mut ok, mut err) = (0, 0);
-        for _ in 0..1500 {
-            let mut bytes = full.clone();
-            for _ in 0..1 + next() % 4 {
-                let i = (next() % bytes.len() as u64) as usize;
-                bytes[i] ^= 1 << (next() % 8);
+    let panics = common::panics_during(|| {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            // xorshift64: deterministic, no dev-dependency.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for name in FUZZ_FILES {
+            let full = std::fs::read(dir().join(name)).unwrap();
+            let (mut ok, mut err) = (0, 0);
+            for _ in 0..1500 {
+                let mut bytes = full.clone();
+                for _ in 0..1 + next() % 4 {
+                    let i = (next() % bytes.len() as u64) as usize;
+                    bytes[i] ^= 1 << (next() % 8);
+                }
+                match decode(bytes) {
+                    Ok(()) => ok += 1,
+                    Err(_) => err += 1,
+                }
             }
-            match decode(bytes) {
-                Ok(()) => ok += 1,
-                Err(_) => err += 1,
+            assert_eq!(ok + err, 1500);
+        }
+        // Flipping every byte of the header region one at a time.
+        let full = std::fs::read(dir().join(FUZZ_FILES[0])).unwrap();
+        for i in 0..full.len().min(600) {
+            for v in [0x00, 0xff, full[i] ^ 0x80] {
+                let mut bytes = full.clone();
+                bytes[i] = v;
+                let _ = decode(bytes);
             }
         }
-        assert_eq!(ok + err, 1500);
-    }
-    // Flipping every byte of the header region one at a time.
-    let full = std::fs::read(dir().join(FUZZ_FILES[0])).unwrap();
-    for i in 0..full.len().min(600) {
-        for v in [0x00, 0xff, full[i] ^ 0x80] {
-            let mut bytes = full.clone();
-            bytes[i] = v;
-            let _ = decode(bytes);
-        }
-    }
+    });
+    assert_eq!(
+        panics, 0,
+        "a decoder panicked (caught by the reader's guard)"
+    );
 }
 
 #[test]

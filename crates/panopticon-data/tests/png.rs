@@ -1,6 +1,8 @@
 //! PNG reader against GDAL's read-back of GDAL-written PNGs (`scripts/gen_png_fixtures.py`),
 //! plus error behaviour on missing, unsupported, truncated and corrupted files.
 
+mod common;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -106,28 +108,34 @@ fn missing_and_non_png_files_are_typed_errors() {
 
 #[test]
 fn truncation_and_byte_flips_never_panic() {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let decode = |b: Vec<u8>| decode_png(Cursor::new(b), Path::new("fuzz.png"), 1 << 24);
-    for name in ["gray_u8.png", "rgb_u8.png", "rgba_u8.png", "gray_u16.png"] {
-        let full = std::fs::read(dir().join(name)).unwrap();
-        // Every strict prefix lacks IEND or image data, so must fail.
-        for len in 0..full.len() - 12 {
-            let r = decode(full[..len].to_vec());
-            assert!(r.is_err(), "{name} truncated to {len} decoded");
-        }
-        for _ in 0..1000 {
-            let mut b = full.clone();
-            let i = (next() % b.len() as u64) as usize;
-            b[i] ^= 1 << (next() % 8);
-            if let Ok(r) = decode(b) {
-                assert_eq!(r.data.len(), r.bands * r.height * r.width);
+    let panics = common::panics_during(|| {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let decode = |b: Vec<u8>| decode_png(Cursor::new(b), Path::new("fuzz.png"), 1 << 24);
+        for name in ["gray_u8.png", "rgb_u8.png", "rgba_u8.png", "gray_u16.png"] {
+            let full = std::fs::read(dir().join(name)).unwrap();
+            // Every strict prefix lacks IEND or image data, so must fail.
+            for len in 0..full.len() - 12 {
+                let r = decode(full[..len].to_vec());
+                assert!(r.is_err(), "{name} truncated to {len} decoded");
+            }
+            for _ in 0..1000 {
+                let mut b = full.clone();
+                let i = (next() % b.len() as u64) as usize;
+                b[i] ^= 1 << (next() % 8);
+                if let Ok(r) = decode(b) {
+                    assert_eq!(r.data.len(), r.bands * r.height * r.width);
+                }
             }
         }
-    }
+    });
+    assert_eq!(
+        panics, 0,
+        "a decoder panicked (caught by the reader's guard)"
+    );
 }

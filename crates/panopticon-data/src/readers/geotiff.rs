@@ -16,6 +16,7 @@ use tiff::{ColorType, TiffError};
 use super::chunks::read_chunks;
 use super::error::ReadError;
 use super::georef::read_georef;
+use super::guard::catch_decoder_panic;
 use super::raster::Raster;
 
 const FORMAT: &str = "GeoTIFF";
@@ -45,6 +46,10 @@ pub fn decode_geotiff<R: Read + Seek>(
     path: &Path,
     max_bytes: usize,
 ) -> Result<Raster, ReadError> {
+    catch_decoder_panic(path, FORMAT, || decode(reader, path, max_bytes))
+}
+
+fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Raster, ReadError> {
     let err = |e: TiffError| tiff_error(e, path, max_bytes);
     let corrupt = |message: String| ReadError::Corrupt {
         path: path.to_path_buf(),

@@ -5,6 +5,7 @@ mod chunks;
 mod error;
 mod georef;
 mod geotiff;
+mod guard;
 mod png;
 mod raster;
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use png::{BitDepth, ColorType, DecodingError, Transformations};
 
 use super::error::ReadError;
+use super::guard::catch_decoder_panic;
 use super::raster::{Raster, RasterData};
 
 const FORMAT: &str = "PNG";
@@ -30,6 +31,14 @@ pub fn read_png(path: impl AsRef<Path>) -> Result<Raster, ReadError> {
 
 /// Decodes a PNG from any buffered, seekable reader; `path` only labels errors.
 pub fn decode_png<R: BufRead + Seek>(
+    reader: R,
+    path: &Path,
+    max_bytes: usize,
+) -> Result<Raster, ReadError> {
+    catch_decoder_panic(path, FORMAT, || decode(reader, path, max_bytes))
+}
+
+fn decode<R: BufRead + Seek>(
     reader: R,
     path: &Path,
     max_bytes: usize,
