@@ -191,6 +191,35 @@ fn int16_truncation_quirk_is_reproduced() {
 }
 
 #[test]
+fn full_spectra_pairs_truncate_mu_and_sigma() {
+    let reg = registry();
+    let s2 = reg.sensor("sentinel2").unwrap();
+    // mu 442.92, sigma 7.248 -> [442, 7]; B12 mu 2203.6, sigma 64.6 -> [2203, 64].
+    assert_eq!(
+        s2.full_spectra_ids(&["B01", "B12"]).unwrap(),
+        vec![[442, 7], [2203, 64]]
+    );
+    let s1 = reg.sensor("sentinel1").unwrap();
+    assert_eq!(s1.full_spectra_ids(&["B10"]).unwrap(), vec![[-10, -1]]);
+}
+
+#[test]
+fn satlas_per_band_img_size() {
+    let reg = registry();
+    let landsat = reg.dataset("satlas_landsat").unwrap();
+    let sizes = landsat.band_img_size.as_ref().unwrap();
+    assert_eq!(
+        sizes,
+        &[256, 256, 256, 256, 256, 256, 256, 512, 256, 64, 64]
+    );
+    assert_eq!(
+        reg.dataset("satlas_s2").unwrap().band_img_size,
+        Some(vec![512; 9])
+    );
+    assert_eq!(reg.dataset("m-eurosat").unwrap().band_img_size, None);
+}
+
+#[test]
 fn b8_b8a_order_is_upstreams() {
     let reg = registry();
     assert_eq!(
@@ -280,8 +309,8 @@ fn invalid_sensor_tables_are_rejected_with_reasons() {
         ),
         (
             GOOD.replace(
-                "mu = 650.9",
-                r#"mu = -2.0, polarisation = "VV", orbit = "both""#,
+                "mu = 650.9, sigma = 10.0",
+                r#"mu = -2.0, sigma = -1.0, polarisation = "VV", orbit = "both""#,
             ),
             "has id -1, but mu is -2",
         ),

@@ -29,6 +29,13 @@ impl Band {
         self.channel_id.to_i16()
     }
 
+    /// The `full_spectra` id pair upstream uses in its appendix variant: `[int16(mu),
+    /// int16(sigma)]`, both truncated toward zero (SAR: `[id, -1]`).
+    pub fn full_spectra_id(&self) -> [i16; 2] {
+        // sigma is validated to lie in (0, 32768) for optical bands and is -1 for SAR.
+        [self.chn_id(), self.sigma.trunc() as i16]
+    }
+
     /// Centre wavelength in nm of an optical band (`None` for SAR).
     pub fn wavelength_nm(&self) -> Option<f64> {
         match self.channel_id {
@@ -78,10 +85,10 @@ impl RawBand {
                 ));
             }
             // int16(mu) must not wrap: keep optical wavelengths in (0, 32768) nm.
-            if !(self.mu > 0.0 && self.mu < 32768.0) || self.sigma <= 0.0 {
+            if !(self.mu > 0.0 && self.mu < 32768.0 && self.sigma > 0.0 && self.sigma < 32768.0) {
                 return Err(format!(
-                    "band `{key}`: optical bands need 0 < mu < 32768 nm and sigma > 0, got mu \
-                     {} and sigma {}",
+                    "band `{key}`: optical bands need 0 < mu < 32768 nm and 0 < sigma < 32768 \
+                     nm, got mu {} and sigma {}",
                     self.mu, self.sigma
                 ));
             }
@@ -115,6 +122,12 @@ impl RawBand {
         let orbit = Orbit::parse(orbit).ok_or_else(|| {
             format!("band `{key}`: unknown orbit `{orbit}`, use both/ascending/descending")
         })?;
+        if self.sigma != -1.0 {
+            return Err(format!(
+                "band `{key}`: SAR bands have sigma -1 (as upstream), got {}",
+                self.sigma
+            ));
+        }
         let id = ChannelId::sar_id(polarisation, orbit);
         if self.mu != f64::from(id) {
             return Err(format!(

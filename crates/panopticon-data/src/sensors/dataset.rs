@@ -10,8 +10,8 @@
 //!   are sorted VH, VV. Kept as written.
 //! * **Duplicates.** `eval/m-so2sat` lists the same SAR bands several times, and EnMAP's
 //!   overlapping detectors give duplicate ids (911, 993) in `hyspecnet`/`spectral_earth`.
-//! * **Dropped metadata.** Per-band `img_size` overrides (satlas) and hyperview's
-//!   `img_size: variable` are not carried over.
+//! * **Dropped metadata.** Hyperview's `img_size: variable` and cashew's `yaml` file name are
+//!   not carried over.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +28,9 @@ pub struct Dataset {
     pub name: String,
     /// Band ids `<upstream sensor>/<band key>`, in the order the data stores them.
     pub bands: Vec<String>,
+    /// Native image size of each band, aligned with `bands`, where upstream gives one per
+    /// band (Satlas: Landsat 256/512/64 px, Sentinel-2 512 px).
+    pub band_img_size: Option<Vec<u32>>,
     /// `optical` or `sar`, when upstream says.
     pub modality: Option<String>,
     /// Evaluation task (`classification`, `segmentation`, `multilabelclass`, …).

@@ -120,6 +120,19 @@ impl SensorRegistry {
                 message: format!("dataset `{}` has no bands", dataset.name),
             });
         }
+        if let Some(sizes) = &dataset.band_img_size
+            && sizes.len() != dataset.bands.len()
+        {
+            return Err(SensorError::Invalid {
+                file: file.to_string(),
+                message: format!(
+                    "dataset `{}` has {} bands but {} band_img_size entries",
+                    dataset.name,
+                    dataset.bands.len(),
+                    sizes.len()
+                ),
+            });
+        }
         if self.datasets.iter().any(|d| d.name == dataset.name) {
             return Err(SensorError::Invalid {
                 file: file.to_string(),

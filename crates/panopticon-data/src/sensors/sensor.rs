@@ -119,6 +119,13 @@ impl Sensor {
             .collect()
     }
 
+    /// `full_spectra` id pairs `[int16(mu), int16(sigma)]` of the given bands (spec §5.1).
+    pub fn full_spectra_ids(&self, keys: &[&str]) -> Result<Vec<[i16; 2]>, SensorError> {
+        keys.iter()
+            .map(|k| Ok(self.band(k)?.full_spectra_id()))
+            .collect()
+    }
+
     /// The band's own GSD, else the sensor-wide one.
     pub fn gsd_of(&self, band: &Band) -> Option<f64> {
         band.gsd.or(self.gsd)
