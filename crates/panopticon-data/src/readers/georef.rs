@@ -1,8 +1,9 @@
 //! GeoTIFF georeferencing tags → GDAL geotransform, EPSG code and no-data value.
 //!
-//! Follows GDAL's GTiff driver: ModelTiepoint + ModelPixelScale (one tiepoint) win over
-//! ModelTransformation; many tiepoints are GCPs and give no geotransform; PixelIsPoint rasters
-//! are shifted by half a pixel so the transform addresses pixel corners.
+//! Follows GDAL's GTiff driver (3.6): ModelPixelScale + the first ModelTiepoint win over
+//! ModelTransformation; tiepoints without a scale are GCPs and give no geotransform; a
+//! negative Y scale is negated like any other (GDAL's default `GTIFF_HONOUR_NEGATIVE_SCALEY=NO`);
+//! PixelIsPoint rasters are shifted by half a pixel so the transform addresses pixel corners.
 
 use std::io::{Read, Seek};
 
@@ -48,19 +49,23 @@ pub(crate) fn read_georef<R: Read + Seek>(dec: &mut Decoder<R>) -> Result<GeoRef
         .unwrap_or_default();
     let key = |id: u16| keys.iter().find(|(k, _)| *k == id).map(|&(_, v)| v);
 
-    let mut gt = match (scale, tiepoints, matrix) {
-        (Some(s), Some(t), _) if s.len() >= 2 && t.len() == 6 => Some([
-            t[3] - t[0] * s[0],
-            s[0],
-            0.0,
-            t[4] + t[1] * s[1],
-            0.0,
-            -s[1],
-        ]),
-        (_, t, Some(m)) if m.len() == 16 && t.as_ref().is_none_or(|t| t.len() <= 6) => {
-            Some([m[3], m[0], m[1], m[7], m[4], m[5]])
-        }
-        _ => None,
+    // Same precedence as GDAL: a usable pixel scale decides (with the first tiepoint), else
+    // a 4x4 matrix; a scale without tiepoints, or tiepoints alone (GCPs), give none.
+    let mut gt = if let Some(s) = scale.filter(|s| s.len() >= 2 && s[0] != 0.0 && s[1] != 0.0) {
+        tiepoints.filter(|t| t.len() >= 6).map(|t| {
+            [
+                t[3] - t[0] * s[0],
+                s[0],
+                0.0,
+                t[4] + t[1] * s[1],
+                0.0,
+                -s[1],
+            ]
+        })
+    } else {
+        matrix
+            .filter(|m| m.len() == 16)
+            .map(|m| [m[3], m[0], m[1], m[7], m[4], m[5]])
     };
     if key(GT_RASTER_TYPE) == Some(RASTER_PIXEL_IS_POINT)
         && let Some(g) = gt.as_mut()
