@@ -4,9 +4,10 @@
 Output (tests/fixtures/data/geotiff/):
 * `<name>.tif`: one small file per layout variant (every dtype x striped/tiled x
   none/deflate/lzw x pixel/band interleave, plus BigTIFF, big-endian, predictors 2 and 3,
-  PackBits, nodata + EPSG CRS, geographic CRS, rotated ModelTransformation, PixelIsPoint,
+  PackBits, MINISWHITE, nodata + EPSG CRS, geographic CRS, rotated ModelTransformation, PixelIsPoint,
   no georeferencing, 1 and 5 bands);
-* `unsupported/*.tif`: valid files the reader must refuse (1-bit, JPEG, ZSTD, complex);
+* `unsupported/*.tif`: valid files the reader must refuse (1-bit, JPEG, ZSTD, float
+  MINISWHITE, complex);
 * `data/<dtype>_<C>x<H>x<W>_<sha8>.bin`: GDAL's `ReadAsArray()` of a file, raw little-endian
   samples in [C, H, W] order (identical read-backs are stored once);
 * `expected.json`: per file, GDAL's dtype, shape, geotransform (also as f64 bit patterns so
@@ -139,6 +140,9 @@ def main():
     cases.append(write("predictor3_f64_lzw_tile_band", values("f64", seed=11),
                        ["COMPRESS=LZW", "PREDICTOR=3", "TILED=YES", "BLOCKXSIZE=16",
                         "BLOCKYSIZE=16", "INTERLEAVE=BAND"]))
+    cases.append(write("miniswhite_u8", values("u8", c=1, seed=13), ["PHOTOMETRIC=MINISWHITE"]))
+    cases.append(write("miniswhite_u16_tile", values("u16", c=1, seed=14),
+                       ["PHOTOMETRIC=MINISWHITE", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"]))
     cases.append(write("packbits_u8_strip_pixel", values("u8", seed=12), ["COMPRESS=PACKBITS"]))
     nod = f32.copy()
     nod[:, 2:5, 3:9] = -9999.0
@@ -162,7 +166,8 @@ def main():
     ds = gdal.GetDriverByName("GTiff").Create(str(OUT / "unsupported/complex_cint16.tif"), W, H, 1, gdal.GDT_CInt16)
     ds = None
     zstd = write("unsupported/zstd_u16", u16, ["COMPRESS=ZSTD"])
-    unsupported = [bits.name, jpeg.name, zstd.name, "complex_cint16.tif"]
+    white_f32 = write("unsupported/miniswhite_f32", values("f32", c=1, seed=15), ["PHOTOMETRIC=MINISWHITE"])
+    unsupported = [bits.name, jpeg.name, zstd.name, white_f32.name, "complex_cint16.tif"]
     expected = {"unsupported": unsupported, "gdal_version": gdal.__version__, "numpy_version": np.__version__,
                 "files": [readback(p) for p in cases]}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")

@@ -2,7 +2,8 @@
 //! pixel- or band-interleaved, classic or BigTIFF, 8- to 64-bit integer and float samples.
 //!
 //! Decoding is done by the `tiff` crate; this module adds the `[C, H, W]` layout and GDAL's
-//! reading of the georeferencing tags. Only the first image (full resolution) is read;
+//! reading of the georeferencing tags, and returns stored values as GDAL does (no WhiteIsZero
+//! inversion). Only the first image (full resolution) is read;
 //! overviews and masks in later IFDs are ignored.
 
 use std::fs::File;
@@ -17,9 +18,10 @@ use super::chunks::read_chunks;
 use super::error::ReadError;
 use super::georef::read_georef;
 use super::guard::catch_decoder_panic;
-use super::raster::Raster;
+use super::raster::{Raster, RasterData};
 
 const FORMAT: &str = "GeoTIFF";
+const PHOTOMETRIC_WHITE_IS_ZERO: u16 = 0;
 
 /// Default cap on the decoded size of one image (1 GiB); a corrupt header then fails fast
 /// instead of allocating whatever it claims.
@@ -91,9 +93,19 @@ fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Ra
         .map_err(err)?
         == Some(2);
     let georef = read_georef(&mut dec).map_err(corrupt)?;
+    let white_is_zero = dec
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .map_err(err)?
+        == Some(PHOTOMETRIC_WHITE_IS_ZERO);
 
     let data = read_chunks(&mut dec, bands, width, height, bits, planar, max_bytes)
         .map_err(|e| e.into_read_error(path, max_bytes))?;
+    let data = if white_is_zero {
+        undo_white_is_zero(data)
+            .ok_or_else(|| unsupported("MINISWHITE (WhiteIsZero) with float samples".into()))?
+    } else {
+        data
+    };
     Ok(Raster {
         bands,
         height,
@@ -102,6 +114,18 @@ fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Ra
         geotransform: georef.geotransform,
         epsg: georef.epsg,
         nodata: georef.nodata,
+    })
+}
+
+/// `tiff` inverts WhiteIsZero images (`max - x`, `1.0 - x`); GDAL returns the stored
+/// values, so the inversion is undone. It is its own inverse for unsigned integers; for
+/// floats it is not exact, so those are refused.
+fn undo_white_is_zero(data: RasterData) -> Option<RasterData> {
+    Some(match data {
+        RasterData::U8(v) => RasterData::U8(v.into_iter().map(|x| !x).collect()),
+        RasterData::U16(v) => RasterData::U16(v.into_iter().map(|x| !x).collect()),
+        RasterData::U32(v) => RasterData::U32(v.into_iter().map(|x| !x).collect()),
+        _ => return None,
     })
 }
 
