@@ -4,7 +4,7 @@
 Output (tests/fixtures/data/geotiff/):
 * `<name>.tif`: one small file per layout variant (every dtype x striped/tiled x
   none/deflate/lzw x pixel/band interleave, plus BigTIFF, big-endian, predictors 2 and 3,
-  PackBits, MINISWHITE, nodata + EPSG CRS, geographic CRS, rotated ModelTransformation, PixelIsPoint,
+  PackBits, MINISWHITE, internal overviews, COG, nodata + EPSG CRS, geographic CRS, rotated ModelTransformation, PixelIsPoint,
   no georeferencing, 1 and 5 bands);
 * `unsupported/*.tif`: valid files the reader must refuse (1-bit, JPEG, ZSTD, float
   MINISWHITE, complex);
@@ -144,6 +144,17 @@ def main():
     cases.append(write("miniswhite_u16_tile", values("u16", c=1, seed=14),
                        ["PHOTOMETRIC=MINISWHITE", "TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16"]))
     cases.append(write("packbits_u8_strip_pixel", values("u8", seed=12), ["COMPRESS=PACKBITS"]))
+    ovr = write("overviews_u16_tile_deflate", u16,
+                ["TILED=YES", "BLOCKXSIZE=16", "BLOCKYSIZE=16", "COMPRESS=DEFLATE"])
+    ds = gdal.Open(str(ovr), gdal.GA_Update)
+    ds.BuildOverviews("NEAREST", [2])  # a second IFD the reader must skip
+    ds = None
+    cases.append(ovr)
+    src = write("cog_source_tmp", values("f32", seed=16), [])
+    gdal.Translate(str(OUT / "cog_f32_deflate.tif"), str(src), format="COG",
+                   creationOptions=["COMPRESS=DEFLATE", "BLOCKSIZE=16", "OVERVIEWS=FORCE_USE_EXISTING"])
+    src.unlink()
+    cases.append(OUT / "cog_f32_deflate.tif")
     nod = f32.copy()
     nod[:, 2:5, 3:9] = -9999.0
     cases.append(write("nodata_f32_epsg32633", nod, ["COMPRESS=DEFLATE"], nodata=-9999.0))

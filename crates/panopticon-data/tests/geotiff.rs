@@ -55,7 +55,7 @@ fn dtype_name(d: DType) -> &'static str {
 fn every_fixture_equals_gdal_readback() {
     let exp = expected();
     assert!(exp.gdal_version.starts_with('3'));
-    assert_eq!(exp.files.len(), 103);
+    assert_eq!(exp.files.len(), 105);
     for case in &exp.files {
         let r = read_geotiff(dir().join(&case.file)).unwrap_or_else(|e| panic!("{e}"));
         let f = &case.file;
