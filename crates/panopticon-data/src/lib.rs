@@ -1,2 +1,33 @@
 //! Panopticon data: sensor registry, file readers, pre-training datasets, augmentations and
-//! loaders. Training and evaluation read their data only through this crate (in progress).
+//! loaders. Training and evaluation read their data only through this crate (in progress:
+//! the registry and the readers are done).
+//!
+//! * [`sensors`]: every sensor of spec §5.2 (`configs/sensors/*.toml`, compiled in) and the
+//!   dataset band lists of §5.3, mapping band names to the int16 chn_ids upstream feeds the
+//!   model.
+//! * [`readers`]: GeoTIFF (checked sample for sample against GDAL) and PNG into a
+//!   [`Raster`] with `[C, H, W]` samples.
+//!
+//! ```
+//! use panopticon_data::{SensorRegistry, read_geotiff};
+//!
+//! let registry = SensorRegistry::builtin()?;
+//! let s2 = registry.sensor("sentinel2_l2a")?;
+//! let chn_ids = s2.chn_ids_f32(&["B04", "B03", "B02"])?; // [664.0, 559.0, 492.0]
+//!
+//! let tif = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/data/geotiff/u16_tile_deflate_band.tif");
+//! let raster = read_geotiff(tif)?;
+//! assert_eq!((raster.bands, raster.height, raster.width), (chn_ids.len(), 13, 17));
+//! let pixels: Vec<f32> = raster.to_f32(); // [C, H, W]
+//! assert_eq!(raster.epsg, Some(32633));
+//! # let _ = pixels;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod readers;
+pub mod sensors;
+
+pub use readers::{DType, GeoTransform, Raster, RasterData, ReadError, read_geotiff, read_png};
+pub use sensors::{
+    Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
+};

@@ -1,0 +1,235 @@
+//! Assembles a TIFF image from its strips or tiles into `[C, H, W]`.
+//!
+//! Works around two bugs of `tiff` 0.11.3, both proven by the GDAL fixtures:
+//!
+//! * whole-image `read_image_to_buffer` panics on band-interleaved tiled images whose last
+//!   tile row is padded (planes after the first get their padding from the global tile
+//!   index), so chunks are read one by one and placed here;
+//! * reading a right-edge tile at its cropped width makes tiny row reads that the LZW reader
+//!   rejects ("no lzw end code found"), so tiles are read at their full stored width (the
+//!   padding is decoded and dropped).
+//!
+//! Pixel-interleaved data is transposed to `[C, H, W]` in the same pass.
+
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use tiff::TiffError;
+use tiff::decoder::{ChunkType, Decoder, DecodingResult};
+
+use super::error::ReadError;
+use super::geotiff::tiff_error;
+use super::raster::RasterData;
+
+/// Why chunk assembly failed, before it is tied to a path.
+pub(crate) enum ChunkError {
+    Tiff(TiffError),
+    Corrupt(String),
+    Unsupported(String),
+    TooLarge(String),
+}
+
+impl ChunkError {
+    pub(crate) fn into_read_error(self, path: &Path, max_bytes: usize) -> ReadError {
+        let path_buf = path.to_path_buf();
+        match self {
+            Self::Tiff(e) => tiff_error(e, path, max_bytes),
+            Self::Corrupt(message) => ReadError::Corrupt {
+                path: path_buf,
+                format: "GeoTIFF",
+                message,
+            },
+            Self::Unsupported(what) => ReadError::Unsupported {
+                path: path_buf,
+                format: "GeoTIFF",
+                what,
+            },
+            Self::TooLarge(message) => ReadError::TooLarge {
+                path: path_buf,
+                limit_bytes: max_bytes,
+                message,
+            },
+        }
+    }
+}
+
+impl From<TiffError> for ChunkError {
+    fn from(e: TiffError) -> Self {
+        Self::Tiff(e)
+    }
+}
+
+/// Where one chunk lands in the output.
+struct Placement {
+    plane: usize,
+    x0: usize,
+    y0: usize,
+    /// Pixels per row in the decoded chunk buffer.
+    buf_width: usize,
+    /// Columns and rows of the chunk inside the image.
+    cols: usize,
+    rows: usize,
+    /// Samples per pixel in the chunk (1 when band-interleaved).
+    spp: usize,
+}
+
+/// Reads every strip or tile of the current image into `[C, H, W]` samples.
+pub(crate) fn read_chunks<R: Read + Seek>(
+    dec: &mut Decoder<R>,
+    bands: usize,
+    width: usize,
+    height: usize,
+    bits: u8,
+    planar: bool,
+    max_bytes: usize,
+) -> Result<RasterData, ChunkError> {
+    let total = bands
+        .checked_mul(width)
+        .and_then(|n| n.checked_mul(height))
+        .ok_or_else(|| ChunkError::Corrupt(format!("{bands}x{height}x{width} overflows")))?;
+    if total.saturating_mul(usize::from(bits / 8)) > max_bytes {
+        return Err(ChunkError::TooLarge(format!(
+            "{bands} bands of {width}x{height} {bits}-bit samples"
+        )));
+    }
+    if total == 0 {
+        return Err(ChunkError::Corrupt("image has no pixels".into()));
+    }
+    let tiled = dec.get_chunk_type() == ChunkType::Tile;
+    let (cw, ch) = if tiled {
+        let w = dec.find_tag_unsigned::<u32>(tiff::tags::Tag::TileWidth)?;
+        let h = dec.find_tag_unsigned::<u32>(tiff::tags::Tag::TileLength)?;
+        (w.unwrap_or(0) as usize, h.unwrap_or(0) as usize)
+    } else {
+        let rps = dec.find_tag_unsigned::<u32>(tiff::tags::Tag::RowsPerStrip)?;
+        (width, rps.map_or(height, |r| (r as usize).min(height)))
+    };
+    if cw == 0 || ch == 0 {
+        return Err(ChunkError::Corrupt(format!(
+            "chunk size {cw}x{ch} is empty"
+        )));
+    }
+    let across = width.div_ceil(cw);
+    let down = height.div_ceil(ch);
+    let planes = if planar { bands } else { 1 };
+    let count = if tiled {
+        dec.tile_count()?
+    } else {
+        dec.strip_count()?
+    } as usize;
+    if count != across * down * planes {
+        return Err(ChunkError::Corrupt(format!(
+            "{count} chunks for {planes} plane(s) of {across}x{down} {cw}x{ch} chunks"
+        )));
+    }
+
+    let spp = if planar { 1 } else { bands };
+    // Tiles are decoded at their full stored width (see the module docs for why).
+    let tile_row_bytes = cw * spp * usize::from(bits / 8);
+    let mut chunk = DecodingResult::U8(Vec::new());
+    let mut out: Option<RasterData> = None;
+    for index in 0..count {
+        let (plane, rest) = (index / (across * down), index % (across * down));
+        let (cx, cy) = (rest % across, rest / across);
+        let (x0, y0) = (cx * cw, cy * ch);
+        let place = Placement {
+            plane,
+            x0,
+            y0,
+            buf_width: cw,
+            cols: cw.min(width - x0),
+            rows: ch.min(height - y0),
+            spp,
+        };
+        let index = index as u32;
+        if tiled {
+            dec.read_chunk_to_buffer(&mut chunk, index, tile_row_bytes)?;
+        } else {
+            chunk = dec.read_chunk(index)?;
+        }
+        if out.is_none() {
+            out = Some(empty_like(&chunk, total).ok_or_else(unsupported_type)?);
+        }
+        if let Some(out) = out.as_mut() {
+            blit_any(out, &chunk, &place, width, height)?;
+        }
+    }
+    out.ok_or_else(|| ChunkError::Corrupt("image has no chunks".into()))
+}
+
+fn unsupported_type() -> ChunkError {
+    ChunkError::Unsupported(
+        "64-bit integer or 16-bit float samples (supported: u8, i8, u16, i16, u32, i32, f32, \
+         f64)"
+            .into(),
+    )
+}
+
+/// A zeroed output of the chunk's sample type; `None` for types `RasterData` cannot hold.
+fn empty_like(chunk: &DecodingResult, n: usize) -> Option<RasterData> {
+    Some(match chunk {
+        DecodingResult::U8(_) => RasterData::U8(vec![0; n]),
+        DecodingResult::I8(_) => RasterData::I8(vec![0; n]),
+        DecodingResult::U16(_) => RasterData::U16(vec![0; n]),
+        DecodingResult::I16(_) => RasterData::I16(vec![0; n]),
+        DecodingResult::U32(_) => RasterData::U32(vec![0; n]),
+        DecodingResult::I32(_) => RasterData::I32(vec![0; n]),
+        DecodingResult::F32(_) => RasterData::F32(vec![0.0; n]),
+        DecodingResult::F64(_) => RasterData::F64(vec![0.0; n]),
+        DecodingResult::U64(_) | DecodingResult::I64(_) | DecodingResult::F16(_) => return None,
+    })
+}
+
+fn blit_any(
+    out: &mut RasterData,
+    chunk: &DecodingResult,
+    p: &Placement,
+    width: usize,
+    height: usize,
+) -> Result<(), ChunkError> {
+    match (out, chunk) {
+        (RasterData::U8(o), DecodingResult::U8(c)) => blit(o, c, p, width, height),
+        (RasterData::I8(o), DecodingResult::I8(c)) => blit(o, c, p, width, height),
+        (RasterData::U16(o), DecodingResult::U16(c)) => blit(o, c, p, width, height),
+        (RasterData::I16(o), DecodingResult::I16(c)) => blit(o, c, p, width, height),
+        (RasterData::U32(o), DecodingResult::U32(c)) => blit(o, c, p, width, height),
+        (RasterData::I32(o), DecodingResult::I32(c)) => blit(o, c, p, width, height),
+        (RasterData::F32(o), DecodingResult::F32(c)) => blit(o, c, p, width, height),
+        (RasterData::F64(o), DecodingResult::F64(c)) => blit(o, c, p, width, height),
+        _ => Err(ChunkError::Corrupt(
+            "chunks have different sample types".into(),
+        )),
+    }
+}
+
+/// Copies one decoded chunk (`[rows][buf_width][spp]`) into `[C, H, W]`.
+fn blit<T: Copy>(
+    out: &mut [T],
+    chunk: &[T],
+    p: &Placement,
+    width: usize,
+    height: usize,
+) -> Result<(), ChunkError> {
+    let row_len = p.buf_width * p.spp;
+    if row_len == 0 || chunk.len() < p.rows * row_len {
+        return Err(ChunkError::Corrupt(format!(
+            "chunk at ({}, {}) decoded to {} samples, needs {} rows of {row_len}",
+            p.x0,
+            p.y0,
+            chunk.len(),
+            p.rows
+        )));
+    }
+    let plane_len = width * height;
+    for (r, row) in chunk.chunks_exact(row_len).take(p.rows).enumerate() {
+        let dst_row = (p.y0 + r) * width + p.x0;
+        for s in 0..p.spp {
+            let band = p.plane + s;
+            let dst = &mut out[band * plane_len + dst_row..][..p.cols];
+            for (x, d) in dst.iter_mut().enumerate() {
+                *d = row[x * p.spp + s];
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! File readers. Each returns a [`Raster`] with samples in `[C, H, W]` order and a typed
+//! [`ReadError`] naming the file on failure; none panics on bad input.
+
+mod chunks;
+mod error;
+mod georef;
+mod geotiff;
+mod guard;
+mod png;
+mod raster;
+
+pub use error::ReadError;
+pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, decode_geotiff, read_geotiff};
+pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
+pub use raster::{DType, GeoTransform, Raster, RasterData};

@@ -1,0 +1,16 @@
+//! Sensor registry: band tables of every sensor Panopticon was trained or evaluated on, and
+//! the int16 channel ids upstream derives from them (spec §5.1–5.3).
+
+mod band;
+mod channel_id;
+mod dataset;
+mod error;
+mod registry;
+mod sensor;
+
+pub use band::Band;
+pub use channel_id::{ChannelId, Orbit, Polarisation};
+pub use dataset::Dataset;
+pub use error::SensorError;
+pub use registry::SensorRegistry;
+pub use sensor::Sensor;
