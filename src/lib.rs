@@ -17,6 +17,7 @@ pub use panopticon_model::{
 pub use panopticon_model::{HubOptions, PanopticonWeights, Registry, WeightsEntry, hub};
 
 pub mod device;
+pub mod embed;
 pub mod import;
 pub mod tensor_io;
 

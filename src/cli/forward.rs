@@ -65,33 +65,8 @@ pub fn resolve_config(spec: &str) -> anyhow::Result<PanopticonConfig> {
     )
 }
 
-/// Fails early, before any compute, when the output cannot be written.
-fn check_writable(path: &Path) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "cannot write {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
-    let probe = dir.join(format!(".panopticon-write-test.{}", std::process::id()));
-    std::fs::File::create(&probe).with_context(|| {
-        format!(
-            "cannot write {}: directory {} is not writable",
-            path.display(),
-            dir.display()
-        )
-    })?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
-}
-
 pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
-    check_writable(&args.output)?;
+    super::check_writable(&args.output)?;
     let device = parse_device(&args.device)?;
     let config = resolve_config(&args.config)?;
     let mut tensors = read_safetensors(&args.input)?;

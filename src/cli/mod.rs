@@ -1,10 +1,14 @@
 //! Subcommands of the `panopticon` binary.
 
 mod bench;
+mod embed;
 mod forward;
 #[cfg(feature = "pretrained")]
 mod weights;
 
+use std::path::Path;
+
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 /// Panopticon: the any-sensor Earth-observation foundation model, in Rust.
@@ -17,6 +21,11 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Embed GeoTIFF / PNG scenes from any sensor (sliding window; safetensors, npy or a
+    /// georeferenced GeoTIFF feature map).
+    Embed(embed::EmbedArgs),
+    /// List the sensors and their bands (names for `embed --sensor/--bands`).
+    Sensors,
     /// Run the model on tensors from a safetensors file and write its outputs (Python interop).
     Forward(forward::ForwardArgs),
     /// List the model presets accepted by --config.
@@ -32,6 +41,15 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Forward(args) => forward::run(args),
+        Command::Embed(args) => embed::run(args),
+        Command::Sensors => {
+            let registry = panopticon::data::SensorRegistry::builtin()?;
+            for s in registry.sensors() {
+                let bands: Vec<&str> = s.band_keys().collect();
+                println!("{:<16} {}", s.name, bands.join(","));
+            }
+            Ok(())
+        }
         Command::Bench(args) => bench::run(args),
         #[cfg(feature = "pretrained")]
         Command::Weights(args) => weights::run(args),
@@ -42,4 +60,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Fails early, before any compute, when the output cannot be written.
+pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    let probe = dir.join(format!(".panopticon-write-test.{}", std::process::id()));
+    std::fs::File::create(&probe).with_context(|| {
+        format!(
+            "cannot write {}: directory {} is not writable",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
 }

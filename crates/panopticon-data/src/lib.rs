@@ -26,8 +26,10 @@
 
 pub mod readers;
 pub mod sensors;
+pub mod writers;
 
 pub use readers::{DType, GeoTransform, Raster, RasterData, ReadError, read_geotiff, read_png};
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
 };
+pub use writers::{WriteError, write_geotiff_f32};

@@ -1,0 +1,5 @@
+//! File writers for model outputs.
+
+mod geotiff;
+
+pub use geotiff::{WriteError, write_geotiff_f32};

@@ -1,0 +1,308 @@
+//! `panopticon embed`: GeoTIFF / PNG scenes from any sensor → Panopticon embeddings.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::prelude::*;
+use clap::Args;
+use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png, write_geotiff_f32};
+use panopticon::device::parse_device;
+use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
+use panopticon::tensor_io::write_safetensors;
+use panopticon::{Panopticon, PanopticonConfig};
+
+use super::forward::resolve_config;
+
+/// Arguments of `panopticon embed`.
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// Input images: GeoTIFF (.tif/.tiff) or PNG, one scene each.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
+    /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]) or `.tif` (the dense
+    /// patch-feature map of one input, georeferenced on the patch grid).
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Sensor of the bands (see `panopticon sensors`), e.g. sentinel2_l2a, landsat8_9,
+    /// sentinel1.
+    #[arg(long)]
+    sensor: Option<String>,
+    /// Band names of the file's bands in file order (with --sensor), e.g. B04,B03,B02.
+    #[arg(long, value_delimiter = ',')]
+    bands: Option<Vec<String>>,
+    /// Centre wavelengths in nm of the file's bands, instead of --sensor/--bands.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    wavelengths: Option<Vec<f32>>,
+    /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
+    #[arg(long, default_value = "panopticon-vitb14")]
+    weights: String,
+    /// Model config for a weights file (preset or JSON).
+    #[arg(long, default_value = "vitb14")]
+    config: String,
+    /// Normalisation: `scene` (per-band mean/std of each scene), `none`, or a JSON file
+    /// {"mean": [...], "std": [...]} in file band order.
+    #[arg(long, default_value = "scene")]
+    norm: String,
+    /// Tile side in pixels (multiple of the patch size).
+    #[arg(long, default_value_t = 224)]
+    tile: usize,
+    /// Step between tiles in pixels (default: the tile side; smaller overlaps).
+    #[arg(long)]
+    stride: Option<usize>,
+    /// Tiles per forward pass.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Also write dense patch-feature maps into a .safetensors output.
+    #[arg(long)]
+    dense: bool,
+    /// Device: cpu, wgpu, or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Safetensors,
+    Npy,
+    Tiff,
+}
+
+pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
+    let format = match args.output.extension().and_then(|e| e.to_str()) {
+        Some("safetensors") => Format::Safetensors,
+        Some("npy") => Format::Npy,
+        Some("tif" | "tiff") => Format::Tiff,
+        _ => bail!(
+            "--output {}: use a .safetensors, .npy or .tif file name",
+            args.output.display()
+        ),
+    };
+    if format == Format::Tiff && args.inputs.len() != 1 {
+        bail!(
+            "a .tif output holds the dense map of one input; got {} inputs",
+            args.inputs.len()
+        );
+    }
+    super::check_writable(&args.output)?;
+    let norm = Norm::parse(&args.norm)?;
+    let ids = channel_ids(&args)?;
+    let device = parse_device(&args.device)?;
+    let model = load_model(&args.weights, &args.config, &device)?;
+    let opts = EmbedOptions {
+        tile: args.tile,
+        stride: args.stride.unwrap_or(args.tile),
+        batch: args.batch,
+        dense: args.dense || format == Format::Tiff,
+    };
+
+    let mut results: Vec<(Raster, Embedded)> = Vec::new();
+    for (i, path) in args.inputs.iter().enumerate() {
+        let raster = read_image(path)?;
+        if raster.bands != ids.len() {
+            bail!(
+                "{} has {} bands but {} channel ids were given; list one band per file band \
+                 (--bands / --wavelengths) in file order",
+                path.display(),
+                raster.bands,
+                ids.len()
+            );
+        }
+        let mut data = raster.to_f32();
+        let mask = norm
+            .apply(&mut data, raster.bands, raster.nodata)
+            .with_context(|| format!("normalising {}", path.display()))?;
+        let bar = progress_bar(
+            args.quiet,
+            &format!("[{}/{}] {}", i + 1, args.inputs.len(), path.display()),
+        );
+        let p = model.config.patch_size;
+        let planned = panopticon::embed::plan_tiles(
+            raster.height.div_ceil(p) * p,
+            raster.width.div_ceil(p) * p,
+            opts.tile,
+            opts.stride,
+        );
+        bar.set_length(planned.len() as u64);
+        let out = embed_scene(
+            &model,
+            &data,
+            (raster.bands, raster.height, raster.width),
+            &ids,
+            mask.as_deref(),
+            &opts,
+            &mut |done| bar.set_position(done as u64),
+        )
+        .with_context(|| format!("embedding {}", path.display()))?;
+        bar.finish_and_clear();
+        if out.skipped > 0 {
+            eprintln!(
+                "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
+                path.display(),
+                out.skipped,
+                out.tiles.len()
+            );
+        }
+        drop(data);
+        results.push((raster, out));
+    }
+    write_output(&args.output, format, &results, model.config.patch_size)?;
+    let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
+    eprintln!(
+        "wrote {} ({n} tiles from {} input(s), D = {})",
+        args.output.display(),
+        results.len(),
+        results.first().map_or(0, |(_, e)| e.dim)
+    );
+    Ok(())
+}
+
+/// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
+fn channel_ids(args: &EmbedArgs) -> anyhow::Result<Vec<f32>> {
+    match (&args.sensor, &args.bands, &args.wavelengths) {
+        (None, None, Some(w)) => Ok(w.clone()),
+        (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
+        (Some(sensor), bands, None) => {
+            let registry = SensorRegistry::builtin()?;
+            let sensor = registry.sensor(sensor)?;
+            let keys: Vec<String> = match bands {
+                Some(b) => b.clone(),
+                None => sensor.band_keys().map(str::to_string).collect(),
+            };
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            Ok(sensor.chn_ids_f32(&keys)?)
+        }
+        (None, Some(_), None) => bail!("--bands needs --sensor to name the sensor"),
+        (None, None, None) => bail!(
+            "say what the bands are: --sensor NAME [--bands B04,B03,B02] or --wavelengths 664,559,493 \
+             (see `panopticon sensors`)"
+        ),
+    }
+}
+
+/// A registry name through the hub cache, or a local weights file.
+fn load_model(weights: &str, config: &str, device: &Device) -> anyhow::Result<Panopticon> {
+    let path = Path::new(weights);
+    if path.exists() {
+        let config: PanopticonConfig = resolve_config(config)?;
+        return Ok(Panopticon::from_file(&config, path, device)?.0);
+    }
+    #[cfg(feature = "pretrained")]
+    {
+        let entry = panopticon::Registry::builtin().get(weights)?.clone();
+        return Ok(Panopticon::pretrained_with(
+            &entry,
+            &panopticon::HubOptions::from_env(),
+            device,
+        )?);
+    }
+    #[cfg(not(feature = "pretrained"))]
+    bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")
+}
+
+fn read_image(path: &Path) -> anyhow::Result<Raster> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    Ok(match ext.as_deref() {
+        Some("png") => read_png(path)?,
+        Some("tif" | "tiff") => read_geotiff(path)?,
+        _ => bail!(
+            "{}: not a .tif/.tiff or .png image (convert other formats with gdal_translate)",
+            path.display()
+        ),
+    })
+}
+
+fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] [{wide_bar}] {pos}/{len} tiles ({per_sec}, eta {eta})",
+        )
+        .expect("valid template"),
+    );
+    bar.set_message(msg.to_string());
+    bar
+}
+
+fn write_output(
+    out: &Path,
+    format: Format,
+    results: &[(Raster, Embedded)],
+    patch: usize,
+) -> anyhow::Result<()> {
+    let dim = results.first().map_or(0, |(_, e)| e.dim);
+    let cls: Vec<f32> = results
+        .iter()
+        .flat_map(|(_, e)| e.cls.iter().copied())
+        .collect();
+    let n = cls.len() / dim.max(1);
+    match format {
+        Format::Npy => {
+            let mut bytes = npy_header(&[n, dim]);
+            bytes.extend(cls.iter().flat_map(|v| v.to_le_bytes()));
+            panopticon::atomic_write(out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
+        Format::Safetensors => {
+            let mut tiles = Vec::with_capacity(n * 5);
+            for (i, (_, e)) in results.iter().enumerate() {
+                for t in &e.tiles {
+                    tiles.extend([i, t.row, t.col, t.height, t.width].map(|v| v as i64));
+                }
+            }
+            let mut tensors = vec![
+                ("cls".to_string(), TensorData::new(cls, [n, dim])),
+                ("tiles".to_string(), TensorData::new(tiles, [n, 5])),
+            ];
+            for (i, (_, e)) in results.iter().enumerate() {
+                if let Some(d) = &e.dense {
+                    tensors.push((
+                        format!("dense.{i}"),
+                        TensorData::new(d.clone(), [dim, e.grid.0, e.grid.1]),
+                    ));
+                }
+            }
+            write_safetensors(out, &tensors)?;
+        }
+        Format::Tiff => {
+            let (raster, e) = &results[0];
+            let dense = e.dense.as_ref().context("dense map missing")?;
+            // The patch grid starts at the scene's origin; each cell is P×P pixels.
+            let gt = raster.geotransform.map(|t| {
+                let p = patch as f64;
+                [t[0], t[1] * p, t[2] * p, t[3], t[4] * p, t[5] * p]
+            });
+            write_geotiff_f32(out, dim, e.grid.0, e.grid.1, dense, gt, raster.epsg, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// NumPy `.npy` v1.0 header of a C-ordered little-endian float32 array.
+fn npy_header(shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    // Magic (6) + version (2) + length (2) + dict + newline, padded to a multiple of 64.
+    let pad = (64 - (10 + dict.len() + 1) % 64) % 64;
+    dict.push_str(&" ".repeat(pad));
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict.as_bytes());
+    out
+}

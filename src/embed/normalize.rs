@@ -1,0 +1,145 @@
+//! Per-band standardisation of raw sensor values, with no-data handling.
+
+use std::path::{Path, PathBuf};
+
+/// Mean and standard deviation of each band, in file band order.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct BandStats {
+    /// Per-band mean.
+    pub mean: Vec<f64>,
+    /// Per-band standard deviation.
+    pub std: Vec<f64>,
+}
+
+/// How raw values become model inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Norm {
+    /// Standardise each band with the scene's own mean and std (no-data excluded).
+    Scene,
+    /// Use the values as they are (already normalised).
+    None,
+    /// Standardise with given statistics (e.g. the training dataset's).
+    Stats(BandStats),
+}
+
+/// Errors of [`Norm`].
+#[derive(Debug, thiserror::Error)]
+pub enum NormError {
+    /// The statistics file cannot be read or parsed.
+    #[error(
+        "cannot read band statistics from `{}`: {reason}; expected JSON {{\"mean\": [..], \"std\": [..]}}",
+        path.display()
+    )]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// Statistics for a different number of bands, or a non-positive std.
+    #[error("band statistics do not fit the image: {0}")]
+    Mismatch(String),
+}
+
+impl Norm {
+    /// Parses `scene`, `none` or a JSON statistics file.
+    pub fn parse(spec: &str) -> Result<Self, NormError> {
+        match spec {
+            "scene" => Ok(Self::Scene),
+            "none" => Ok(Self::None),
+            file => {
+                let path = Path::new(file);
+                let bad = |reason: String| NormError::File {
+                    path: path.into(),
+                    reason,
+                };
+                let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+                let stats: BandStats =
+                    serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+                Ok(Self::Stats(stats))
+            }
+        }
+    }
+
+    /// Normalises `[C, H·W]` samples in place; no-data (`nodata` or NaN) pixels become 0 (the
+    /// band mean) and are reported per band as a mask (`true` = no data), `None` when the
+    /// scene has none.
+    pub fn apply(
+        &self,
+        data: &mut [f32],
+        bands: usize,
+        nodata: Option<f64>,
+    ) -> Result<Option<Vec<bool>>, NormError> {
+        let n = data.len() / bands.max(1);
+        let is_nodata = |v: f32| v.is_nan() || nodata.is_some_and(|nd| v as f64 == nd);
+        let any_nodata = data.iter().any(|&v| is_nodata(v));
+        let mask: Option<Vec<bool>> =
+            any_nodata.then(|| data.iter().map(|&v| is_nodata(v)).collect());
+        let stats: Vec<(f64, f64)> = match self {
+            Self::None => vec![(0.0, 1.0); bands],
+            Self::Stats(s) => {
+                if s.mean.len() != bands || s.std.len() != bands {
+                    return Err(NormError::Mismatch(format!(
+                        "{} means and {} stds for {bands} bands",
+                        s.mean.len(),
+                        s.std.len()
+                    )));
+                }
+                if let Some(i) = s.std.iter().position(|&v| !(v > 0.0)) {
+                    return Err(NormError::Mismatch(format!(
+                        "std of band {i} is {}",
+                        s.std[i]
+                    )));
+                }
+                s.mean.iter().copied().zip(s.std.iter().copied()).collect()
+            }
+            Self::Scene => (0..bands)
+                .map(|b| {
+                    let band = &data[b * n..(b + 1) * n];
+                    let (mut sum, mut sq, mut k) = (0f64, 0f64, 0usize);
+                    for &v in band.iter().filter(|&&v| !is_nodata(v)) {
+                        sum += v as f64;
+                        sq += (v as f64) * (v as f64);
+                        k += 1;
+                    }
+                    if k == 0 {
+                        return (0.0, 1.0);
+                    }
+                    let mean = sum / k as f64;
+                    let var = (sq / k as f64 - mean * mean).max(0.0);
+                    // A constant band stays constant (0) rather than dividing by zero.
+                    (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
+                })
+                .collect(),
+        };
+        for (b, (mean, std)) in stats.iter().enumerate() {
+            for v in &mut data[b * n..(b + 1) * n] {
+                *v = if is_nodata(*v) {
+                    0.0
+                } else {
+                    ((*v as f64 - mean) / std) as f32
+                };
+            }
+        }
+        Ok(mask)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scene_norm_standardises_and_zeroes_nodata() {
+        let mut d = vec![1.0, 3.0, -9.0, 5.0, 5.0, 5.0];
+        let mask = Norm::Scene.apply(&mut d, 2, Some(-9.0)).unwrap().unwrap();
+        assert_eq!(&d[..3], &[-1.0, 1.0, 0.0]);
+        assert_eq!(&d[3..], &[0.0, 0.0, 0.0]);
+        assert_eq!(mask, [false, false, true, false, false, false]);
+        let stats = Norm::Stats(BandStats {
+            mean: vec![1.0],
+            std: vec![0.0],
+        });
+        assert!(stats.apply(&mut [1.0], 1, None).is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! The sliding-window embedding of one scene.
+
+use burn::prelude::*;
+use panopticon_model::{Panopticon, PanopticonError, PanopticonInput};
+
+use super::tiling::{Tile, plan_tiles};
+
+/// How a scene is cut and batched.
+#[derive(Debug, Clone)]
+pub struct EmbedOptions {
+    /// Tile side in pixels (a multiple of the patch size).
+    pub tile: usize,
+    /// Step between tiles in pixels (a multiple of the patch size; < `tile` overlaps).
+    pub stride: usize,
+    /// Tiles per forward pass.
+    pub batch: usize,
+    /// Also stitch the dense patch-feature map.
+    pub dense: bool,
+}
+
+/// The embeddings of one scene.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// The tiles, in the order of `cls` rows (pixels of the scene padded to the patch grid).
+    pub tiles: Vec<Tile>,
+    /// `[N, D]` normalised cls embedding per tile; NaN rows for tiles without any valid pixel.
+    pub cls: Vec<f32>,
+    /// Tiles skipped because every channel was no-data there.
+    pub skipped: usize,
+    /// Embedding width `D`.
+    pub dim: usize,
+    /// Patch grid of the whole scene `(rows, cols)` = ⌈H/P⌉ × ⌈W/P⌉.
+    pub grid: (usize, usize),
+    /// `[D, rows, cols]` patch features, overlapping tiles averaged (when asked for).
+    pub dense: Option<Vec<f32>>,
+}
+
+/// Embeds a normalised `[C, H, W]` scene tile by tile.
+///
+/// The scene is padded to a multiple of the patch size by repeating its last row and column
+/// (so the edge pixels get features; the patch grid starts at the scene's origin). A channel
+/// that is no-data (`nodata_mask`, `[C, H, W]`, true = no data) over a whole tile is masked out
+/// of that tile with `spec_masks`; tiles where every channel is no-data are skipped.
+/// `progress` is called with the number of tiles done after each batch.
+#[allow(clippy::too_many_arguments)]
+pub fn embed_scene(
+    model: &Panopticon,
+    data: &[f32],
+    (bands, height, width): (usize, usize, usize),
+    chn_ids: &[f32],
+    nodata_mask: Option<&[bool]>,
+    opts: &EmbedOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Embedded, PanopticonError> {
+    let p = model.config.patch_size;
+    if opts.tile == 0 || opts.tile % p != 0 || opts.stride == 0 || opts.stride % p != 0 {
+        return Err(PanopticonError::Input(format!(
+            "tile ({}) and stride ({}) must be positive multiples of the patch size {p}",
+            opts.tile, opts.stride
+        )));
+    }
+    if chn_ids.len() != bands || data.len() != bands * height * width {
+        return Err(PanopticonError::Input(format!(
+            "{} channel ids and {} samples for a {bands}×{height}×{width} scene",
+            chn_ids.len(),
+            data.len()
+        )));
+    }
+    if height < p || width < p {
+        return Err(PanopticonError::ImageTooSmall {
+            height,
+            width,
+            patch: p,
+        });
+    }
+    let (hp, wp) = (height.div_ceil(p) * p, width.div_ceil(p) * p);
+    let tiles = plan_tiles(hp, wp, opts.tile, opts.stride);
+    let (th, tw) = (tiles[0].height, tiles[0].width);
+    let grid = (hp / p, wp / p);
+    let device = model.device();
+
+    let mut dim = 0;
+    let mut cls = Vec::new();
+    let mut skipped = 0;
+    let mut dense_sum: Vec<f32> = Vec::new();
+    let mut dense_count = vec![0u32; grid.0 * grid.1];
+    for (done, chunk) in tiles.chunks(opts.batch.max(1)).enumerate() {
+        let mut pixels = Vec::with_capacity(chunk.len() * bands * th * tw);
+        let mut masks = Vec::with_capacity(chunk.len() * bands);
+        let mut keep = Vec::with_capacity(chunk.len());
+        for t in chunk {
+            let tile_masks = cut(data, nodata_mask, (bands, height, width), t, &mut pixels);
+            keep.push(!tile_masks.iter().all(|&m| m));
+            masks.extend(tile_masks);
+        }
+        let n = chunk.len();
+        let imgs = Tensor::<4>::from_data(TensorData::new(pixels, [n, bands, th, tw]), &device);
+        let mut input = PanopticonInput::with_shared_ids(imgs, chn_ids);
+        // Tiles without any valid channel still go through the model (batch shapes stay
+        // fixed) with nothing masked; their outputs are dropped below.
+        for (i, k) in keep.iter().enumerate() {
+            if !k {
+                masks[i * bands..(i + 1) * bands].fill(false);
+            }
+        }
+        if masks.iter().any(|&m| m) {
+            let m = Tensor::<2, Bool>::from_data(TensorData::new(masks, [n, bands]), &device);
+            input = input.with_spec_masks(m);
+        }
+        let ff = model.forward_features(&input, None)?;
+        let c: Vec<f32> = ff
+            .x_norm_clstoken
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| PanopticonError::Input(format!("reading embeddings: {e:?}")))?;
+        dim = c.len() / n;
+        for (i, k) in keep.iter().enumerate() {
+            if *k {
+                cls.extend_from_slice(&c[i * dim..(i + 1) * dim]);
+            } else {
+                cls.extend(std::iter::repeat_n(f32::NAN, dim));
+                skipped += 1;
+            }
+        }
+        if opts.dense {
+            let patches: Vec<f32> = ff
+                .x_norm_patchtokens
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| PanopticonError::Input(format!("reading patch features: {e:?}")))?;
+            if dense_sum.is_empty() {
+                dense_sum = vec![0.0; dim * grid.0 * grid.1];
+            }
+            let (gr, gc) = (th / p, tw / p);
+            for (i, t) in chunk.iter().enumerate().filter(|(i, _)| keep[*i]) {
+                let tile = &patches[i * gr * gc * dim..(i + 1) * gr * gc * dim];
+                for r in 0..gr {
+                    for c in 0..gc {
+                        let cell = (t.row / p + r) * grid.1 + t.col / p + c;
+                        dense_count[cell] += 1;
+                        let token = &tile[(r * gc + c) * dim..(r * gc + c + 1) * dim];
+                        for (d, v) in token.iter().enumerate() {
+                            dense_sum[d * grid.0 * grid.1 + cell] += v;
+                        }
+                    }
+                }
+            }
+        }
+        progress((done * opts.batch.max(1) + n).min(tiles.len()));
+    }
+    let dense = opts.dense.then(|| {
+        let cells = grid.0 * grid.1;
+        for (i, v) in dense_sum.iter_mut().enumerate() {
+            let k = dense_count[i % cells];
+            *v = if k > 0 { *v / k as f32 } else { f32::NAN };
+        }
+        dense_sum
+    });
+    Ok(Embedded {
+        tiles,
+        cls,
+        skipped,
+        dim,
+        grid,
+        dense,
+    })
+}
+
+/// Appends tile `t` of the scene (edge-replicated beyond it) to `out` as `[C, th, tw]` and
+/// returns, per channel, whether the tile has no valid pixel in it.
+fn cut(
+    data: &[f32],
+    nodata_mask: Option<&[bool]>,
+    (bands, height, width): (usize, usize, usize),
+    t: &Tile,
+    out: &mut Vec<f32>,
+) -> Vec<bool> {
+    let mut all_nodata = vec![true; bands];
+    for (b, flag) in all_nodata.iter_mut().enumerate() {
+        let plane = b * height * width;
+        for r in t.row..t.row + t.height {
+            let row = plane + r.min(height - 1) * width;
+            for c in t.col..t.col + t.width {
+                let i = row + c.min(width - 1);
+                out.push(data[i]);
+                if *flag && !nodata_mask.is_some_and(|m| m[i]) {
+                    *flag = false;
+                }
+            }
+        }
+    }
+    all_nodata
+}

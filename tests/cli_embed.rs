@@ -1,0 +1,257 @@
+//! `panopticon embed` with the tiny model: a GeoTIFF scene's embedding equals `forward` on the
+//! same normalised tensor, the sliding window covers the scene and the dense GeoTIFF sits on
+//! the input's patch grid, and bad invocations fail with one line and no output.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::prelude::*;
+use common::*;
+use panopticon::data::{read_geotiff, write_geotiff_f32};
+use panopticon::tensor_io::read_safetensors;
+use panopticon::{Panopticon, PanopticonConfig, PanopticonInput};
+
+const S2_BANDS: [&str; 13] = [
+    "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12",
+];
+const GT: [f64; 6] = [600000.0, 10.0, 0.0, 5000000.0, 0.0, -10.0];
+
+/// A 13-band u16-like scene as float32 GeoTIFF, `[C, H, W]` values returned.
+fn scene(dir: &Path, h: usize, w: usize) -> (PathBuf, Vec<f32>) {
+    let c = 13;
+    let data: Vec<f32> = (0..c * h * w)
+        .map(|i| (1000.0 + 800.0 * ((i as f32) * 0.37).sin() + (i % 97) as f32 * 3.0).round())
+        .collect();
+    let path = dir.join("scene.tif");
+    write_geotiff_f32(&path, c, h, w, &data, Some(GT), Some(32632), None).unwrap();
+    (path, data)
+}
+
+fn embed(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .arg("embed")
+        .args([
+            "--weights",
+            tiny_dir().join("weights.pth").to_str().unwrap(),
+            "--config",
+            "tiny-test",
+            "--quiet",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn one_tile_scene_equals_forward_on_the_normalised_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, w) = (32, 48);
+    let (tif, raw) = scene(dir.path(), h, w);
+    let out = dir.path().join("emb.safetensors");
+    let o = embed(&[p(&tif), "--sensor", "sentinel2_l1c", "-o", p(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = read_safetensors(&out).unwrap();
+    assert_eq!(got["cls"].shape().as_slice(), [1, 48]);
+    assert_eq!(
+        got["tiles"].clone().try_into_vec::<i64>().unwrap(),
+        [0, 0, 0, h as i64, w as i64]
+    );
+
+    // Independently: per-band standardisation in f64, then the model.
+    let n = h * w;
+    let mut x = raw.clone();
+    for b in 0..13 {
+        let band = &raw[b * n..(b + 1) * n];
+        let mean = band.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+        let var = band.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+        for (o, &v) in x[b * n..(b + 1) * n].iter_mut().zip(band) {
+            *o = ((v as f64 - mean) / var.sqrt()) as f32;
+        }
+    }
+    let device = Device::default();
+    let (model, _) = Panopticon::from_file(
+        &PanopticonConfig::tiny_test(),
+        tiny_dir().join("weights.pth"),
+        &device,
+    )
+    .unwrap();
+    let registry = panopticon::data::SensorRegistry::builtin().unwrap();
+    let ids = registry
+        .sensor("sentinel2_l1c")
+        .unwrap()
+        .chn_ids_f32(&S2_BANDS)
+        .unwrap();
+    let imgs = Tensor::<4>::from_data(TensorData::new(x, [1, 13, h, w]), &device);
+    let want = model
+        .forward(&PanopticonInput::with_shared_ids(imgs, &ids))
+        .unwrap()
+        .into_data();
+    let d = max_abs_diff(&got["cls"], &want);
+    assert!(d <= 1e-5, "embed vs forward: {d:e}");
+}
+
+#[test]
+fn overlapping_tiles_cover_the_scene_and_the_map_sits_on_the_patch_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    // 44×60 is not a multiple of the patch (8): the edge is padded to 48×64.
+    let (tif, _) = scene(dir.path(), 44, 60);
+    let map = dir.path().join("dense.tif");
+    let o = embed(&[
+        p(&tif),
+        "--wavelengths",
+        "443,490,560,665,705,740,783,842,865,945,1375,1610,2190",
+        "--tile",
+        "24",
+        "--stride",
+        "16",
+        "-o",
+        p(&map),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = read_geotiff(&map).unwrap();
+    assert_eq!((r.bands, r.height, r.width), (48, 6, 8));
+    assert!(r.to_f32().iter().all(|v| v.is_finite()), "uncovered cells");
+    let gt = r.geotransform.unwrap();
+    assert_eq!(
+        gt,
+        [GT[0], 80.0, 0.0, GT[3], 0.0, -80.0],
+        "patch (0,0) at the origin"
+    );
+    assert_eq!(r.epsg, Some(32632));
+
+    let st = dir.path().join("tiles.safetensors");
+    let o = embed(&[
+        p(&tif),
+        "--wavelengths",
+        "443,490,560,665,705,740,783,842,865,945,1375,1610,2190",
+        "--tile",
+        "24",
+        "--stride",
+        "16",
+        "--dense",
+        "-o",
+        p(&st),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = read_safetensors(&st).unwrap();
+    // Rows at 0, 16, 24 (flush with 48); columns at 0, 16, 32, 40 (flush with 64).
+    assert_eq!(t["cls"].shape().as_slice(), [12, 48]);
+    let dense = &t["dense.0"];
+    assert_eq!(dense.shape().as_slice(), [48, 6, 8]);
+    assert_eq!(max_abs_diff(dense, &r.data_as_tensor()), 0.0);
+}
+
+trait AsTensor {
+    fn data_as_tensor(&self) -> TensorData;
+}
+
+impl AsTensor for panopticon::data::Raster {
+    fn data_as_tensor(&self) -> TensorData {
+        TensorData::new(self.to_f32(), [self.bands, self.height, self.width])
+    }
+}
+
+#[test]
+fn npy_output_is_numpy_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, _) = scene(dir.path(), 32, 32);
+    let out = dir.path().join("cls.npy");
+    let o = embed(&[p(&tif), "--sensor", "sentinel2_l1c", "-o", p(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + hlen) % 64, 0);
+    let header = std::str::from_utf8(&bytes[10..10 + hlen]).unwrap();
+    assert!(header.contains("'shape': (1, 48)"), "{header}");
+    assert_eq!(bytes.len(), 10 + hlen + 48 * 4);
+}
+
+fn fails(args: &[&str], needle: &str, out: &Path) {
+    let o = embed(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists(), "{args:?} left {}", out.display());
+}
+
+#[test]
+fn bad_invocations_fail_with_one_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, _) = scene(dir.path(), 32, 32);
+    let out = dir.path().join("o.safetensors");
+    let (t, o) = (p(&tif), p(&out));
+    fails(&[t, "--sensor", "sentinel9", "-o", o], "sentinel9", &out);
+    fails(
+        &[
+            t,
+            "--sensor",
+            "sentinel2_l1c",
+            "--bands",
+            "B04,B99",
+            "-o",
+            o,
+        ],
+        "B99",
+        &out,
+    );
+    fails(
+        &[
+            t,
+            "--sensor",
+            "sentinel2_l1c",
+            "--bands",
+            "B04,B03,B02",
+            "-o",
+            o,
+        ],
+        "13 bands",
+        &out,
+    );
+    fails(&[t, "-o", o], "--sensor", &out);
+    let txt = dir.path().join("notes.txt");
+    std::fs::write(&txt, "hello").unwrap();
+    fails(
+        &[p(&txt), "--wavelengths", "500", "-o", o],
+        "not a .tif",
+        &out,
+    );
+    let fake = dir.path().join("fake.tif");
+    std::fs::write(&fake, "hello").unwrap();
+    fails(
+        &[p(&fake), "--wavelengths", "500", "-o", o],
+        "fake.tif",
+        &out,
+    );
+    let small = dir.path().join("small.tif");
+    write_geotiff_f32(&small, 1, 4, 4, &[1.0; 16], None, None, None).unwrap();
+    fails(
+        &[p(&small), "--wavelengths", "500", "-o", o],
+        "at least 8 pixels",
+        &out,
+    );
+    let nowhere = dir.path().join("no/dir/o.safetensors");
+    fails(
+        &[t, "--sensor", "sentinel2_l1c", "-o", p(&nowhere)],
+        "does not exist",
+        &nowhere,
+    );
+    fails(
+        &[
+            t,
+            "--sensor",
+            "sentinel2_l1c",
+            "-o",
+            p(&dir.path().join("o.csv")),
+        ],
+        ".npy",
+        &out,
+    );
+}
