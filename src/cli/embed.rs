@@ -101,7 +101,7 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
     for (i, path) in args.inputs.iter().enumerate() {
-        let raster = read_image(path)?;
+        let mut raster = read_image(path)?;
         if raster.bands != ids.len() {
             bail!(
                 "{} has {} bands but {} channel ids were given; list one band per file band \
@@ -112,6 +112,8 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
             );
         }
         let mut data = raster.to_f32();
+        // Only the float copy is needed from here on: free the stored samples.
+        raster.data = panopticon::data::RasterData::U8(Vec::new());
         let mask = norm
             .apply(&mut data, raster.bands, raster.nodata)
             .with_context(|| format!("normalising {}", path.display()))?;
