@@ -18,12 +18,9 @@ pub trait Draws {
 
     /// Uniform integer in `[lo, hi]` (inclusive): `lo + floor(u·(hi − lo + 1))`.
     ///
-    /// Returns `lo` when `hi <= lo`.
+    /// Always consumes one draw (like `torch.randint`), even when `hi <= lo` (then `lo`).
     fn randint(&mut self, lo: usize, hi: usize) -> usize {
-        if hi <= lo {
-            return lo;
-        }
-        let n = hi - lo + 1;
+        let n = hi.saturating_sub(lo) + 1;
         lo + ((self.uniform() * n as f64) as usize).min(n - 1)
     }
 
