@@ -457,3 +457,34 @@ fn pipeline_types_are_send_and_sync() {
     check::<AugRng>();
     check::<panopticon_data::augment::Collated>();
 }
+
+#[test]
+fn degenerate_crop_settings_are_errors_not_panics() {
+    use panopticon_data::augment::ListRandomResizeCrop;
+    let view = View::single(image(&[1.0, 2.0], 8, 8, true));
+    let sel = ChannelSelection::all(&view);
+    let mut op = ListRandomResizeCrop::new(4, (0.3, 1.0)).unwrap();
+    assert!(op.apply(&view, &sel, &mut AugRng::seed_from_u64(0)).is_ok());
+    op.ratio = (0.0, 0.0);
+    assert!(
+        op.apply(&view, &sel, &mut AugRng::seed_from_u64(0))
+            .is_err()
+    );
+    op.ratio = (0.75, 4.0 / 3.0);
+    op.size = 0;
+    assert!(
+        op.apply(&view, &sel, &mut AugRng::seed_from_u64(0))
+            .is_err()
+    );
+    assert!(ListRandomResizeCrop::new(4, (0.0, 1.0)).is_err());
+    assert!(ListRandomResizeCrop::new(4, (0.5, 0.2)).is_err());
+    // A selection drawn for another view is an error too.
+    let other = View::single(image(&[1.0, 2.0, 3.0, 4.0], 8, 8, true));
+    let foreign = ChannelSelection::all(&other);
+    op.size = 4;
+    assert!(
+        op.apply(&view, &foreign, &mut AugRng::seed_from_u64(0))
+            .is_err()
+    );
+    assert!(foreign.apply(&view).is_err());
+}

@@ -149,6 +149,17 @@ impl ListRandomResizeCrop {
         sel: &ChannelSelection,
         rng: &mut R,
     ) -> Result<Image> {
+        // Fields are public: re-check what `new` guarantees before indexing with them.
+        if self.size == 0 {
+            return Err(AugmentError::Empty { what: "crop size" });
+        }
+        if !(self.ratio.0 > 0.0 && self.ratio.0 <= self.ratio.1) {
+            return Err(AugmentError::InvalidConfig {
+                name: "crop ratio",
+                value: format!("{:?}", self.ratio),
+                expected: "0 < min <= max (w/h, default (3/4, 4/3))",
+            });
+        }
         let images = view.images();
         let get = |s: usize| {
             images.get(s).ok_or(AugmentError::InvalidConfig {
@@ -178,6 +189,13 @@ impl ListRandomResizeCrop {
         for (s, chans) in &sel.images {
             let img = get(*s)?;
             let b = bx.scaled(ref_h, ref_w, img.height(), img.width());
+            if b.height == 0 || b.width == 0 {
+                return Err(AugmentError::InvalidConfig {
+                    name: "crops_scale",
+                    value: format!("{:?}", self.scale),
+                    expected: "area fractions in (0, 1] that give a non-empty crop box",
+                });
+            }
             let horizontal = Taps::new(b.width, size);
             let vertical = Taps::new(b.height, size);
             for &c in chans {
