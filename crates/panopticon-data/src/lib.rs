@@ -1,6 +1,6 @@
 //! Panopticon data: sensor registry, file readers, pre-training datasets, augmentations and
 //! loaders. Training and evaluation read their data only through this crate (in progress:
-//! the registry and the readers are done).
+//! the registry, the readers, the pre-training augmentations and the collate are done).
 //!
 //! * [`sensors`]: every sensor of spec §5.2 (`configs/sensors/*.toml`, compiled in) and the
 //!   dataset band lists of §5.3, mapping band names to the int16 chn_ids upstream feeds the
