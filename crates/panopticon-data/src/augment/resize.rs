@@ -21,8 +21,9 @@ fn cubic(x: f64) -> f64 {
 pub(crate) struct Taps {
     /// First input index of each output sample.
     start: Vec<usize>,
-    /// Weights of each output sample (`len[i]` of them from `offset[i]`).
-    weights: Vec<f64>,
+    /// Weights of each output sample (`len[i]` of them from `offset[i]`), computed in f64
+    /// and stored as f32 like torch's float kernels.
+    weights: Vec<f32>,
     offset: Vec<usize>,
     len: Vec<usize>,
 }
@@ -34,6 +35,7 @@ impl Taps {
         let support = 2.0 * scale.max(1.0);
         let invscale = if scale >= 1.0 { 1.0 / scale } else { 1.0 };
         let (mut start, mut weights, mut offset, mut len) = (vec![], vec![], vec![], vec![]);
+        let mut raw: Vec<f64> = Vec::new();
         for i in 0..output {
             let center = scale * (i as f64 + 0.5);
             // `as i64` truncates toward zero like the C++ static_cast.
@@ -44,12 +46,11 @@ impl Taps {
             let mut total = 0.0;
             for j in 0..n {
                 let w = cubic(((j + xmin) as f64 - center + 0.5) * invscale);
-                weights.push(w);
+                raw.push(w);
                 total += w;
             }
-            if total != 0.0 {
-                weights[first..].iter_mut().for_each(|w| *w /= total);
-            }
+            let norm = if total != 0.0 { total } else { 1.0 };
+            weights.extend(raw.drain(..).map(|w: f64| (w / norm) as f32));
             start.push(xmin);
             offset.push(first);
             len.push(n);
@@ -64,7 +65,7 @@ impl Taps {
 
     /// First input index and weights of output sample `i`.
     #[inline]
-    fn taps(&self, i: usize) -> (usize, &[f64]) {
+    fn taps(&self, i: usize) -> (usize, &[f32]) {
         (
             self.start[i],
             &self.weights[self.offset[i]..self.offset[i] + self.len[i]],
@@ -146,12 +147,8 @@ pub(crate) fn resize_plane(
         for row in plane.chunks_exact(in_w) {
             for x in 0..out_w {
                 let (start, w) = horizontal.taps(x);
-                let acc: f64 = w
-                    .iter()
-                    .zip(&row[start..])
-                    .map(|(&wk, &v)| wk * f64::from(v))
-                    .sum();
-                tmp.push(acc as f32);
+                let acc: f32 = w.iter().zip(&row[start..]).map(|(&wk, &v)| wk * v).sum();
+                tmp.push(acc);
             }
         }
         tmp
@@ -161,16 +158,14 @@ pub(crate) fn resize_plane(
         return;
     }
     // Whole rows at a time keeps the vertical pass cache-friendly.
-    let mut acc = vec![0.0f64; out_w];
+    let mut acc = vec![0.0f32; out_w];
     for y in 0..out_h {
         acc.fill(0.0);
         let (start, w) = vertical.taps(y);
         for (k, &wk) in w.iter().enumerate() {
             let row = &rows[(start + k) * out_w..(start + k + 1) * out_w];
-            acc.iter_mut()
-                .zip(row)
-                .for_each(|(a, &v)| *a += wk * f64::from(v));
+            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += wk * v);
         }
-        out.extend(acc.iter().map(|&v| v as f32));
+        out.extend_from_slice(&acc);
     }
 }
