@@ -488,3 +488,35 @@ fn degenerate_crop_settings_are_errors_not_panics() {
     );
     assert!(foreign.apply(&view).is_err());
 }
+
+#[test]
+fn loader_threads_reproduce_the_sequential_result() {
+    let aug = std::sync::Arc::new(PanopticonAugmentation::new(Default::default()).unwrap());
+    let sample = std::sync::Arc::new(s2_rgb_sample(true));
+    let sequential: Vec<AugmentedSample> = (0..6)
+        .map(|i| aug.apply(&sample, &mut AugRng::for_sample(42, i)).unwrap())
+        .collect();
+    // Two workers, each taking every other index in reverse order.
+    let handles: Vec<_> = (0..2u64)
+        .map(|worker| {
+            let (aug, sample) = (aug.clone(), sample.clone());
+            std::thread::spawn(move || {
+                (0..6u64)
+                    .rev()
+                    .filter(|i| i % 2 == worker)
+                    .map(|i| {
+                        (
+                            i,
+                            aug.apply(&sample, &mut AugRng::for_sample(42, i)).unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        for (i, out) in h.join().unwrap() {
+            assert_eq!(bits(&out), bits(&sequential[i as usize]), "sample {i}");
+        }
+    }
+}
