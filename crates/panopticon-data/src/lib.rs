@@ -1,10 +1,13 @@
 //! Panopticon data: sensor registry, file readers, pre-training datasets, augmentations and
 //! loaders. Training and evaluation read their data only through this crate (in progress:
-//! the registry and the readers are done).
+//! the registry, the readers, the pre-training augmentations and the collate are done).
 //!
 //! * [`sensors`]: every sensor of spec §5.2 (`configs/sensors/*.toml`, compiled in) and the
 //!   dataset band lists of §5.3, mapping band names to the int16 chn_ids upstream feeds the
 //!   model.
+//! * [`augment`]: the pre-training augmentations of spec §4 (spectral subsampling,
+//!   multi-resolution resized crops, flips, jitter, padding) and the crop-major collate.
+//! * [`masking`]: iBOT block masks (spec §3.6).
 //! * [`readers`]: GeoTIFF (checked sample for sample against GDAL) and PNG into a
 //!   [`Raster`] with `[C, H, W]` samples.
 //!
@@ -24,6 +27,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod augment;
+pub mod masking;
 pub mod readers;
 pub mod sensors;
 pub mod writers;
