@@ -307,6 +307,18 @@ fn cli_convert_prints_the_report_and_the_check() {
     assert!(text.contains("max |source − converted| = 0e0"), "{text}");
     assert!(out.exists());
 
+    // `info` reads the provenance and the recorded config back.
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .arg("info")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("panopticon.source: "), "{text}");
+    assert!(text.contains("model: D 48, depth 2"), "{text}");
+    assert!(text.contains("applied 43, missing 0, unused 0"), "{text}");
+
     let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
         .args(["weights", "convert", "--precision", "f8", "--src"])
         .arg(tiny_dir().join("weights.pth"))

@@ -3,6 +3,7 @@
 mod bench;
 mod embed;
 mod forward;
+mod info;
 #[cfg(feature = "pretrained")]
 mod weights;
 
@@ -24,6 +25,8 @@ enum Command {
     /// Embed GeoTIFF / PNG scenes from any sensor (sliding window; safetensors, npy or a
     /// georeferenced GeoTIFF feature map).
     Embed(embed::EmbedArgs),
+    /// Describe a weights file or registry entry: provenance, keys, config, parameter count.
+    Info(info::InfoArgs),
     /// List the sensors and their bands (names for `embed --sensor/--bands`).
     Sensors,
     /// Run the model on tensors from a safetensors file and write its outputs (Python interop).
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Forward(args) => forward::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Info(args) => info::run(args),
         Command::Sensors => {
             let registry = panopticon::data::SensorRegistry::builtin()?;
             for s in registry.sensors() {
