@@ -255,3 +255,50 @@ fn bad_invocations_fail_with_one_line_and_no_output() {
         &out,
     );
 }
+
+#[test]
+fn pca_renders_input_and_components_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, _) = scene(dir.path(), 40, 56);
+    let png = dir.path().join("pca.png");
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["pca", p(&tif), "--sensor", "sentinel2_l1c", "--quiet"])
+        .args([
+            "--weights",
+            tiny_dir().join("weights.pth").to_str().unwrap(),
+        ])
+        .args([
+            "--config",
+            "tiny-test",
+            "--tile",
+            "24",
+            "--stride",
+            "16",
+            "-o",
+            p(&png),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = panopticon::data::read_png(&png).unwrap();
+    assert_eq!((r.bands, r.height, r.width), (3, 40, 2 * 56 + 8));
+    let px = r.to_f32();
+    // Both halves use the full 0–255 range after the percentile stretch.
+    let right: Vec<f32> = (0..3)
+        .flat_map(|b| {
+            let px = &px;
+            (0..40).flat_map(move |y| (64..120).map(move |x| px[(b * 40 + y) * 120 + x]))
+        })
+        .collect();
+    assert_eq!(right.iter().cloned().fold(0.0, f32::max), 255.0);
+    assert_eq!(right.iter().cloned().fold(255.0, f32::min), 0.0);
+
+    let bad = dir.path().join("pca.jpg");
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["pca", p(&tif), "--sensor", "sentinel2_l1c", "-o", p(&bad)])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".png"));
+    assert!(!bad.exists());
+}

@@ -24,44 +24,51 @@ pub struct EmbedArgs {
     /// patch-feature map of one input, georeferenced on the patch grid).
     #[arg(long, short)]
     output: PathBuf,
-    /// Sensor of the bands (see `panopticon sensors`), e.g. sentinel2_l2a, landsat8_9,
-    /// sentinel1.
-    #[arg(long)]
-    sensor: Option<String>,
-    /// Band names of the file's bands in file order (with --sensor), e.g. B04,B03,B02.
-    #[arg(long, value_delimiter = ',')]
-    bands: Option<Vec<String>>,
-    /// Centre wavelengths in nm of the file's bands, instead of --sensor/--bands.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    wavelengths: Option<Vec<f32>>,
-    /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
-    #[arg(long, default_value = "panopticon-vitb14")]
-    weights: String,
-    /// Model config for a weights file (preset or JSON).
-    #[arg(long, default_value = "vitb14")]
-    config: String,
-    /// Normalisation: `scene` (per-band mean/std of each scene), `none`, or a JSON file
-    /// {"mean": [...], "std": [...]} in file band order.
-    #[arg(long, default_value = "scene")]
-    norm: String,
-    /// Tile side in pixels (multiple of the patch size).
-    #[arg(long, default_value_t = 224)]
-    tile: usize,
-    /// Step between tiles in pixels (default: the tile side; smaller overlaps).
-    #[arg(long)]
-    stride: Option<usize>,
-    /// Tiles per forward pass.
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
     /// Also write dense patch-feature maps into a .safetensors output.
     #[arg(long)]
     dense: bool,
+    #[command(flatten)]
+    scene: SceneArgs,
+}
+
+/// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
+#[derive(Args, Debug)]
+pub struct SceneArgs {
+    /// Sensor of the bands (see `panopticon sensors`), e.g. sentinel2_l2a, landsat8_9,
+    /// sentinel1.
+    #[arg(long)]
+    pub sensor: Option<String>,
+    /// Band names of the file's bands in file order (with --sensor), e.g. B04,B03,B02.
+    #[arg(long, value_delimiter = ',')]
+    pub bands: Option<Vec<String>>,
+    /// Centre wavelengths in nm of the file's bands, instead of --sensor/--bands.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub wavelengths: Option<Vec<f32>>,
+    /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
+    #[arg(long, default_value = "panopticon-vitb14")]
+    pub weights: String,
+    /// Model config for a weights file (preset or JSON).
+    #[arg(long, default_value = "vitb14")]
+    pub config: String,
+    /// Normalisation: `scene` (per-band mean/std of each scene), `none`, or a JSON file
+    /// {"mean": [...], "std": [...]} in file band order.
+    #[arg(long, default_value = "scene")]
+    pub norm: String,
+    /// Tile side in pixels (multiple of the patch size).
+    #[arg(long, default_value_t = 224)]
+    pub tile: usize,
+    /// Step between tiles in pixels (default: the tile side; smaller overlaps).
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Tiles per forward pass.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
     /// Device: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
-    device: String,
+    pub device: String,
     /// No progress bar.
     #[arg(long, short)]
-    quiet: bool,
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -88,19 +95,53 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
         );
     }
     super::check_writable(&args.output)?;
-    let norm = Norm::parse(&args.norm)?;
-    let ids = channel_ids(&args)?;
-    let device = parse_device(&args.device)?;
-    let model = load_model(&args.weights, &args.config, &device)?;
+    let sc = &args.scene;
+    let norm = Norm::parse(&sc.norm)?;
+    let ids = channel_ids(sc)?;
+    let device = parse_device(&sc.device)?;
+    let model = load_model(&sc.weights, &sc.config, &device)?;
     let opts = EmbedOptions {
-        tile: args.tile,
-        stride: args.stride.unwrap_or(args.tile),
-        batch: args.batch,
+        tile: sc.tile,
+        stride: sc.stride.unwrap_or(sc.tile),
+        batch: sc.batch,
         dense: args.dense || format == Format::Tiff,
     };
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
     for (i, path) in args.inputs.iter().enumerate() {
+        let (raster, out) = embed_file(
+            path,
+            &model,
+            &ids,
+            &norm,
+            &opts,
+            sc.quiet,
+            (i, args.inputs.len()),
+        )?;
+        results.push((raster, out));
+    }
+    write_output(&args.output, format, &results, model.config.patch_size)?;
+    let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
+    eprintln!(
+        "wrote {} ({n} tiles from {} input(s), D = {})",
+        args.output.display(),
+        results.len(),
+        results.first().map_or(0, |(_, e)| e.dim)
+    );
+    Ok(())
+}
+
+/// Reads, normalises and embeds one scene; returns its metadata (samples dropped) and result.
+pub(super) fn embed_file(
+    path: &Path,
+    model: &Panopticon,
+    ids: &[f32],
+    norm: &Norm,
+    opts: &EmbedOptions,
+    quiet: bool,
+    (i, total): (usize, usize),
+) -> anyhow::Result<(Raster, Embedded)> {
+    {
         let mut raster = read_image(path)?;
         if raster.bands != ids.len() {
             bail!(
@@ -117,10 +158,7 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
         let mask = norm
             .apply(&mut data, raster.bands, raster.nodata)
             .with_context(|| format!("normalising {}", path.display()))?;
-        let bar = progress_bar(
-            args.quiet,
-            &format!("[{}/{}] {}", i + 1, args.inputs.len(), path.display()),
-        );
+        let bar = progress_bar(quiet, &format!("[{}/{}] {}", i + 1, total, path.display()));
         let p = model.config.patch_size;
         let planned = panopticon::embed::plan_tiles(
             raster.height.div_ceil(p) * p,
@@ -130,12 +168,12 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
         );
         bar.set_length(planned.len() as u64);
         let out = embed_scene(
-            &model,
+            model,
             &data,
             (raster.bands, raster.height, raster.width),
-            &ids,
+            ids,
             mask.as_deref(),
-            &opts,
+            opts,
             &mut |done| bar.set_position(done as u64),
         )
         .with_context(|| format!("embedding {}", path.display()))?;
@@ -149,21 +187,12 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
             );
         }
         drop(data);
-        results.push((raster, out));
+        Ok((raster, out))
     }
-    write_output(&args.output, format, &results, model.config.patch_size)?;
-    let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
-    eprintln!(
-        "wrote {} ({n} tiles from {} input(s), D = {})",
-        args.output.display(),
-        results.len(),
-        results.first().map_or(0, |(_, e)| e.dim)
-    );
-    Ok(())
 }
 
 /// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
-fn channel_ids(args: &EmbedArgs) -> anyhow::Result<Vec<f32>> {
+pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     match (&args.sensor, &args.bands, &args.wavelengths) {
         (None, None, Some(w)) => Ok(w.clone()),
         (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
@@ -186,7 +215,11 @@ fn channel_ids(args: &EmbedArgs) -> anyhow::Result<Vec<f32>> {
 }
 
 /// A registry name through the hub cache, or a local weights file.
-fn load_model(weights: &str, config: &str, device: &Device) -> anyhow::Result<Panopticon> {
+pub(super) fn load_model(
+    weights: &str,
+    config: &str,
+    device: &Device,
+) -> anyhow::Result<Panopticon> {
     let path = Path::new(weights);
     if path.exists() {
         let config: PanopticonConfig = resolve_config(config)?;
@@ -205,7 +238,7 @@ fn load_model(weights: &str, config: &str, device: &Device) -> anyhow::Result<Pa
     bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")
 }
 
-fn read_image(path: &Path) -> anyhow::Result<Raster> {
+pub(super) fn read_image(path: &Path) -> anyhow::Result<Raster> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -4,6 +4,7 @@ mod bench;
 mod embed;
 mod forward;
 mod info;
+mod pca;
 #[cfg(feature = "pretrained")]
 mod weights;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Embed GeoTIFF / PNG scenes from any sensor (sliding window; safetensors, npy or a
     /// georeferenced GeoTIFF feature map).
     Embed(embed::EmbedArgs),
+    /// The first 3 principal components of an image's patch features as an RGB picture, next
+    /// to the image (the classic DINO visualisation).
+    Pca(pca::PcaArgs),
     /// Describe a weights file or registry entry: provenance, keys, config, parameter count.
     Info(info::InfoArgs),
     /// List the sensors and their bands (names for `embed --sensor/--bands`).
@@ -46,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forward(args) => forward::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Info(args) => info::run(args),
+        Command::Pca(args) => pca::run(args),
         Command::Sensors => {
             let registry = panopticon::data::SensorRegistry::builtin()?;
             for s in registry.sensors() {

@@ -37,4 +37,4 @@ pub use readers::{DType, GeoTransform, Raster, RasterData, ReadError, read_geoti
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
 };
-pub use writers::{WriteError, write_geotiff_f32};
+pub use writers::{WriteError, write_geotiff_f32, write_png_rgb};

@@ -1,5 +1,7 @@
 //! File writers for model outputs.
 
 mod geotiff;
+mod png;
 
 pub use geotiff::{WriteError, write_geotiff_f32};
+pub use png::write_png_rgb;

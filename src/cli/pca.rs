@@ -1,0 +1,133 @@
+//! `panopticon pca`: the first three principal components of the patch features as colours,
+//! next to a true-colour rendering of the input.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+use panopticon::data::write_png_rgb;
+use panopticon::device::parse_device;
+use panopticon::embed::{EmbedOptions, Norm, principal_components};
+
+use super::embed::{SceneArgs, channel_ids, embed_file, load_model, read_image};
+
+/// Arguments of `panopticon pca`.
+#[derive(Args, Debug)]
+pub struct PcaArgs {
+    /// Input image: GeoTIFF or PNG.
+    input: PathBuf,
+    /// Output PNG: the input (bands nearest 665/560/490 nm, 2–98 % stretch) on the left, the
+    /// patch features' first 3 principal components as RGB on the right.
+    #[arg(long, short)]
+    output: PathBuf,
+    #[command(flatten)]
+    scene: SceneArgs,
+}
+
+pub fn run(args: PcaArgs) -> anyhow::Result<()> {
+    if args.output.extension().is_none_or(|e| e != "png") {
+        bail!("--output {}: use a .png file name", args.output.display());
+    }
+    super::check_writable(&args.output)?;
+    let sc = &args.scene;
+    let ids = channel_ids(sc)?;
+    let norm = Norm::parse(&sc.norm)?;
+    let device = parse_device(&sc.device)?;
+    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let opts = EmbedOptions {
+        tile: sc.tile,
+        stride: sc.stride.unwrap_or(sc.tile),
+        batch: sc.batch,
+        dense: true,
+    };
+    let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc.quiet, (0, 1))?;
+    let (h, w) = (meta.height, meta.width);
+    let (rows, cols) = e.grid;
+    let dense = e.dense.as_deref().unwrap_or_default();
+    let cells = rows * cols;
+
+    // Cells with features (tiles with no data are NaN) → [N, D] samples.
+    let valid: Vec<usize> = (0..cells).filter(|&c| dense[c].is_finite()).collect();
+    if valid.len() < 3 {
+        bail!("{}: fewer than 3 patches with data", args.input.display());
+    }
+    let mut feats = Vec::with_capacity(valid.len() * e.dim);
+    for &c in &valid {
+        feats.extend((0..e.dim).map(|d| dense[d * cells + c]));
+    }
+    let (_, proj) = principal_components(&feats, valid.len(), e.dim, 3, &device);
+    let mut pc_rgb = vec![0u8; cells * 3];
+    for k in 0..3 {
+        let vals: Vec<f32> = proj.iter().skip(k).step_by(3).copied().collect();
+        let (lo, hi) = stretch(&vals);
+        for (i, &c) in valid.iter().enumerate() {
+            pc_rgb[c * 3 + k] = to_u8(vals[i], lo, hi);
+        }
+    }
+
+    let raster = read_image(&args.input)?;
+    let data = raster.to_f32();
+    let rgb_bands = true_colour_bands(&ids);
+    let mut left = vec![0u8; h * w * 3];
+    for (k, &b) in rgb_bands.iter().enumerate() {
+        let band = &data[b * h * w..(b + 1) * h * w];
+        let (lo, hi) = stretch(band);
+        for (i, &v) in band.iter().enumerate() {
+            left[i * 3 + k] = to_u8(v, lo, hi);
+        }
+    }
+    let p = model.config.patch_size;
+    let gap = 8;
+    let width = 2 * w + gap;
+    let mut img = vec![255u8; h * width * 3];
+    for r in 0..h {
+        let row = &mut img[r * width * 3..(r + 1) * width * 3];
+        row[..w * 3].copy_from_slice(&left[r * w * 3..(r + 1) * w * 3]);
+        for c in 0..w {
+            let cell = (r / p) * cols + c / p;
+            let o = (w + gap + c) * 3;
+            row[o..o + 3].copy_from_slice(&pc_rgb[cell * 3..cell * 3 + 3]);
+        }
+    }
+    write_png_rgb(&args.output, h, width, &img)?;
+    eprintln!(
+        "wrote {} ({}×{}: input | PCA of {} patch features)",
+        args.output.display(),
+        width,
+        h,
+        valid.len()
+    );
+    Ok(())
+}
+
+/// The bands nearest red, green and blue (665, 560, 490 nm); the first band thrice when the
+/// image has no optical bands.
+fn true_colour_bands(ids: &[f32]) -> [usize; 3] {
+    let nearest = |nm: f32| {
+        ids.iter()
+            .enumerate()
+            .filter(|(_, v)| **v >= 0.0)
+            .min_by(|a, b| (a.1 - nm).abs().total_cmp(&(b.1 - nm).abs()))
+            .map_or(0, |(i, _)| i)
+    };
+    [nearest(665.0), nearest(560.0), nearest(490.0)]
+}
+
+/// The 2nd and 98th percentiles of the finite values.
+fn stretch(values: &[f32]) -> (f32, f32) {
+    let mut v: Vec<f32> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (0.0, 1.0);
+    }
+    v.sort_by(f32::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    let (lo, hi) = (at(0.02), at(0.98));
+    if hi > lo { (lo, hi) } else { (lo, lo + 1.0) }
+}
+
+fn to_u8(v: f32, lo: f32, hi: f32) -> u8 {
+    if !v.is_finite() {
+        return 0;
+    }
+    (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8
+}
