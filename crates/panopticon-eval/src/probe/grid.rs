@@ -325,6 +325,21 @@ impl ProbeSplit {
         })
     }
 
+    /// Split name (for messages).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The cached features.
+    pub fn features(&self) -> &ProbeFeatures {
+        &self.features
+    }
+
+    /// The labels.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()
