@@ -67,7 +67,7 @@ impl Labels {
                 "a dataset needs at least one label",
             ));
         }
-        if targets.len() % num_labels != 0 {
+        if !targets.len().is_multiple_of(num_labels) {
             return Err(EvalError::RaggedTargets {
                 len: targets.len(),
                 num_labels,

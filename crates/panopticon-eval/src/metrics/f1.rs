@@ -18,12 +18,14 @@ pub fn multilabel_f1(scores: &[f32], targets: &[f32], num_labels: usize, average
     let mut fn_ = vec![0usize; num_labels];
     for (i, (&p, &t)) in probs.iter().zip(targets).enumerate() {
         let l = i % num_labels;
-        match (p > 0.5, t) {
-            (_, t) if t.is_nan() => {}
-            (true, t) if t == 1.0 => tp[l] += 1,
-            (true, _) => fp[l] += 1,
-            (false, t) if t == 1.0 => fn_[l] += 1,
-            (false, _) => {}
+        if t.is_nan() {
+            continue;
+        }
+        match (p > 0.5, t == 1.0) {
+            (true, true) => tp[l] += 1,
+            (true, false) => fp[l] += 1,
+            (false, true) => fn_[l] += 1,
+            (false, false) => {}
         }
     }
     let f1 =
