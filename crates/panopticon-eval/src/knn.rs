@@ -224,20 +224,26 @@ pub fn knn_scores(
     while start < n_query {
         let end = (start + chunk).min(n_query);
         let q = l2_normalize(queries.clone().slice([start..end, 0..d]));
-        let (sims, idx) = q.matmul(train_t.clone()).topk_with_indices(max_k, 1); // [c, max_k]
-        let sims = to_host(sims);
-        let idx: Vec<i64> = idx
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap_or_default();
+        // Top-k on the host: Flex's device top-k sorts whole rows (≈5x slower than the
+        // matmul here), and a partial selection gives a deterministic tie rule (lower index).
+        let sims = to_host(q.matmul(train_t.clone())); // [rows, N_train]
+        let rows = end - start;
+        let mut top_s = Vec::with_capacity(rows * max_k);
+        let mut idx = Vec::with_capacity(rows * max_k);
+        for row in sims.chunks_exact(n_train) {
+            for j in top_k_desc(row, max_k) {
+                top_s.push(row[j]);
+                idx.push(j);
+            }
+        }
+        let sims = top_s;
         for r in 0..end - start {
             let s = &sims[r * max_k..(r + 1) * max_k];
             let w = softmax(s, temperature);
             let mut acc = vec![0f32; c];
             let mut filled = 0;
             for j in 0..max_k {
-                let nb = idx[r * max_k + j] as usize;
+                let nb = idx[r * max_k + j];
                 for (a, y) in acc.iter_mut().zip(&dense[nb * c..(nb + 1) * c]) {
                     *a += w[j] * y;
                 }
@@ -260,6 +266,18 @@ pub fn knn_scores(
     Ok(out)
 }
 
+/// Indices of the `k` largest values, largest first; ties go to the lower index.
+fn top_k_desc(row: &[f32], k: usize) -> Vec<usize> {
+    let cmp = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
+    let mut idx: Vec<usize> = (0..row.len()).collect();
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k - 1, cmp);
+        idx.truncate(k);
+    }
+    idx.sort_unstable_by(cmp);
+    idx
+}
+
 /// `softmax(x / t)` in f32, max-subtracted like torch.
 fn softmax(x: &[f32], t: f32) -> Vec<f32> {
     let scaled: Vec<f32> = x.iter().map(|&v| v / t).collect();
@@ -267,4 +285,24 @@ fn softmax(x: &[f32], t: f32) -> Vec<f32> {
     let e: Vec<f32> = scaled.iter().map(|&v| (v - m).exp()).collect();
     let s: f32 = e.iter().sum();
     e.iter().map(|&v| v / s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_is_sorted_and_breaks_ties_by_index() {
+        let row = [0.5, 0.9, 0.5, 0.1, 0.9, 0.5];
+        assert_eq!(top_k_desc(&row, 4), vec![1, 4, 0, 2]);
+        assert_eq!(top_k_desc(&row, 6), vec![1, 4, 0, 2, 5, 3]);
+        assert_eq!(top_k_desc(&row, 1), vec![1]);
+    }
+
+    #[test]
+    fn softmax_is_normalised_and_tempered() {
+        let w = softmax(&[1.0, 0.9, 0.0], 0.07);
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(w[0] > 0.8 && w[2] < 1e-5, "{w:?}");
+    }
 }

@@ -3,8 +3,12 @@
 use super::{Average, safe_divide};
 use crate::error::{EvalError, Result};
 
-/// Indices of the `k` highest scores of `row`, highest first; ties go to the lower index
-/// (torch's `argmax` rule, which torchmetrics uses for `top_k = 1`).
+/// Indices of the `k` highest scores of `row`, highest first; ties go to the lower index.
+///
+/// For `k = 1` this is torch's `argmax` rule, which torchmetrics uses. For `k > 1`
+/// torchmetrics calls `torch.topk`, whose choice among scores tied at the k-th place is
+/// implementation-defined (CPU torch 2.x picks `{1, 2}` of `[0.5, 0.5, 0.5, 0.1]`), so only
+/// such exact boundary ties can differ from torchmetrics.
 pub fn top_k_indices(row: &[f32], k: usize) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..row.len()).collect();
     idx.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
