@@ -3,6 +3,10 @@
 //! Cosine similarity of L2-normalised features, the `max(k)` nearest training samples
 //! (sorted by similarity), weights `softmax(sim / T)` over those `max(k)`, and for each k the
 //! class scores `Σ_{j<k} w_j · onehot(label_j)` (weights are not renormalised per k).
+//!
+//! Similarities are computed in f32; the reference runs them under fp16 autocast, so on
+//! real features a neighbour whose similarity ties the k-th one to fp16 precision may differ.
+//! The unused `n_per_class` subsampling mode is not implemented.
 
 use burn::prelude::*;
 
@@ -113,10 +117,12 @@ impl KnnConfig {
                     let row = test_per_k.iter().find(|(kk, _)| *kk == k);
                     (k, row.map_or(f64::NAN, |r| r.1[mi]))
                 }
+                // Per metric, the best k on test (first k on ties or NaN).
                 None => test_per_k
                     .iter()
                     .map(|(k, v)| (*k, v[mi]))
-                    .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a }),
+                    .reduce(|a, b| if b.1 > a.1 { b } else { a })
+                    .unwrap_or((self.ks[0], f64::NAN)),
             };
             results.push(m.key(), v, format!("knn_k_{k}"));
         }

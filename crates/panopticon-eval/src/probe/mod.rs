@@ -9,7 +9,9 @@
 //!
 //! **Deviation**: upstream recomputes backbone features every iteration with the training
 //! transform; here features are computed once (cached), so random train-time augmentation is
-//! not applied.
+//! not applied. Validation runs once, after training (every task config's eval period is at
+//! least its epoch count, except resisc45_lin, which has no test set); classifier checkpoints
+//! and resuming are not implemented; one test split per run.
 
 mod features;
 mod grid;
