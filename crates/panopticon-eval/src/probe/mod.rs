@@ -18,4 +18,4 @@ mod grid;
 mod train;
 
 pub use features::{Pooling, ProbeFeatures};
-pub use grid::{ProbeConfig, ProbeHead, ProbeReport, ProbeSplit};
+pub use grid::{LR_GRID, ProbeConfig, ProbeHead, ProbeReport, ProbeSplit};
