@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod extract;
 mod knn;
 mod labels;
 pub mod metrics;
@@ -41,6 +42,7 @@ mod rng;
 mod split;
 
 pub use error::{EvalError, Result};
+pub use extract::{FeatureCache, extract_features};
 pub use knn::{KSelection, KnnConfig, KnnReport, knn_scores};
 pub use labels::Labels;
 pub use metrics::{Average, Metric};

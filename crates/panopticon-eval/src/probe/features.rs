@@ -104,6 +104,22 @@ impl ProbeFeatures {
         Ok(Self { cls, patch_mean })
     }
 
+    /// The normalised cls tokens of the last blocks, oldest first.
+    ///
+    /// # Shapes
+    /// `[N, B, D]`
+    pub fn cls(&self) -> &Tensor<3> {
+        &self.cls
+    }
+
+    /// The mean patch token of the last block.
+    ///
+    /// # Shapes
+    /// `[N, D]`
+    pub fn patch_mean(&self) -> &Tensor<2> {
+        &self.patch_mean
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.cls.dims()[0]
