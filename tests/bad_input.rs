@@ -120,7 +120,7 @@ fn nan_or_inf_pixels_are_named_by_channel() {
     let m = model();
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
         let mut v = vec![0.5f32; 2 * 3 * 16 * 16];
-        v[(1 * 3 + 2) * 256 + 17] = bad; // sample 1, channel 2
+        v[(3 + 2) * 256 + 17] = bad; // sample 1 (offset 3 channels), channel 2
         let x = Tensor::<4>::from_data(TensorData::new(v, [2, 3, 16, 16]), &Device::default());
         let err = m
             .forward(&PanopticonInput::new(

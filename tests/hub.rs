@@ -384,9 +384,9 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing_valid() {
         std::process::id()
     ));
     std::fs::create_dir_all(tmp.join("x")).unwrap();
-    let err = pretrained(&s)
-        .err()
-        .expect("an unwritable burnpack must fail");
+    let Err(err) = pretrained(&s) else {
+        panic!("an unwritable burnpack must fail");
+    };
     assert!(
         matches!(
             err,

@@ -228,11 +228,11 @@ pub(super) fn load_model(
     #[cfg(feature = "pretrained")]
     {
         let entry = panopticon::Registry::builtin().get(weights)?.clone();
-        return Ok(Panopticon::pretrained_with(
+        Ok(Panopticon::pretrained_with(
             &entry,
             &panopticon::HubOptions::from_env(),
             device,
-        )?);
+        )?)
     }
     #[cfg(not(feature = "pretrained"))]
     bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")

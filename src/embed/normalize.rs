@@ -85,7 +85,7 @@ impl Norm {
                         s.std.len()
                     )));
                 }
-                if let Some(i) = s.std.iter().position(|&v| !(v > 0.0)) {
+                if let Some(i) = s.std.iter().position(|&v| v.is_nan() || v <= 0.0) {
                     return Err(NormError::Mismatch(format!(
                         "std of band {i} is {}",
                         s.std[i]

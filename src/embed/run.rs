@@ -53,7 +53,11 @@ pub fn embed_scene(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Embedded, PanopticonError> {
     let p = model.config.patch_size;
-    if opts.tile == 0 || opts.tile % p != 0 || opts.stride == 0 || opts.stride % p != 0 {
+    if opts.tile == 0
+        || !opts.tile.is_multiple_of(p)
+        || opts.stride == 0
+        || !opts.stride.is_multiple_of(p)
+    {
         return Err(PanopticonError::Input(format!(
             "tile ({}) and stride ({}) must be positive multiples of the patch size {p}",
             opts.tile, opts.stride

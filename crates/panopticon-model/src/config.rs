@@ -260,7 +260,7 @@ impl PanopticonConfig {
         if self.patch_size == 0 || self.embed_dim == 0 || self.num_heads == 0 {
             return bad("patch_size, embed_dim and num_heads must be positive".into());
         }
-        if self.embed_dim % self.num_heads != 0 {
+        if !self.embed_dim.is_multiple_of(self.num_heads) {
             return bad(format!(
                 "embed_dim {} is not divisible by num_heads {}",
                 self.embed_dim, self.num_heads

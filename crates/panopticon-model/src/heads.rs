@@ -208,7 +208,7 @@ fn burn_key(key: &str) -> Option<String> {
         ("mlp", p @ ("weight" | "bias"), None) => Some(format!("mlp.0.{p}")),
         ("mlp", i, Some(p)) => {
             let i: usize = i.parse().ok()?;
-            (i % 2 == 0).then(|| format!("mlp.{}.{p}", i / 2))
+            i.is_multiple_of(2).then(|| format!("mlp.{}.{p}", i / 2))
         }
         ("last_layer", p, None) => Some(format!("last_layer.{p}")),
         _ => None,

@@ -326,7 +326,7 @@ impl Panopticon {
                 (result, prefix, ignored, format_name)
             }
         };
-        for err in &result.errors {
+        if let Some(err) = result.errors.first() {
             return Err(match err {
                 ApplyError::ShapeMismatch {
                     path: p,

@@ -118,6 +118,7 @@ fn geo_entries(gt: Option<GeoTransform>, epsg: Option<u32>) -> Vec<Entry> {
 /// Writes `data` (`[C, H, W]`, row-major) as a `C`-band float32 GeoTIFF.
 ///
 /// `geotransform` is GDAL's pixel-corner affine transform; `nodata` becomes `GDAL_NODATA`.
+#[allow(clippy::too_many_arguments)]
 pub fn write_geotiff_f32(
     path: impl AsRef<Path>,
     bands: usize,

@@ -14,6 +14,8 @@ use crate::output::{ForwardFeatures, IntermediateLayer, LayerSelection};
 use crate::patch_embed::{HostChnIds, PanopticonPe, PatchEmbed};
 
 /// The patch embedding of a model; the variant name is not part of checkpoint keys.
+// One per model, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum PatchEmbedding {
     /// Panopticon's any-channel embedding (`patch_embed.conv3d`, `.chnfus`, `.proj`).
