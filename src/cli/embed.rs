@@ -16,7 +16,7 @@ use super::forward::resolve_config;
 /// Arguments of `panopticon embed`.
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
-    /// Input images: GeoTIFF (.tif/.tiff) or PNG, one scene each.
+    /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
@@ -245,9 +245,10 @@ pub(super) fn read_image(path: &Path) -> anyhow::Result<Raster> {
         .map(str::to_ascii_lowercase);
     Ok(match ext.as_deref() {
         Some("png") => read_png(path)?,
+        Some("jpg" | "jpeg") => panopticon::data::read_jpeg(path)?,
         Some("tif" | "tiff") => read_geotiff(path)?,
         _ => bail!(
-            "{}: not a .tif/.tiff or .png image (convert other formats with gdal_translate)",
+            "{}: not a .tif/.tiff, .png or .jpg image (convert other formats with gdal_translate)",
             path.display()
         ),
     })
