@@ -302,3 +302,45 @@ fn pca_renders_input_and_components_side_by_side() {
     assert!(String::from_utf8_lossy(&o.stderr).contains(".png"));
     assert!(!bad.exists());
 }
+
+#[test]
+fn sar_channels_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, w) = (16, 24);
+    let raw: Vec<f32> = (0..2 * h * w).map(|i| ((i as f32) * 0.7).cos()).collect();
+    let tif = dir.path().join("s1.tif");
+    write_geotiff_f32(&tif, 2, h, w, &raw, Some(GT), Some(32632), None).unwrap();
+    let out = dir.path().join("s1.safetensors");
+    let o = embed(&[
+        p(&tif),
+        "--wavelengths",
+        "vv-asc,VH-desc",
+        "--norm",
+        "none",
+        "-o",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let device = Device::default();
+    let (model, _) = Panopticon::from_file(
+        &PanopticonConfig::tiny_test(),
+        tiny_dir().join("weights.pth"),
+        &device,
+    )
+    .unwrap();
+    let imgs = Tensor::<4>::from_data(TensorData::new(raw, [1, 2, h, w]), &device);
+    // VV ascending = −5, VH descending = −10 (spec §1.4.3).
+    let want = model
+        .forward(&PanopticonInput::with_shared_ids(imgs, &[-5.0, -10.0]))
+        .unwrap()
+        .into_data();
+    let got = read_safetensors(&out).unwrap();
+    assert!(max_abs_diff(&got["cls"], &want) <= 1e-5);
+
+    let never = dir.path().join("never.safetensors");
+    fails(
+        &[p(&tif), "--wavelengths", "vv-sideways,vh", "-o", p(&never)],
+        "vv|vh|hh|hv",
+        &never,
+    );
+}

@@ -41,9 +41,11 @@ pub struct SceneArgs {
     /// Band names of the file's bands in file order (with --sensor), e.g. B04,B03,B02.
     #[arg(long, value_delimiter = ',')]
     pub bands: Option<Vec<String>>,
-    /// Centre wavelengths in nm of the file's bands, instead of --sensor/--bands.
+    /// The file's bands in file order, instead of --sensor/--bands: centre wavelengths in nm
+    /// and/or SAR channels as `vv|vh|hh|hv` with `-asc`/`-desc` (default: both orbits),
+    /// e.g. `665,560,490,vv-asc,vh-asc`.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub wavelengths: Option<Vec<f32>>,
+    pub wavelengths: Option<Vec<String>>,
     /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
     #[arg(long, default_value = "panopticon-vitb14")]
     pub weights: String,
@@ -194,7 +196,7 @@ pub(super) fn embed_file(
 /// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
 pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     match (&args.sensor, &args.bands, &args.wavelengths) {
-        (None, None, Some(w)) => Ok(w.clone()),
+        (None, None, Some(w)) => w.iter().map(|t| channel_token(t)).collect(),
         (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
         (Some(sensor), bands, None) => {
             let registry = SensorRegistry::builtin()?;
@@ -210,6 +212,31 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
         (None, None, None) => bail!(
             "say what the bands are: --sensor NAME [--bands B04,B03,B02] or --wavelengths 664,559,493 \
              (see `panopticon sensors`)"
+        ),
+    }
+}
+
+/// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.
+fn channel_token(token: &str) -> anyhow::Result<f32> {
+    use panopticon::data::{ChannelId, Orbit, Polarisation};
+    let t = token.trim();
+    if let Ok(nm) = t.parse::<f32>() {
+        if !(nm.is_finite() && nm >= 0.0) {
+            bail!("--wavelengths {t}: a wavelength must be a non-negative number of nm");
+        }
+        return Ok(nm);
+    }
+    let (pol, orbit) = t.split_once('-').unwrap_or((t, "both"));
+    let orbit = match orbit.to_ascii_lowercase().as_str() {
+        "asc" | "ascending" => Some(Orbit::Ascending),
+        "desc" | "descending" => Some(Orbit::Descending),
+        "both" => Some(Orbit::Both),
+        _ => None,
+    };
+    match (Polarisation::parse(pol), orbit) {
+        (Some(p), Some(o)) => Ok(ChannelId::sar_id(p, o) as f32),
+        _ => bail!(
+            "--wavelengths {t}: expected nm (e.g. 665) or a SAR channel vv|vh|hh|hv[-asc|-desc]"
         ),
     }
 }
