@@ -28,6 +28,8 @@
 //! ```
 
 pub mod augment;
+pub mod datasets;
+pub mod loader;
 pub mod masking;
 pub mod readers;
 pub mod sensors;
