@@ -7,7 +7,7 @@ use super::error::DatasetError;
 use super::source::PretrainSource;
 use super::split::{join_entry, read_split};
 use crate::augment::{AugRng, Image, View};
-use crate::readers::read_geotiff;
+use crate::readers::{RasterData, read_geotiff};
 use crate::sensors::SensorRegistry;
 
 /// Number of EnMAP bands SpectralEarth keeps.
@@ -93,11 +93,16 @@ pub(crate) fn read_enmap(
             got: raster.bands,
         });
     }
-    let mut data = raster.to_f32();
+    let shape = [raster.bands, raster.height, raster.width];
+    // Float files are taken as they are (no copy); integer files are converted.
+    let mut data = match raster.data {
+        RasterData::F32(v) => v,
+        other => other.to_f32(),
+    };
     if normalise {
         normalise_enmap(&mut data);
     }
-    Ok((data, [raster.bands, raster.height, raster.width]))
+    Ok((data, shape))
 }
 
 /// Loads the `pretrain/spectral_earth` chn_ids (202 EnMAP wavelengths, duplicates 911 and
