@@ -1,0 +1,31 @@
+//! Pre-training datasets in their upstream on-disk layouts (spec §5.6–§5.8).
+//!
+//! * [`SpectralEarth`]: 202-band EnMAP GeoTIFFs from a split file; [`CorineDataset`] its
+//!   19-class multi-label downstream task.
+//! * [`Satlas`]: SatlasPretrain per-band PNGs (TCI split into three bands, multi-resolution
+//!   Landsat), two sensor views per sample.
+//! * [`ConcatDataset`] and [`Subset`] (fraction, count, tiling).
+//!
+//! Every dataset implements [`PretrainSource`], which the loader consumes; every bad file is
+//! a [`DatasetError`] naming it, never a panic.
+
+mod compose;
+mod corine;
+mod error;
+mod satlas;
+mod source;
+mod spectral_earth;
+mod split;
+
+pub use compose::{ConcatDataset, Subset, SubsetSize, subset_indices};
+pub use corine::{
+    CORINE_NUM_CLASSES, CorineDataset, CorineSample, corine_43_to_19, corine_code_to_43,
+    corine_multilabel,
+};
+pub use error::DatasetError;
+pub use satlas::{Satlas, SatlasConfig, SatlasRow, SatlasSensor};
+pub use source::PretrainSource;
+pub use spectral_earth::{
+    ENMAP_BANDS, ENMAP_MAX, ENMAP_MEAN, ENMAP_STD, SpectralEarth, normalise_enmap,
+};
+pub use split::read_split;
