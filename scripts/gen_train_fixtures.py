@@ -221,7 +221,7 @@ def schedules():
         "momentum": CosineScheduler(0.994, 1.0, ep * oel),
         "teacher_temp": CosineScheduler(0.07, 0.07, 5 * oel, warmup_iters=5 * oel, start_warmup_value=0.04),
     }
-    out["stage"] = {"lr": lr, "iterations": its, **{k: [float(v[i]) for i in its] for k, v in sch.items()}}
+    out["stage"] = {"base_lr": lr, "iterations": its, **{k: [float(v[i]) for i in its] for k, v in sch.items()}}
     return out
 
 
