@@ -34,4 +34,4 @@ pub use koleo::{KOLEO_EPS, koleo_loss};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
-pub use schedule::{CosineSchedule, Phases, ScheduleConfig, Schedules};
+pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

@@ -38,17 +38,11 @@ pub fn vit_lr_decay_rate(
         {
             layer_id = 0;
         } else if name.contains(".blocks.") && !name.contains(".residual.") {
-            if let Some(i) = block_index(".blocks.", 2) {
-                layer_id = i + 1;
-            }
+            layer_id = block_index(".blocks.", 2).map_or(layer_id, |i| i + 1);
         } else if chunked_blocks && name.contains("blocks.") && !name.contains("residual.") {
-            if let Some(i) = block_index("blocks.", 2) {
-                layer_id = i + 1;
-            }
+            layer_id = block_index("blocks.", 2).map_or(layer_id, |i| i + 1);
         } else if name.contains("blocks.") && !name.contains("residual.") {
-            if let Some(i) = block_index("blocks.", 1) {
-                layer_id = i + 1;
-            }
+            layer_id = block_index("blocks.", 1).map_or(layer_id, |i| i + 1);
         }
     }
     // powf is libm pow, like Python `**` on floats (powi may differ in the last ulp).
@@ -205,10 +199,12 @@ pub fn torch_param_name(prefix: &str, burn_path: &str) -> String {
             }
         }
     }
-    if prefix.ends_with("head") && segs.first().is_some_and(|s| s == "mlp") {
-        if let Some(i) = segs.get(1).and_then(|s| s.parse::<usize>().ok()) {
-            segs[1] = (2 * i).to_string();
-        }
+    let head_mlp_index = segs.get(1).and_then(|s| s.parse::<usize>().ok());
+    if let (true, Some(i)) = (
+        prefix.ends_with("head") && segs.first().is_some_and(|s| s == "mlp"),
+        head_mlp_index,
+    ) {
+        segs[1] = (2 * i).to_string();
     }
     format!("{prefix}.{}", segs.join("."))
 }

@@ -221,3 +221,41 @@ impl Schedules {
         it / self.epoch_length
     }
 }
+
+/// Which epoch the `optim.freeze_weights` check sees (spec §3.8 QUIRK, §8 #9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreezeEpoch {
+    /// The intended behaviour: the epoch of the current iteration (`it / OEL`).
+    PerIteration,
+    /// Upstream's bug: the epoch computed once before the loop (`start_iter / OEL`), so in an
+    /// uninterrupted fresh run a frozen layer (`last_layer`) never unfreezes.
+    StaleStart {
+        /// The iteration the run (or resume) started at.
+        start_iter: usize,
+    },
+}
+
+impl Schedules {
+    /// LR and weight decay of a parameter at global iteration `it`:
+    /// `lr = (0 if epoch < freeze_epochs else lr[it]) · lr_mult`, `wd = wd[it] · wd_mult`.
+    pub fn step_hyper(
+        &self,
+        rule: &crate::ParamRule,
+        it: usize,
+        freeze: FreezeEpoch,
+    ) -> crate::StepHyper {
+        let epoch = match freeze {
+            FreezeEpoch::PerIteration => self.epoch_of(it),
+            FreezeEpoch::StaleStart { start_iter } => self.epoch_of(start_iter),
+        };
+        let lr = if epoch < rule.freeze_epochs {
+            0.0
+        } else {
+            self.lr.at(it)
+        };
+        crate::StepHyper {
+            lr: lr * rule.lr_mult,
+            weight_decay: self.wd.at(it) * rule.wd_mult,
+        }
+    }
+}

@@ -71,3 +71,36 @@ fn invalid_phases_are_rejected() {
     assert!(Schedules::new(&c).is_err());
     assert_eq!(CosineSchedule::constant(0.5).at(123), 0.5);
 }
+
+#[test]
+fn frozen_last_layer_per_iteration_and_bug_compat() {
+    use panopticon_train::{FreezeEpoch, ParamGroupConfig};
+    let sched = Schedules::new(&ScheduleConfig::panopticon_stage(1e-4)).unwrap();
+    let cfg = ParamGroupConfig::panopticon_stage(12).unwrap();
+    let last = cfg.rule("dino_head.last_layer.weight_v");
+    let block = cfg.rule("backbone.blocks.11.mlp.fc1.bias");
+    let it = 1249;
+    let h = sched.step_hyper(&last, it, FreezeEpoch::PerIteration);
+    assert_eq!(h.lr, 0.0, "frozen during epoch 0");
+    assert_eq!(
+        h.weight_decay,
+        sched.wd.at(it),
+        "wd still scheduled (lr 0 ⇒ no decay)"
+    );
+    let h = sched.step_hyper(&last, 1250, FreezeEpoch::PerIteration);
+    assert_eq!(h.lr, sched.lr.at(1250));
+    let stale = FreezeEpoch::StaleStart { start_iter: 0 };
+    assert_eq!(
+        sched.step_hyper(&last, 50_000, stale).lr,
+        0.0,
+        "upstream quirk"
+    );
+    let resumed = FreezeEpoch::StaleStart { start_iter: 1250 };
+    assert_eq!(
+        sched.step_hyper(&last, 50_000, resumed).lr,
+        sched.lr.at(50_000)
+    );
+    let h = sched.step_hyper(&block, 3000, FreezeEpoch::PerIteration);
+    assert!((h.lr - sched.lr.at(3000) * 0.9 * 0.2).abs() < 1e-18);
+    assert_eq!(h.weight_decay, 0.0);
+}
