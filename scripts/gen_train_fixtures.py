@@ -187,7 +187,10 @@ def losses():
         cases.append({"centering": centering, "k": K, "b": B, "n_local": NL, "n_patches": N, "steps": steps})
     kx = torch.randn(2, 5, 8)
     kx[1, 3] = kx[1, 0] * 2.0 + 1e-3  # near-duplicate direction: tiny NN distance
+    dup = torch.randn(6, 8)
+    dup[4] = dup[1]  # exact duplicate: the 1e-8 inside the pairwise distance decides the loss
     koleo_cases = [{"x": fl(kx[c]), "n": 5, "d": 8, "loss": float(koleo(kx[c]))} for c in range(2)]
+    koleo_cases.append({"x": fl(dup), "n": 6, "d": 8, "loss": float(koleo(dup))})
     return {"dino_ibot": cases, "koleo": koleo_cases}
 
 
