@@ -6,6 +6,7 @@ use burn::tensor::activation::log_softmax;
 use crate::centering::{Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
 use crate::dino_loss::{Centering, STUDENT_TEMP};
 use crate::error::{Result, TrainError};
+use panopticon_data::masking::IbotMasks;
 
 /// `iBOTPatchLoss`: centre + masked-patch cross-entropy with per-image mask weights.
 #[derive(Debug, Clone)]
@@ -80,4 +81,40 @@ impl IbotPatchLoss {
         let per_patch = (teacher_probs * lsm).sum_dim(1).reshape([m]); // [M]
         Ok(-(per_patch * masks_weight).sum() / n_images as f64)
     }
+}
+
+impl IbotPatchLoss {
+    /// [`IbotPatchLoss::forward_masked`] with the weights and image count of the collate's
+    /// masks (`panopticon-data`'s [`IbotMasks`]).
+    ///
+    /// # Shapes
+    /// `student_patch`, `teacher_probs`: `[M, K]` with `M = masks.n_masked_patches()`.
+    pub fn forward_with_masks(
+        student_patch: Tensor<2>,
+        teacher_probs: Tensor<2>,
+        masks: &IbotMasks,
+    ) -> Result<Tensor<1>> {
+        let device = student_patch.device();
+        let weights = Tensor::<1>::from_floats(masks.masks_weight.as_slice(), &device);
+        Self::forward_masked(student_patch, teacher_probs, weights, masks.n_images)
+    }
+}
+
+/// Gathers the masked patch tokens (upstream `x_norm_patchtokens.flatten(0, 1)
+/// .index_select(0, mask_indices_list)`), in ascending flat-index order.
+///
+/// # Shapes
+/// `patch_tokens`: `[2B, N, D]` with `2B = masks.n_images`, `N = masks.n_tokens` → `[M, D]`.
+pub fn gather_masked(patch_tokens: Tensor<3>, masks: &IbotMasks) -> Result<Tensor<2>> {
+    let [bi, n, d] = patch_tokens.dims();
+    if bi != masks.n_images || n != masks.n_tokens {
+        return Err(TrainError::Shape {
+            what: "patch tokens for the iBOT gather",
+            expected: format!("[{}, {}, D]", masks.n_images, masks.n_tokens),
+            got: vec![bi, n, d],
+        });
+    }
+    let device = patch_tokens.device();
+    let idx = Tensor::<1, Int>::from_ints(masks.mask_indices.as_slice(), &device);
+    Ok(patch_tokens.reshape([bi * n, d]).select(0, idx))
 }

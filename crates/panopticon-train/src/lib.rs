@@ -29,7 +29,7 @@ pub use clip::{CLIP_EPS, clip_grad_norm};
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
-pub use ibot_loss::IbotPatchLoss;
+pub use ibot_loss::{IbotPatchLoss, gather_masked};
 pub use koleo::{KOLEO_EPS, koleo_loss};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
