@@ -11,6 +11,7 @@
 //!   layers; [`clip_grad_norm`]: global-norm clipping; [`AdamW`]: per-parameter LR/WD steps.
 //!
 //! Library code takes a `&Device` and never names a backend.
+#![warn(missing_docs)]
 
 mod adamw;
 mod centering;
