@@ -1,2 +1,38 @@
-//! Panopticon self-supervised pre-training (DINO + iBOT + KoLeo, EMA teacher) on Burn
-//! (in progress).
+//! # panopticon-train
+//!
+//! The numerical building blocks of Panopticon's self-supervised pre-training (DINO + iBOT +
+//! KoLeo with an EMA teacher; spec §3), each checked against PyTorch references:
+//!
+//! * losses: [`DinoLoss`] (softmax centering with the delayed EMA centre, or Sinkhorn-Knopp),
+//!   [`IbotPatchLoss`] (per-image mask weights), [`koleo_loss`];
+//! * [`Schedules`]: cosine LR/WD/momentum with warm-up, freeze and hold, teacher temperature;
+//! * [`ema_update`]: the teacher EMA over a module's parameters;
+//! * [`ParamGroupConfig`]: layer-wise LR decay, regex LR multipliers, WD exemptions, frozen
+//!   layers; [`clip_grad_norm`]: global-norm clipping; [`AdamW`]: per-parameter LR/WD steps.
+//!
+//! Library code takes a `&Device` and never names a backend.
+#![warn(missing_docs)]
+
+mod adamw;
+mod centering;
+mod clip;
+mod dino_loss;
+mod ema;
+mod error;
+mod ibot_loss;
+mod koleo;
+mod param_groups;
+mod schedule;
+
+pub use adamw::{AdamState, AdamW, AdamWConfig, StepHyper};
+pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+pub use clip::{CLIP_EPS, clip_grad_norm};
+pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
+pub use ema::{ema_tensor, ema_update};
+pub use error::{Result, TrainError};
+pub use ibot_loss::{IbotPatchLoss, gather_masked};
+pub use koleo::{KOLEO_EPS, koleo_loss};
+pub use param_groups::{
+    ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
+};
+pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

@@ -1,0 +1,55 @@
+//! Typed errors of the training building blocks.
+
+use thiserror::Error;
+
+/// Errors raised by the losses, schedules, parameter groups and optimizer.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// A tensor had a shape the operation cannot use.
+    #[error("{what}: expected shape {expected}, got {got:?}; check how the batch was assembled")]
+    Shape {
+        /// Which input was wrong.
+        what: &'static str,
+        /// The expected shape, in words.
+        expected: String,
+        /// The shape received.
+        got: Vec<usize>,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid training config `{key}` = {value}: {hint}")]
+    Config {
+        /// The config key (spec §3.13 naming).
+        key: &'static str,
+        /// The offending value, formatted.
+        value: String,
+        /// What a valid value looks like.
+        hint: &'static str,
+    },
+    /// A `regex=value,regex=value` option string could not be parsed.
+    #[error(
+        "cannot parse `{key}` entry `{entry}`: {reason}; expected `regex=number[,regex=number…]`"
+    )]
+    RuleString {
+        /// The config key (`optim.lr_multiplier` or `optim.freeze_weights`).
+        key: &'static str,
+        /// The entry that failed.
+        entry: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Two parameter lists that must be aligned (student/teacher, params/grads) are not.
+    #[error(
+        "parameter lists differ at index {index}: {left:?} vs {right:?}; the two modules must have the same structure"
+    )]
+    Mismatch {
+        /// Position in the list.
+        index: usize,
+        /// Left-hand shape (or `[len]` for a length mismatch).
+        left: Vec<usize>,
+        /// Right-hand shape.
+        right: Vec<usize>,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, TrainError>;

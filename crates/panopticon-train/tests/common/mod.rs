@@ -1,0 +1,64 @@
+//! Shared test helpers: fixture loading and tolerance checks.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use burn::prelude::*;
+use serde_json::Value;
+
+/// Parsed `tests/fixtures/train/<name>` of the workspace.
+pub fn fixture(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/train")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture is valid JSON")
+}
+
+/// A JSON array of numbers as f64.
+pub fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("array expected, got {v}"))
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
+}
+
+/// A JSON array as an f32 tensor of the given shape.
+pub fn tensor<const D: usize>(v: &Value, shape: [usize; D], device: &Device) -> Tensor<D> {
+    let data: Vec<f32> = f64s(v).into_iter().map(|x| x as f32).collect();
+    Tensor::<1>::from_floats(data.as_slice(), device).reshape(shape)
+}
+
+/// All values of a tensor as f64.
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("f64 data")
+}
+
+/// A scalar tensor as f64.
+pub fn scalar(t: Tensor<1>) -> f64 {
+    values(t)[0]
+}
+
+/// Asserts `|got − want| ≤ atol + rtol·|want|` element-wise; returns the max abs error.
+pub fn assert_close(what: &str, got: &[f64], want: &[f64], atol: f64, rtol: f64) -> f64 {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mut max_err = 0.0f64;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let err = (g - w).abs();
+        max_err = max_err.max(err);
+        assert!(
+            err <= atol + rtol * w.abs(),
+            "{what}[{i}]: got {g}, want {w} (|err| {err:e}, atol {atol:e}, rtol {rtol:e})"
+        );
+    }
+    max_err
+}
+
+/// Relative error of a scalar.
+pub fn rel_err(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs().max(1e-30)
+}
