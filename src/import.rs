@@ -26,7 +26,7 @@ pub struct ImportArgs {
     /// Model preset (see `panopticon presets`) or a config JSON file.
     #[arg(long, default_value = "vitb14")]
     preset: String,
-    /// Output file [default: weights/<src stem>.bpk].
+    /// Output file [default: `weights/<src stem>.bpk`].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Element type written: f32 (exact) | f16 | bf16.
