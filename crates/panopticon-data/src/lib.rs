@@ -41,7 +41,7 @@ pub mod sensors;
 pub mod writers;
 
 pub use readers::{
-    DType, GeoTransform, Raster, RasterData, ReadError, read_geotiff, read_jpeg, read_png,
+    DType, GeoTiff, GeoTransform, Raster, RasterData, ReadError, read_geotiff, read_jpeg, read_png,
 };
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,

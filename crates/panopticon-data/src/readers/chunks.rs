@@ -59,6 +59,15 @@ impl From<TiffError> for ChunkError {
     }
 }
 
+/// The part of the image to read, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub row0: usize,
+    pub col0: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
 /// Where one chunk lands in the output.
 struct Placement {
     plane: usize,
@@ -73,7 +82,9 @@ struct Placement {
     spp: usize,
 }
 
-/// Reads every strip or tile of the current image into `[C, H, W]` samples.
+/// Reads the strips or tiles of the current image that meet `win` into `[C, rows, cols]`
+/// samples (the whole image when `win` covers it).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read_chunks<R: Read + Seek>(
     dec: &mut Decoder<R>,
     bands: usize,
@@ -82,14 +93,23 @@ pub(crate) fn read_chunks<R: Read + Seek>(
     bits: u8,
     planar: bool,
     max_bytes: usize,
+    win: Window,
 ) -> Result<RasterData, ChunkError> {
+    if win.rows == 0 || win.cols == 0 || win.row0 + win.rows > height || win.col0 + win.cols > width
+    {
+        return Err(ChunkError::Corrupt(format!(
+            "window {}x{} at ({}, {}) is not inside the {width}x{height} image",
+            win.cols, win.rows, win.col0, win.row0
+        )));
+    }
     let total = bands
-        .checked_mul(width)
-        .and_then(|n| n.checked_mul(height))
+        .checked_mul(win.cols)
+        .and_then(|n| n.checked_mul(win.rows))
         .ok_or_else(|| ChunkError::Corrupt(format!("{bands}x{height}x{width} overflows")))?;
     if total.saturating_mul(usize::from(bits / 8)) > max_bytes {
         return Err(ChunkError::TooLarge(format!(
-            "{bands} bands of {width}x{height} {bits}-bit samples"
+            "{bands} bands of {}x{} {bits}-bit samples (read a smaller window)",
+            win.cols, win.rows
         )));
     }
     if total == 0 {
@@ -132,13 +152,21 @@ pub(crate) fn read_chunks<R: Read + Seek>(
         let (plane, rest) = (index / (across * down), index % (across * down));
         let (cx, cy) = (rest % across, rest / across);
         let (x0, y0) = (cx * cw, cy * ch);
+        let (cols, rows) = (cw.min(width - x0), ch.min(height - y0));
+        if x0 >= win.col0 + win.cols
+            || x0 + cols <= win.col0
+            || y0 >= win.row0 + win.rows
+            || y0 + rows <= win.row0
+        {
+            continue; // outside the window: not decoded at all
+        }
         let place = Placement {
             plane,
             x0,
             y0,
             buf_width: cw,
-            cols: cw.min(width - x0),
-            rows: ch.min(height - y0),
+            cols,
+            rows,
             spp,
         };
         let index = index as u32;
@@ -151,7 +179,7 @@ pub(crate) fn read_chunks<R: Read + Seek>(
             out = Some(empty_like(&chunk, total).ok_or_else(unsupported_type)?);
         }
         if let Some(out) = out.as_mut() {
-            blit_any(out, &chunk, &place, width, height)?;
+            blit_any(out, &chunk, &place, win)?;
         }
     }
     out.ok_or_else(|| ChunkError::Corrupt("image has no chunks".into()))
@@ -184,32 +212,26 @@ fn blit_any(
     out: &mut RasterData,
     chunk: &DecodingResult,
     p: &Placement,
-    width: usize,
-    height: usize,
+    win: Window,
 ) -> Result<(), ChunkError> {
     match (out, chunk) {
-        (RasterData::U8(o), DecodingResult::U8(c)) => blit(o, c, p, width, height),
-        (RasterData::I8(o), DecodingResult::I8(c)) => blit(o, c, p, width, height),
-        (RasterData::U16(o), DecodingResult::U16(c)) => blit(o, c, p, width, height),
-        (RasterData::I16(o), DecodingResult::I16(c)) => blit(o, c, p, width, height),
-        (RasterData::U32(o), DecodingResult::U32(c)) => blit(o, c, p, width, height),
-        (RasterData::I32(o), DecodingResult::I32(c)) => blit(o, c, p, width, height),
-        (RasterData::F32(o), DecodingResult::F32(c)) => blit(o, c, p, width, height),
-        (RasterData::F64(o), DecodingResult::F64(c)) => blit(o, c, p, width, height),
+        (RasterData::U8(o), DecodingResult::U8(c)) => blit(o, c, p, win),
+        (RasterData::I8(o), DecodingResult::I8(c)) => blit(o, c, p, win),
+        (RasterData::U16(o), DecodingResult::U16(c)) => blit(o, c, p, win),
+        (RasterData::I16(o), DecodingResult::I16(c)) => blit(o, c, p, win),
+        (RasterData::U32(o), DecodingResult::U32(c)) => blit(o, c, p, win),
+        (RasterData::I32(o), DecodingResult::I32(c)) => blit(o, c, p, win),
+        (RasterData::F32(o), DecodingResult::F32(c)) => blit(o, c, p, win),
+        (RasterData::F64(o), DecodingResult::F64(c)) => blit(o, c, p, win),
         _ => Err(ChunkError::Corrupt(
             "chunks have different sample types".into(),
         )),
     }
 }
 
-/// Copies one decoded chunk (`[rows][buf_width][spp]`) into `[C, H, W]`.
-fn blit<T: Copy>(
-    out: &mut [T],
-    chunk: &[T],
-    p: &Placement,
-    width: usize,
-    height: usize,
-) -> Result<(), ChunkError> {
+/// Copies the part of one decoded chunk (`[rows][buf_width][spp]`) inside `win` into
+/// `[C, win.rows, win.cols]`.
+fn blit<T: Copy>(out: &mut [T], chunk: &[T], p: &Placement, win: Window) -> Result<(), ChunkError> {
     let row_len = p.buf_width * p.spp;
     if row_len == 0 || chunk.len() < p.rows * row_len {
         return Err(ChunkError::Corrupt(format!(
@@ -220,14 +242,17 @@ fn blit<T: Copy>(
             p.rows
         )));
     }
-    let plane_len = width * height;
-    for (r, row) in chunk.chunks_exact(row_len).take(p.rows).enumerate() {
-        let dst_row = (p.y0 + r) * width + p.x0;
+    let plane_len = win.rows * win.cols;
+    let (r_lo, r_hi) = (p.y0.max(win.row0), (p.y0 + p.rows).min(win.row0 + win.rows));
+    let (c_lo, c_hi) = (p.x0.max(win.col0), (p.x0 + p.cols).min(win.col0 + win.cols));
+    for r in r_lo..r_hi {
+        let row = &chunk[(r - p.y0) * row_len..][..row_len];
+        let dst_row = (r - win.row0) * win.cols;
         for s in 0..p.spp {
             let band = p.plane + s;
-            let dst = &mut out[band * plane_len + dst_row..][..p.cols];
-            for (x, d) in dst.iter_mut().enumerate() {
-                *d = row[x * p.spp + s];
+            let dst = &mut out[band * plane_len + dst_row + (c_lo - win.col0)..][..c_hi - c_lo];
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = row[(c_lo - p.x0 + i) * p.spp + s];
             }
         }
     }

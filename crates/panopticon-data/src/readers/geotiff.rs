@@ -14,11 +14,11 @@ use tiff::decoder::{Decoder, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
-use super::chunks::read_chunks;
+use super::chunks::{Window, read_chunks};
 use super::error::ReadError;
 use super::georef::read_georef;
 use super::guard::catch_decoder_panic;
-use super::raster::{Raster, RasterData};
+use super::raster::{GeoTransform, Raster, RasterData};
 
 const FORMAT: &str = "GeoTIFF";
 const PHOTOMETRIC_WHITE_IS_ZERO: u16 = 0;
@@ -52,69 +52,182 @@ pub fn decode_geotiff<R: Read + Seek>(
 }
 
 fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Raster, ReadError> {
-    let err = |e: TiffError| tiff_error(e, path, max_bytes);
-    let corrupt = |message: String| ReadError::Corrupt {
-        path: path.to_path_buf(),
-        format: FORMAT,
-        message,
-    };
-    let unsupported = |what: String| ReadError::Unsupported {
-        path: path.to_path_buf(),
-        format: FORMAT,
-        what,
-    };
+    let mut file = GeoTiff::from_reader(reader, path, max_bytes)?;
+    let (h, w) = (file.height, file.width);
+    file.read(0, 0, h, w)
+}
 
-    let mut limits = Limits::default();
-    limits.decoding_buffer_size = max_bytes;
-    limits.intermediate_buffer_size = max_bytes;
-    let mut dec = Decoder::new(reader).map_err(err)?.with_limits(limits);
-    let (width, height) = dec.dimensions().map_err(err)?;
-    let (width, height) = (width as usize, height as usize);
-    let bands = match dec.colortype().map_err(err)? {
-        ColorType::Gray(b) | ColorType::Palette(b) => (1, b),
-        ColorType::GrayA(b) => (2, b),
-        ColorType::RGB(b) => (3, b),
-        ColorType::RGBA(b) | ColorType::CMYK(b) => (4, b),
-        ColorType::CMYKA(b) => (5, b),
-        ColorType::Multiband {
-            bit_depth,
-            num_samples,
-        } => (usize::from(num_samples), bit_depth),
-        other => return Err(unsupported(format!("color type {other:?}"))),
-    };
-    let (bands, bits) = bands;
-    if !matches!(bits, 8 | 16 | 32 | 64) {
-        return Err(unsupported(format!(
-            "{bits}-bit samples (supported: 8, 16, 32 and 64 bits)"
-        )));
+/// An open GeoTIFF whose pixels are read window by window, so scenes larger than memory (a
+/// full Sentinel-2 tile) can be streamed. Only the strips/tiles meeting a window are decoded.
+pub struct GeoTiff<R: Read + Seek = BufReader<File>> {
+    dec: Decoder<R>,
+    path: std::path::PathBuf,
+    max_bytes: usize,
+    bits: u8,
+    planar: bool,
+    white_is_zero: bool,
+    /// Number of bands `C`.
+    pub bands: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// Pixel-corner geotransform of the whole image, when georeferenced.
+    pub geotransform: Option<GeoTransform>,
+    /// EPSG code of the CRS, when named.
+    pub epsg: Option<u32>,
+    /// No-data value (`GDAL_NODATA`).
+    pub nodata: Option<f64>,
+}
+
+impl GeoTiff {
+    /// Opens `path` and reads its header and georeferencing (no pixels yet). Windows are
+    /// capped at [`DEFAULT_MAX_DECODED_BYTES`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_reader(BufReader::new(file), path, DEFAULT_MAX_DECODED_BYTES)
     }
-    let planar = dec
-        .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
-        .map_err(err)?
-        == Some(2);
-    let georef = read_georef(&mut dec).map_err(corrupt)?;
-    let white_is_zero = dec
-        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
-        .map_err(err)?
-        == Some(PHOTOMETRIC_WHITE_IS_ZERO);
+}
 
-    let data = read_chunks(&mut dec, bands, width, height, bits, planar, max_bytes)
-        .map_err(|e| e.into_read_error(path, max_bytes))?;
-    let data = if white_is_zero {
-        undo_white_is_zero(data)
-            .ok_or_else(|| unsupported("MINISWHITE (WhiteIsZero) with float samples".into()))?
-    } else {
-        data
-    };
-    Ok(Raster {
-        bands,
-        height,
-        width,
-        data,
-        geotransform: georef.geotransform,
-        epsg: georef.epsg,
-        nodata: georef.nodata,
-    })
+impl<R: Read + Seek> GeoTiff<R> {
+    /// Opens a GeoTIFF from any seekable reader; `path` labels errors, `max_bytes` caps the
+    /// decoded size of one window.
+    pub fn from_reader(reader: R, path: &Path, max_bytes: usize) -> Result<Self, ReadError> {
+        catch_decoder_panic(path, FORMAT, || Self::header(reader, path, max_bytes))
+    }
+
+    fn header(reader: R, path: &Path, max_bytes: usize) -> Result<Self, ReadError> {
+        let err = |e: TiffError| tiff_error(e, path, max_bytes);
+        let corrupt = |message: String| ReadError::Corrupt {
+            path: path.to_path_buf(),
+            format: FORMAT,
+            message,
+        };
+        let unsupported = |what: String| ReadError::Unsupported {
+            path: path.to_path_buf(),
+            format: FORMAT,
+            what,
+        };
+        let mut limits = Limits::default();
+        limits.decoding_buffer_size = max_bytes;
+        limits.intermediate_buffer_size = max_bytes;
+        let mut dec = Decoder::new(reader).map_err(err)?.with_limits(limits);
+        let (width, height) = dec.dimensions().map_err(err)?;
+        let (width, height) = (width as usize, height as usize);
+        let (bands, bits) = match dec.colortype().map_err(err)? {
+            ColorType::Gray(b) | ColorType::Palette(b) => (1, b),
+            ColorType::GrayA(b) => (2, b),
+            ColorType::RGB(b) => (3, b),
+            ColorType::RGBA(b) | ColorType::CMYK(b) => (4, b),
+            ColorType::CMYKA(b) => (5, b),
+            ColorType::Multiband {
+                bit_depth,
+                num_samples,
+            } => (usize::from(num_samples), bit_depth),
+            other => return Err(unsupported(format!("color type {other:?}"))),
+        };
+        if !matches!(bits, 8 | 16 | 32 | 64) {
+            return Err(unsupported(format!(
+                "{bits}-bit samples (supported: 8, 16, 32 and 64 bits)"
+            )));
+        }
+        let planar = dec
+            .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
+            .map_err(err)?
+            == Some(2);
+        let georef = read_georef(&mut dec).map_err(corrupt)?;
+        let white_is_zero = dec
+            .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+            .map_err(err)?
+            == Some(PHOTOMETRIC_WHITE_IS_ZERO);
+        Ok(Self {
+            dec,
+            path: path.to_path_buf(),
+            max_bytes,
+            bits,
+            planar,
+            white_is_zero,
+            bands,
+            height,
+            width,
+            geotransform: georef.geotransform,
+            epsg: georef.epsg,
+            nodata: georef.nodata,
+        })
+    }
+
+    /// Reads `rows`×`cols` pixels starting at (`row0`, `col0`) into a [`Raster`] whose
+    /// geotransform is shifted to the window's corner. The window must lie inside the image.
+    pub fn read(
+        &mut self,
+        row0: usize,
+        col0: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Raster, ReadError> {
+        let path = self.path.clone();
+        catch_decoder_panic(&path, FORMAT, || self.read_inner(row0, col0, rows, cols))
+    }
+
+    fn read_inner(
+        &mut self,
+        row0: usize,
+        col0: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Raster, ReadError> {
+        let path = self.path.clone();
+        let win = Window {
+            row0,
+            col0,
+            rows,
+            cols,
+        };
+        let data = read_chunks(
+            &mut self.dec,
+            self.bands,
+            self.width,
+            self.height,
+            self.bits,
+            self.planar,
+            self.max_bytes,
+            win,
+        )
+        .map_err(|e| e.into_read_error(&path, self.max_bytes))?;
+        let data = if self.white_is_zero {
+            undo_white_is_zero(data).ok_or_else(|| ReadError::Unsupported {
+                path: path.clone(),
+                format: FORMAT,
+                what: "MINISWHITE (WhiteIsZero) with float samples".into(),
+            })?
+        } else {
+            data
+        };
+        let geotransform = self.geotransform.map(|t| {
+            let (c, r) = (col0 as f64, row0 as f64);
+            [
+                t[0] + c * t[1] + r * t[2],
+                t[1],
+                t[2],
+                t[3] + c * t[4] + r * t[5],
+                t[4],
+                t[5],
+            ]
+        });
+        Ok(Raster {
+            bands: self.bands,
+            height: rows,
+            width: cols,
+            data,
+            geotransform,
+            epsg: self.epsg,
+            nodata: self.nodata,
+        })
+    }
 }
 
 /// `tiff` inverts WhiteIsZero images (`max - x`, `1.0 - x`); GDAL returns the stored

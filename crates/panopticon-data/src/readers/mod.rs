@@ -11,7 +11,7 @@ mod png;
 mod raster;
 
 pub use error::ReadError;
-pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, decode_geotiff, read_geotiff};
+pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff, decode_geotiff, read_geotiff};
 pub use jpeg::{decode_jpeg, read_jpeg};
 pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
 pub use raster::{DType, GeoTransform, Raster, RasterData};
