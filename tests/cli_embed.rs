@@ -344,3 +344,50 @@ fn sar_channels_by_name() {
         &never,
     );
 }
+
+#[test]
+fn streamed_geotiff_equals_in_memory_png() {
+    // The same 3-band u8 scene as PNG (read whole) and as GeoTIFF (streamed by tile rows).
+    let dir = tempfile::tempdir().unwrap();
+    let (h, w) = (50, 70);
+    let planar: Vec<u8> = (0..3 * h * w)
+        .map(|i| ((i * 37 + i / 7) % 251) as u8)
+        .collect();
+    let mut interleaved = vec![0u8; 3 * h * w];
+    for b in 0..3 {
+        for i in 0..h * w {
+            interleaved[i * 3 + b] = planar[b * h * w + i];
+        }
+    }
+    let png = dir.path().join("s.png");
+    panopticon::data::write_png_rgb(&png, h, w, &interleaved).unwrap();
+    let tif = dir.path().join("s.tif");
+    let as_f32: Vec<f32> = planar.iter().map(|&v| v as f32).collect();
+    write_geotiff_f32(&tif, 3, h, w, &as_f32, None, None, None).unwrap();
+    let mut outs = Vec::new();
+    for input in [&png, &tif] {
+        let out = dir.path().join(format!(
+            "{}.safetensors",
+            input.extension().unwrap().to_str().unwrap()
+        ));
+        let o = embed(&[
+            p(input),
+            "--wavelengths",
+            "665,560,490",
+            "--tile",
+            "24",
+            "--stride",
+            "16",
+            "--dense",
+            "-o",
+            p(&out),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(read_safetensors(&out).unwrap());
+    }
+    assert_eq!(outs[0]["tiles"], outs[1]["tiles"]);
+    let d = max_abs_diff(&outs[0]["cls"], &outs[1]["cls"]);
+    assert!(d <= 1e-6, "cls {d:e}");
+    let d = max_abs_diff(&outs[0]["dense.0"], &outs[1]["dense.0"]);
+    assert!(d <= 1e-6, "dense {d:e}");
+}

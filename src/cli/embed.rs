@@ -143,6 +143,13 @@ pub(super) fn embed_file(
     quiet: bool,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
+    let is_tiff = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "tif" | "tiff"));
+    if is_tiff {
+        return embed_geotiff(path, model, ids, norm, opts, quiet, (i, total));
+    }
     {
         let mut raster = read_image(path)?;
         if raster.bands != ids.len() {
@@ -191,6 +198,106 @@ pub(super) fn embed_file(
         drop(data);
         Ok((raster, out))
     }
+}
+
+/// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
+/// one window per row of tiles, so memory holds a row of tiles rather than the scene.
+fn embed_geotiff(
+    path: &Path,
+    model: &Panopticon,
+    ids: &[f32],
+    norm: &Norm,
+    opts: &EmbedOptions,
+    quiet: bool,
+    (i, total): (usize, usize),
+) -> anyhow::Result<(Raster, Embedded)> {
+    use panopticon::data::{GeoTiff, RasterData};
+    use panopticon::embed::{BandStats, EmbedError, StatsAccumulator, Window, embed_streamed};
+
+    let mut tif = GeoTiff::open(path)?;
+    let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
+    if bands != ids.len() {
+        bail!(
+            "{} has {bands} bands but {} channel ids were given; list one band per file band \
+             (--bands / --wavelengths) in file order",
+            path.display(),
+            ids.len()
+        );
+    }
+    let label = format!("[{}/{}] {}", i + 1, total, path.display());
+    let stats = match norm {
+        Norm::Scene => {
+            let bar = progress_bar(quiet, &format!("{label} (statistics)"));
+            bar.set_length(height as u64);
+            let mut acc = StatsAccumulator::new(bands, nodata);
+            const ROWS: usize = 256;
+            for row0 in (0..height).step_by(ROWS) {
+                let rows = ROWS.min(height - row0);
+                acc.add(&tif.read(row0, 0, rows, width)?.to_f32());
+                bar.set_position((row0 + rows) as u64);
+            }
+            bar.finish_and_clear();
+            acc.finish()
+        }
+        Norm::None => BandStats {
+            mean: vec![0.0; bands],
+            std: vec![1.0; bands],
+        },
+        Norm::Stats(s) => s.clone(),
+    };
+    let window_norm = Norm::Stats(stats);
+    let p = model.config.patch_size;
+    let planned = panopticon::embed::plan_tiles(
+        height.div_ceil(p) * p,
+        width.div_ceil(p) * p,
+        opts.tile,
+        opts.stride,
+    );
+    let bar = progress_bar(quiet, &label);
+    bar.set_length(planned.len() as u64);
+    let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
+        let boxed = |e: Box<dyn std::error::Error + Send + Sync>| EmbedError::Read {
+            row0,
+            rows,
+            source: e,
+        };
+        let raster = tif
+            .read(row0, 0, rows, width)
+            .map_err(|e| boxed(e.into()))?;
+        let mut data = raster.to_f32();
+        let nodata_mask = window_norm
+            .apply(&mut data, bands, nodata)
+            .map_err(|e| boxed(e.into()))?;
+        Ok(Window { data, nodata_mask })
+    };
+    let out = embed_streamed(
+        model,
+        (bands, height, width),
+        ids,
+        opts,
+        &mut read,
+        &mut |done| bar.set_position(done as u64),
+    )
+    .with_context(|| format!("embedding {}", path.display()))?;
+    bar.finish_and_clear();
+    if out.skipped > 0 {
+        eprintln!(
+            "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
+            path.display(),
+            out.skipped,
+            out.tiles.len()
+        );
+    }
+    let meta = Raster {
+        bands,
+        height,
+        width,
+        data: RasterData::U8(Vec::new()),
+        geotransform: tif.geotransform,
+        epsg: tif.epsg,
+        nodata,
+    };
+    Ok((meta, out))
 }
 
 /// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.

@@ -6,7 +6,7 @@ mod pca;
 mod run;
 mod tiling;
 
-pub use normalize::{BandStats, Norm, NormError};
+pub use normalize::{BandStats, Norm, NormError, StatsAccumulator};
 pub use pca::principal_components;
-pub use run::{EmbedOptions, Embedded, embed_scene};
+pub use run::{EmbedError, EmbedOptions, Embedded, Window, embed_scene, embed_streamed};
 pub use tiling::{Tile, plan_tiles};

@@ -11,6 +11,61 @@ pub struct BandStats {
     pub std: Vec<f64>,
 }
 
+/// Per-band running sums for scene statistics, fed window by window (no-data excluded).
+#[derive(Debug, Clone)]
+pub struct StatsAccumulator {
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+    count: Vec<u64>,
+    nodata: Option<f64>,
+}
+
+impl StatsAccumulator {
+    /// Sums for `bands` bands; `nodata` (and NaN) values are skipped.
+    pub fn new(bands: usize, nodata: Option<f64>) -> Self {
+        Self {
+            sum: vec![0.0; bands],
+            sq: vec![0.0; bands],
+            count: vec![0; bands],
+            nodata,
+        }
+    }
+
+    /// Adds `[C, N]` samples.
+    pub fn add(&mut self, data: &[f32]) {
+        let bands = self.sum.len();
+        let n = data.len() / bands.max(1);
+        for b in 0..bands {
+            for &v in &data[b * n..(b + 1) * n] {
+                if v.is_nan() || self.nodata.is_some_and(|nd| v as f64 == nd) {
+                    continue;
+                }
+                self.sum[b] += v as f64;
+                self.sq[b] += (v as f64) * (v as f64);
+                self.count[b] += 1;
+            }
+        }
+    }
+
+    /// Mean and std per band; a band without valid data gets (0, 1) and a constant band std 1,
+    /// so it maps to 0 instead of dividing by zero.
+    pub fn finish(&self) -> BandStats {
+        let (mut mean, mut std) = (Vec::new(), Vec::new());
+        for b in 0..self.sum.len() {
+            if self.count[b] == 0 {
+                mean.push(0.0);
+                std.push(1.0);
+                continue;
+            }
+            let m = self.sum[b] / self.count[b] as f64;
+            let var = (self.sq[b] / self.count[b] as f64 - m * m).max(0.0);
+            mean.push(m);
+            std.push(if var > 0.0 { var.sqrt() } else { 1.0 });
+        }
+        BandStats { mean, std }
+    }
+}
+
 /// How raw values become model inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Norm {
@@ -93,24 +148,12 @@ impl Norm {
                 }
                 s.mean.iter().copied().zip(s.std.iter().copied()).collect()
             }
-            Self::Scene => (0..bands)
-                .map(|b| {
-                    let band = &data[b * n..(b + 1) * n];
-                    let (mut sum, mut sq, mut k) = (0f64, 0f64, 0usize);
-                    for &v in band.iter().filter(|&&v| !is_nodata(v)) {
-                        sum += v as f64;
-                        sq += (v as f64) * (v as f64);
-                        k += 1;
-                    }
-                    if k == 0 {
-                        return (0.0, 1.0);
-                    }
-                    let mean = sum / k as f64;
-                    let var = (sq / k as f64 - mean * mean).max(0.0);
-                    // A constant band stays constant (0) rather than dividing by zero.
-                    (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
-                })
-                .collect(),
+            Self::Scene => {
+                let mut acc = StatsAccumulator::new(bands, nodata);
+                acc.add(data);
+                let s = acc.finish();
+                s.mean.into_iter().zip(s.std).collect()
+            }
         };
         for (b, (mean, std)) in stats.iter().enumerate() {
             for v in &mut data[b * n..(b + 1) * n] {

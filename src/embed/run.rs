@@ -5,6 +5,33 @@ use panopticon_model::{Panopticon, PanopticonError, PanopticonInput};
 
 use super::tiling::{Tile, plan_tiles};
 
+/// Errors of [`embed_scene`] and [`embed_streamed`].
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// The model refused the input or the options.
+    #[error(transparent)]
+    Model(#[from] PanopticonError),
+    /// Reading a window of the scene failed.
+    #[error("reading rows {row0}..{} of the scene: {source}", row0 + rows)]
+    Read {
+        /// First row of the window.
+        row0: usize,
+        /// Rows in the window.
+        rows: usize,
+        /// What the reader reported.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// One horizontal band of the scene, as [`embed_streamed`]'s reader returns it.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Normalised samples `[C, rows, W]` (full scene width).
+    pub data: Vec<f32>,
+    /// `[C, rows, W]`, true where the raw value was no-data; `None` when there is none.
+    pub nodata_mask: Option<Vec<bool>>,
+}
+
 /// How a scene is cut and batched.
 #[derive(Debug, Clone)]
 pub struct EmbedOptions {
@@ -35,23 +62,65 @@ pub struct Embedded {
     pub dense: Option<Vec<f32>>,
 }
 
-/// Embeds a normalised `[C, H, W]` scene tile by tile.
-///
-/// The scene is padded to a multiple of the patch size by repeating its last row and column
-/// (so the edge pixels get features; the patch grid starts at the scene's origin). A channel
-/// that is no-data (`nodata_mask`, `[C, H, W]`, true = no data) over a whole tile is masked out
-/// of that tile with `spec_masks`; tiles where every channel is no-data are skipped.
-/// `progress` is called with the number of tiles done after each batch.
-#[allow(clippy::too_many_arguments)]
+/// Embeds a normalised `[C, H, W]` scene held in memory; see [`embed_streamed`].
 pub fn embed_scene(
     model: &Panopticon,
     data: &[f32],
-    (bands, height, width): (usize, usize, usize),
+    dims: (usize, usize, usize),
     chn_ids: &[f32],
     nodata_mask: Option<&[bool]>,
     opts: &EmbedOptions,
     progress: &mut dyn FnMut(usize),
-) -> Result<Embedded, PanopticonError> {
+) -> Result<Embedded, EmbedError> {
+    let (bands, height, width) = dims;
+    if data.len() != bands * height * width {
+        return Err(PanopticonError::Input(format!(
+            "{} samples for a {bands}×{height}×{width} scene",
+            data.len()
+        ))
+        .into());
+    }
+    let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
+        let rows_of = |v: &[f32]| -> Vec<f32> {
+            (0..bands)
+                .flat_map(|b| {
+                    let start = (b * height + row0) * width;
+                    v[start..start + rows * width].iter().copied()
+                })
+                .collect()
+        };
+        let mask = nodata_mask.map(|m| {
+            (0..bands)
+                .flat_map(|b| {
+                    let start = (b * height + row0) * width;
+                    m[start..start + rows * width].iter().copied()
+                })
+                .collect()
+        });
+        Ok(Window {
+            data: rows_of(data),
+            nodata_mask: mask,
+        })
+    };
+    embed_streamed(model, dims, chn_ids, opts, &mut read, progress)
+}
+
+/// Embeds a scene tile by tile, reading it one horizontal window at a time (`read(row0,
+/// rows)` returns rows `row0..row0 + rows` of the normalised scene), so memory holds one row
+/// of tiles, not the scene.
+///
+/// The scene is padded to a multiple of the patch size by repeating its last row and column
+/// (so the edge pixels get features; the patch grid starts at the scene's origin). A channel
+/// that is no-data over a whole tile is masked out of that tile with `spec_masks`; tiles where
+/// every channel is no-data are skipped. `progress` gets the number of tiles done.
+pub fn embed_streamed(
+    model: &Panopticon,
+    (bands, height, width): (usize, usize, usize),
+    chn_ids: &[f32],
+    opts: &EmbedOptions,
+    read: &mut dyn FnMut(usize, usize) -> Result<Window, EmbedError>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Embedded, EmbedError> {
     let p = model.config.patch_size;
     if opts.tile == 0
         || !opts.tile.is_multiple_of(p)
@@ -61,21 +130,23 @@ pub fn embed_scene(
         return Err(PanopticonError::Input(format!(
             "tile ({}) and stride ({}) must be positive multiples of the patch size {p}",
             opts.tile, opts.stride
-        )));
+        ))
+        .into());
     }
-    if chn_ids.len() != bands || data.len() != bands * height * width {
+    if chn_ids.len() != bands {
         return Err(PanopticonError::Input(format!(
-            "{} channel ids and {} samples for a {bands}×{height}×{width} scene",
-            chn_ids.len(),
-            data.len()
-        )));
+            "{} channel ids for a {bands}-band scene",
+            chn_ids.len()
+        ))
+        .into());
     }
     if height < p || width < p {
         return Err(PanopticonError::ImageTooSmall {
             height,
             width,
             patch: p,
-        });
+        }
+        .into());
     }
     let (hp, wp) = (height.div_ceil(p) * p, width.div_ceil(p) * p);
     let tiles = plan_tiles(hp, wp, opts.tile, opts.stride);
@@ -88,69 +159,86 @@ pub fn embed_scene(
     let mut skipped = 0;
     let mut dense_sum: Vec<f32> = Vec::new();
     let mut dense_count = vec![0u32; grid.0 * grid.1];
-    for (done, chunk) in tiles.chunks(opts.batch.max(1)).enumerate() {
-        let mut pixels = Vec::with_capacity(chunk.len() * bands * th * tw);
-        let mut masks = Vec::with_capacity(chunk.len() * bands);
-        let mut keep = Vec::with_capacity(chunk.len());
-        for t in chunk {
-            let tile_masks = cut(data, nodata_mask, (bands, height, width), t, &mut pixels);
-            keep.push(!tile_masks.iter().all(|&m| m));
-            masks.extend(tile_masks);
+    let mut done = 0;
+    // Tiles are row-major: one window per distinct tile row.
+    for row_tiles in tiles.chunk_by(|a, b| a.row == b.row) {
+        let row0 = row_tiles[0].row;
+        let rows = th.min(height - row0);
+        let win = read(row0, rows)?;
+        if win.data.len() != bands * rows * width {
+            return Err(PanopticonError::Input(format!(
+                "the reader returned {} samples for {bands}×{rows}×{width}",
+                win.data.len()
+            ))
+            .into());
         }
-        let n = chunk.len();
-        let imgs = Tensor::<4>::from_data(TensorData::new(pixels, [n, bands, th, tw]), &device);
-        let mut input = PanopticonInput::with_shared_ids(imgs, chn_ids);
-        // Tiles without any valid channel still go through the model (batch shapes stay
-        // fixed) with nothing masked; their outputs are dropped below.
-        for (i, k) in keep.iter().enumerate() {
-            if !k {
-                masks[i * bands..(i + 1) * bands].fill(false);
+        for chunk in row_tiles.chunks(opts.batch.max(1)) {
+            let mut pixels = Vec::with_capacity(chunk.len() * bands * th * tw);
+            let mut masks = Vec::with_capacity(chunk.len() * bands);
+            let mut keep = Vec::with_capacity(chunk.len());
+            for t in chunk {
+                let tile_masks = cut(&win, (bands, rows, width), row0, t, &mut pixels);
+                keep.push(!tile_masks.iter().all(|&m| m));
+                masks.extend(tile_masks);
             }
-        }
-        if masks.iter().any(|&m| m) {
-            let m = Tensor::<2, Bool>::from_data(TensorData::new(masks, [n, bands]), &device);
-            input = input.with_spec_masks(m);
-        }
-        let ff = model.forward_features(&input, None)?;
-        let c: Vec<f32> = ff
-            .x_norm_clstoken
-            .into_data()
-            .try_into_vec::<f32>()
-            .map_err(|e| PanopticonError::Input(format!("reading embeddings: {e:?}")))?;
-        dim = c.len() / n;
-        for (i, k) in keep.iter().enumerate() {
-            if *k {
-                cls.extend_from_slice(&c[i * dim..(i + 1) * dim]);
-            } else {
-                cls.extend(std::iter::repeat_n(f32::NAN, dim));
-                skipped += 1;
+            let n = chunk.len();
+            let imgs = Tensor::<4>::from_data(TensorData::new(pixels, [n, bands, th, tw]), &device);
+            let mut input = PanopticonInput::with_shared_ids(imgs, chn_ids);
+            // Tiles without any valid channel still go through the model (batch shapes stay
+            // fixed) with nothing masked; their outputs are dropped below.
+            for (i, k) in keep.iter().enumerate() {
+                if !k {
+                    masks[i * bands..(i + 1) * bands].fill(false);
+                }
             }
-        }
-        if opts.dense {
-            let patches: Vec<f32> = ff
-                .x_norm_patchtokens
+            if masks.iter().any(|&m| m) {
+                let m = Tensor::<2, Bool>::from_data(TensorData::new(masks, [n, bands]), &device);
+                input = input.with_spec_masks(m);
+            }
+            let ff = model.forward_features(&input, None)?;
+            let c: Vec<f32> = ff
+                .x_norm_clstoken
                 .into_data()
                 .try_into_vec::<f32>()
-                .map_err(|e| PanopticonError::Input(format!("reading patch features: {e:?}")))?;
-            if dense_sum.is_empty() {
-                dense_sum = vec![0.0; dim * grid.0 * grid.1];
+                .map_err(|e| PanopticonError::Input(format!("reading embeddings: {e:?}")))?;
+            dim = c.len() / n;
+            for (i, k) in keep.iter().enumerate() {
+                if *k {
+                    cls.extend_from_slice(&c[i * dim..(i + 1) * dim]);
+                } else {
+                    cls.extend(std::iter::repeat_n(f32::NAN, dim));
+                    skipped += 1;
+                }
             }
-            let (gr, gc) = (th / p, tw / p);
-            for (i, t) in chunk.iter().enumerate().filter(|(i, _)| keep[*i]) {
-                let tile = &patches[i * gr * gc * dim..(i + 1) * gr * gc * dim];
-                for r in 0..gr {
-                    for c in 0..gc {
-                        let cell = (t.row / p + r) * grid.1 + t.col / p + c;
-                        dense_count[cell] += 1;
-                        let token = &tile[(r * gc + c) * dim..(r * gc + c + 1) * dim];
-                        for (d, v) in token.iter().enumerate() {
-                            dense_sum[d * grid.0 * grid.1 + cell] += v;
+            if opts.dense {
+                let patches: Vec<f32> = ff
+                    .x_norm_patchtokens
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .map_err(|e| {
+                        PanopticonError::Input(format!("reading patch features: {e:?}"))
+                    })?;
+                if dense_sum.is_empty() {
+                    dense_sum = vec![0.0; dim * grid.0 * grid.1];
+                }
+                let (gr, gc) = (th / p, tw / p);
+                for (i, t) in chunk.iter().enumerate().filter(|(i, _)| keep[*i]) {
+                    let tile = &patches[i * gr * gc * dim..(i + 1) * gr * gc * dim];
+                    for r in 0..gr {
+                        for c in 0..gc {
+                            let cell = (t.row / p + r) * grid.1 + t.col / p + c;
+                            dense_count[cell] += 1;
+                            let token = &tile[(r * gc + c) * dim..(r * gc + c + 1) * dim];
+                            for (d, v) in token.iter().enumerate() {
+                                dense_sum[d * grid.0 * grid.1 + cell] += v;
+                            }
                         }
                     }
                 }
             }
+            done += n;
+            progress(done);
         }
-        progress((done * opts.batch.max(1) + n).min(tiles.len()));
     }
     let dense = opts.dense.then(|| {
         let cells = grid.0 * grid.1;
@@ -170,24 +258,26 @@ pub fn embed_scene(
     })
 }
 
-/// Appends tile `t` of the scene (edge-replicated beyond it) to `out` as `[C, th, tw]` and
-/// returns, per channel, whether the tile has no valid pixel in it.
+/// Appends tile `t` (edge-replicated beyond the scene) from the window starting at scene row
+/// `row0` to `out` as `[C, th, tw]`, and returns, per channel, whether the tile has no valid
+/// pixel.
 fn cut(
-    data: &[f32],
-    nodata_mask: Option<&[bool]>,
-    (bands, height, width): (usize, usize, usize),
+    win: &Window,
+    (bands, rows, width): (usize, usize, usize),
+    row0: usize,
     t: &Tile,
     out: &mut Vec<f32>,
 ) -> Vec<bool> {
     let mut all_nodata = vec![true; bands];
     for (b, flag) in all_nodata.iter_mut().enumerate() {
-        let plane = b * height * width;
+        let plane = b * rows * width;
         for r in t.row..t.row + t.height {
-            let row = plane + r.min(height - 1) * width;
+            // Rows past the scene repeat its last row, which is the window's last row.
+            let row = plane + (r - row0).min(rows - 1) * width;
             for c in t.col..t.col + t.width {
                 let i = row + c.min(width - 1);
-                out.push(data[i]);
-                if *flag && !nodata_mask.is_some_and(|m| m[i]) {
+                out.push(win.data[i]);
+                if *flag && !win.nodata_mask.as_ref().is_some_and(|m| m[i]) {
                     *flag = false;
                 }
             }
