@@ -21,6 +21,7 @@ mod ema;
 mod error;
 mod ibot_loss;
 mod koleo;
+mod meta_arch;
 mod param_groups;
 mod schedule;
 
@@ -32,6 +33,7 @@ pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
 pub use ibot_loss::{IbotPatchLoss, gather_masked};
 pub use koleo::{KOLEO_EPS, koleo_loss};
+pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
