@@ -15,7 +15,9 @@
 
 mod adamw;
 mod centering;
+pub mod checkpoint;
 mod clip;
+pub mod config;
 mod dino_loss;
 mod ema;
 mod error;
@@ -23,11 +25,14 @@ mod ibot_loss;
 mod koleo;
 mod meta_arch;
 mod param_groups;
+pub mod run;
 mod schedule;
 
 pub use adamw::{AdamState, AdamW, AdamWConfig, StepHyper};
 pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
+pub use config::TrainConfig;
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
@@ -37,4 +42,5 @@ pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
+pub use run::{RunSummary, train};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};
