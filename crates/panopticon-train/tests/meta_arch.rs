@@ -138,3 +138,39 @@ fn a_few_steps_on_one_batch_reduce_the_loss() {
         "loss should drop on a fixed batch: {losses:?}"
     );
 }
+
+#[test]
+fn last_layer_unfreezes_in_epoch_one_and_variants_train() {
+    // Epoch length 10: iteration 10 is in epoch 1, where `last_layer=1` no longer freezes.
+    let mut a = arch(1e-3, 0.0);
+    let data = batch(2, 9);
+    let v0 = values(a.student.dino_head.last_layer.weight_v.val());
+    a.train_step(&data, 10).unwrap();
+    let v1 = values(a.student.dino_head.last_layer.weight_v.val());
+    assert!(max_diff(&v1, &v0) > 1e-7, "last_layer trains after epoch 0");
+
+    // Separate iBOT head + Sinkhorn-Knopp targets.
+    let dev = Device::default().autodiff();
+    let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
+    cfg.ibot_head = Some(cfg.head.clone().with_out_dim(48));
+    cfg.centering = panopticon_train::Centering::SinkhornKnopp;
+    let sched = Schedules::new(&ScheduleConfig {
+        epochs: 2,
+        epoch_length: 10,
+        warmup_epochs: 0,
+        warmup_teacher_temp_epochs: 1,
+        ..ScheduleConfig::panopticon_stage(1e-3)
+    })
+    .unwrap();
+    let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
+    let mut a = SslMetaArch::new(cfg, sched, rules, &dev).unwrap();
+    let h0 = values(a.student.ibot_head.as_ref().unwrap().mlp[0].weight.val());
+    let m = a.train_step(&data, 0).unwrap();
+    assert!(m.total.is_finite() && m.ibot > 0.0, "{m:?}");
+    let h1 = values(a.student.ibot_head.as_ref().unwrap().mlp[0].weight.val());
+    assert!(max_diff(&h1, &h0) > 1e-6, "the separate iBOT head trains");
+    assert!(
+        !a.dino_loss.center.has_pending_update(),
+        "no centre with SK"
+    );
+}
