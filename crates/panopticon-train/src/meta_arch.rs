@@ -172,7 +172,7 @@ impl SslMetaArch {
         let inner = self.device.clone().inner();
         let c = self.config.clone();
         let n_global = batch.global.n;
-        if n_global < 2 || n_global % 2 != 0 {
+        if n_global < 2 || !n_global.is_multiple_of(2) {
             return Err(TrainError::Shape {
                 what: "global crops",
                 expected: "2·B rows (two global crops per sample)".into(),
@@ -180,7 +180,7 @@ impl SslMetaArch {
             });
         }
         let b = n_global / 2;
-        if batch.local.n % b != 0 {
+        if !batch.local.n.is_multiple_of(b) {
             return Err(TrainError::Shape {
                 what: "local crops",
                 expected: format!("n_local·B rows with B = {b}"),

@@ -51,13 +51,18 @@ pub fn train(
     device.seed(cfg.run.seed);
     let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?;
     let mut start_iter = 0;
-    if resume {
-        if let Some(ckpt) = last_checkpoint(&ckpt_dir)? {
-            let state = load_checkpoint(&mut arch, &ckpt)?;
-            start_iter = state.iteration;
-            arch.config = cfg.meta_arch(start_iter)?;
-            eprintln!("resumed from {} at iteration {start_iter}", ckpt.display());
+    if resume && let Some(ckpt) = last_checkpoint(&ckpt_dir)? {
+        let state = load_checkpoint(&mut arch, &ckpt)?;
+        if state.seed != cfg.run.seed {
+            return Err(TrainError::Config {
+                key: "run.seed",
+                value: cfg.run.seed.to_string(),
+                hint: "differs from the checkpoint's seed; resuming would change the data order",
+            });
         }
+        start_iter = state.iteration;
+        arch.config = cfg.meta_arch(start_iter)?;
+        eprintln!("resumed from {} at iteration {start_iter}", ckpt.display());
     }
     let metrics_path = out.join("metrics.jsonl");
     truncate_metrics(&metrics_path, start_iter)?;
@@ -169,7 +174,7 @@ pub fn build_loader(cfg: &TrainConfig) -> Result<PretrainLoader> {
     })
     .map_err(|e| data_err(&e))?;
     let patch = cfg.backbone()?.patch_size;
-    if d.global_size % patch != 0 {
+    if !d.global_size.is_multiple_of(patch) {
         return Err(TrainError::Config {
             key: "data.global_size",
             value: d.global_size.to_string(),

@@ -151,4 +151,10 @@ fn resume_reproduces_the_uninterrupted_run() {
     // Same batches, same state: bit-identical on CPU.
     assert_eq!(straight, resumed);
     assert_eq!(metric_lines(b.path()).len(), 6);
+
+    // Resuming with another seed would silently change the data order: refused.
+    let mut other = quick(b.path(), 8);
+    other.run.seed += 1;
+    let err = train(&other, &dev, true, None).unwrap_err();
+    assert!(err.to_string().contains("run.seed"), "{err}");
 }
