@@ -10,6 +10,15 @@
 //! * [`ParamGroupConfig`]: layer-wise LR decay, regex LR multipliers, WD exemptions, frozen
 //!   layers; [`clip_grad_norm`]: global-norm clipping; [`AdamW`]: per-parameter LR/WD steps.
 //!
+//! The pre-training itself:
+//!
+//! * [`SslMetaArch`]: student + EMA teacher (backbone, DINO head, optional iBOT head) and
+//!   [`SslMetaArch::train_step`], one upstream `forward_backward` + optimizer step + EMA;
+//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected), [`train`]: the loop over a
+//!   `PretrainLoader` with `metrics.jsonl`, atomic checkpoints ([`checkpoint`]) and resume;
+//! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
+//!   configs/train/quick_check.toml [--resume]`.
+//!
 //! Library code takes a `&Device` and never names a backend.
 #![warn(missing_docs)]
 
