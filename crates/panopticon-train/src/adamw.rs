@@ -75,6 +75,16 @@ impl AdamW {
         self.states.get(&id)
     }
 
+    /// Restores the moments of one parameter (checkpoint resume).
+    pub fn set_state(&mut self, id: ParamId, state: AdamState) {
+        self.states.insert(id, state);
+    }
+
+    /// Number of parameters with moments.
+    pub fn num_states(&self) -> usize {
+        self.states.len()
+    }
+
     /// One update of a plain tensor keyed by `id`; returns the new value.
     ///
     /// # Shapes

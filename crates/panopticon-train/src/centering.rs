@@ -64,7 +64,17 @@ impl Center {
         self.value.clone()
     }
 
-    /// Whether a batch statistic is waiting to be applied.
+    /// The delayed batch statistic waiting to be applied, if any (`[1, K]`).
+    pub fn pending(&self) -> Option<Tensor<2>> {
+        self.pending.clone()
+    }
+
+    /// Restores a delayed batch statistic (checkpoint resume); `[1, K]`.
+    pub fn set_pending(&mut self, stat: Option<Tensor<2>>) {
+        self.pending = stat.map(|t| t.detach());
+    }
+
+    /// Whether a batch statistic waits to be applied.
     pub fn has_pending_update(&self) -> bool {
         self.pending.is_some()
     }

@@ -49,6 +49,37 @@ pub enum TrainError {
         /// Right-hand shape.
         right: Vec<usize>,
     },
+    /// The backbone or a head rejected its config or input.
+    #[error("model error: {0}")]
+    Model(String),
+    /// The loss became NaN or infinite (upstream aborts the same way).
+    #[error("non-finite loss {value} at iteration {iteration}; lower the LR or check the data")]
+    NonFinite {
+        /// Global iteration.
+        iteration: usize,
+        /// The loss value.
+        value: f64,
+    },
+    /// File-system error while reading or writing run files.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A run file (config, checkpoint state) could not be parsed or written.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The data loader failed.
+    #[error("data loader: {0}")]
+    Data(String),
 }
 
 /// Result alias of this crate.

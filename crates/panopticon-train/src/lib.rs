@@ -10,29 +10,46 @@
 //! * [`ParamGroupConfig`]: layer-wise LR decay, regex LR multipliers, WD exemptions, frozen
 //!   layers; [`clip_grad_norm`]: global-norm clipping; [`AdamW`]: per-parameter LR/WD steps.
 //!
+//! The pre-training itself:
+//!
+//! * [`SslMetaArch`]: student + EMA teacher (backbone, DINO head, optional iBOT head) and
+//!   [`SslMetaArch::train_step`], one upstream `forward_backward` + optimizer step + EMA;
+//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected), [`train`]: the loop over a
+//!   `PretrainLoader` with `metrics.jsonl`, atomic checkpoints ([`checkpoint`]) and resume;
+//! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
+//!   configs/train/quick_check.toml [--resume]`.
+//!
 //! Library code takes a `&Device` and never names a backend.
 #![warn(missing_docs)]
 
 mod adamw;
 mod centering;
+pub mod checkpoint;
 mod clip;
+pub mod config;
 mod dino_loss;
 mod ema;
 mod error;
 mod ibot_loss;
 mod koleo;
+mod meta_arch;
 mod param_groups;
+pub mod run;
 mod schedule;
 
 pub use adamw::{AdamState, AdamW, AdamWConfig, StepHyper};
 pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
+pub use config::TrainConfig;
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
 pub use ibot_loss::{IbotPatchLoss, gather_masked};
 pub use koleo::{KOLEO_EPS, koleo_loss};
+pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
+pub use run::{RunSummary, train};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

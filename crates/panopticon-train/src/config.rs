@@ -1,0 +1,259 @@
+//! [`TrainConfig`]: the TOML run configuration (`configs/train/*.toml`). Unknown keys are
+//! errors that name the key.
+
+use std::path::{Path, PathBuf};
+
+use panopticon_model::PanopticonConfig;
+use serde::Deserialize;
+
+use crate::error::{Result, TrainError};
+use crate::{Centering, FreezeEpoch, MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules};
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Output, logging and checkpointing.
+    pub run: RunSection,
+    /// Backbone and heads.
+    pub model: ModelSection,
+    /// Loss weights.
+    pub loss: LossSection,
+    /// Optimizer and LR/WD schedules.
+    pub optim: OptimSection,
+    /// Teacher EMA and temperature.
+    pub teacher: TeacherSection,
+    /// Datasets, crops and loader.
+    pub data: DataSection,
+}
+
+/// `[run]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// Run directory (metrics.jsonl, checkpoints/).
+    pub output_dir: PathBuf,
+    /// Iterations to run in total (`epochs · epoch_length` if absent).
+    pub max_iters: Option<usize>,
+    /// `train.OFFICIAL_EPOCH_LENGTH`.
+    pub epoch_length: usize,
+    /// Seed of model init, sampler and augmentations.
+    pub seed: u64,
+    /// Save a checkpoint every this many iterations (0 = only at the end).
+    pub checkpoint_every: usize,
+    /// Checkpoints kept.
+    pub keep_last: usize,
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// `PanopticonConfig::preset` name (e.g. `tiny-test`).
+    pub preset: String,
+    /// `dino.head_n_prototypes`.
+    pub head_n_prototypes: usize,
+    /// `dino.head_hidden_dim`.
+    pub head_hidden_dim: usize,
+    /// `dino.head_bottleneck_dim`.
+    pub head_bottleneck_dim: usize,
+    /// `ibot.separate_head`.
+    #[serde(default)]
+    pub ibot_separate_head: bool,
+}
+
+/// `[loss]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSection {
+    /// `dino.loss_weight`.
+    pub dino_weight: f64,
+    /// `ibot.loss_weight`.
+    pub ibot_weight: f64,
+    /// `dino.koleo_loss_weight`.
+    pub koleo_weight: f64,
+    /// `train.centering`: `centering` or `sinkhorn_knopp`.
+    pub centering: String,
+}
+
+/// `[optim]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimSection {
+    /// `optim.epochs`.
+    pub epochs: usize,
+    /// `optim.lr` (already scaled).
+    pub lr: f64,
+    /// `optim.min_lr`.
+    pub min_lr: f64,
+    /// `optim.warmup_epochs`.
+    pub warmup_epochs: usize,
+    /// `optim.weight_decay`.
+    pub weight_decay: f64,
+    /// `optim.weight_decay_end`.
+    pub weight_decay_end: f64,
+    /// `optim.layerwise_decay`.
+    pub layerwise_decay: f64,
+    /// `optim.lr_multiplier`.
+    pub lr_multiplier: String,
+    /// `optim.freeze_weights`.
+    pub freeze_weights: String,
+    /// `optim.clip_grad`.
+    pub clip_grad: f64,
+    /// Reproduce upstream's stale-epoch freeze bug (spec §3.8 QUIRK).
+    #[serde(default)]
+    pub bug_compat_freeze: bool,
+}
+
+/// `[teacher]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeacherSection {
+    /// `teacher.momentum_teacher`.
+    pub momentum_teacher: f64,
+    /// `teacher.final_momentum_teacher`.
+    pub final_momentum_teacher: f64,
+    /// `teacher.warmup_teacher_temp`.
+    pub warmup_teacher_temp: f64,
+    /// `teacher.teacher_temp`.
+    pub teacher_temp: f64,
+    /// `teacher.warmup_teacher_temp_epochs`.
+    pub warmup_teacher_temp_epochs: usize,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// SpectralEarth root (with `enmap/`), if used.
+    pub spectral_earth: Option<PathBuf>,
+    /// Satlas root, if used (needs `satlas_metadata`).
+    pub satlas_root: Option<PathBuf>,
+    /// Satlas metadata JSON Lines.
+    pub satlas_metadata: Option<PathBuf>,
+    /// `batch_size_per_gpu`.
+    pub batch_size: usize,
+    /// Loader threads.
+    pub workers: usize,
+    /// Global crop side (a multiple of the patch size).
+    pub global_size: usize,
+    /// Local crop side.
+    pub local_size: usize,
+    /// Local crops per sample.
+    pub n_local: usize,
+    /// `[low, high]` channels of global crops.
+    pub global_channels: [usize; 2],
+    /// `[low, high]` channels of local crops.
+    pub local_channels: [usize; 2],
+    /// Failed samples skipped before stopping.
+    pub max_failures: usize,
+}
+
+impl TrainConfig {
+    /// Parses a TOML file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+            path: path.into(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|e| match e {
+            TrainError::Format { reason, .. } => TrainError::Format {
+                path: path.into(),
+                reason,
+            },
+            e => e,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| TrainError::Format {
+            path: PathBuf::from("<toml>"),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Total iterations of the run.
+    pub fn max_iters(&self) -> usize {
+        self.run
+            .max_iters
+            .unwrap_or(self.optim.epochs * self.run.epoch_length)
+    }
+
+    /// The four schedules.
+    pub fn schedules(&self) -> Result<Schedules> {
+        let (o, t) = (&self.optim, &self.teacher);
+        Schedules::new(&ScheduleConfig {
+            epochs: o.epochs,
+            epoch_length: self.run.epoch_length,
+            lr: o.lr,
+            min_lr: o.min_lr,
+            warmup_epochs: o.warmup_epochs,
+            freeze_epochs: 0,
+            hold_epochs: 0,
+            weight_decay: o.weight_decay,
+            weight_decay_end: o.weight_decay_end,
+            momentum_teacher: t.momentum_teacher,
+            final_momentum_teacher: t.final_momentum_teacher,
+            warmup_teacher_temp: t.warmup_teacher_temp,
+            teacher_temp: t.teacher_temp,
+            warmup_teacher_temp_epochs: t.warmup_teacher_temp_epochs,
+        })
+    }
+
+    /// The backbone config of `model.preset`.
+    pub fn backbone(&self) -> Result<PanopticonConfig> {
+        PanopticonConfig::preset(&self.model.preset).ok_or_else(|| TrainError::Config {
+            key: "model.preset",
+            value: self.model.preset.clone(),
+            hint: "use a PanopticonConfig preset such as `tiny-test` or `vitb14`",
+        })
+    }
+
+    /// Parameter-group rules.
+    pub fn rules(&self) -> Result<ParamGroupConfig> {
+        let backbone = self.backbone()?;
+        ParamGroupConfig::new(
+            self.optim.layerwise_decay,
+            backbone.depth,
+            &self.optim.lr_multiplier,
+            &self.optim.freeze_weights,
+        )
+    }
+
+    /// Meta-architecture settings; `start_iter` matters only with `bug_compat_freeze`.
+    pub fn meta_arch(&self, start_iter: usize) -> Result<MetaArchConfig> {
+        let m = &self.model;
+        let mut c = MetaArchConfig::new(
+            self.backbone()?,
+            m.head_n_prototypes,
+            m.head_hidden_dim,
+            m.head_bottleneck_dim,
+        );
+        if m.ibot_separate_head {
+            c.ibot_head = Some(c.head.clone());
+        }
+        c.dino_loss_weight = self.loss.dino_weight;
+        c.ibot_loss_weight = self.loss.ibot_weight;
+        c.koleo_loss_weight = self.loss.koleo_weight;
+        c.clip_grad = self.optim.clip_grad;
+        c.centering = match self.loss.centering.as_str() {
+            "centering" => Centering::Softmax,
+            "sinkhorn_knopp" => Centering::SinkhornKnopp,
+            other => {
+                return Err(TrainError::Config {
+                    key: "loss.centering",
+                    value: other.into(),
+                    hint: "use `centering` or `sinkhorn_knopp`",
+                });
+            }
+        };
+        c.freeze = if self.optim.bug_compat_freeze {
+            FreezeEpoch::StaleStart { start_iter }
+        } else {
+            FreezeEpoch::PerIteration
+        };
+        Ok(c)
+    }
+}

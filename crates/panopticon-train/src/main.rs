@@ -1,0 +1,69 @@
+//! `panopticon-train`: self-supervised pre-training from a TOML config.
+//!
+//! ```text
+//! cargo run --release -p panopticon-train -- --config configs/train/quick_check.toml [--resume]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use burn::prelude::*;
+use clap::Parser;
+use panopticon_train::{TrainConfig, train};
+
+/// Pre-train Panopticon (DINO + iBOT + KoLeo with an EMA teacher).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Run configuration (TOML, `configs/train/*.toml`).
+    #[arg(long)]
+    config: PathBuf,
+    /// Continue from the newest checkpoint in the run directory.
+    #[arg(long)]
+    resume: bool,
+    /// Override `run.output_dir`.
+    #[arg(long)]
+    output_dir: Option<PathBuf>,
+    /// Override `run.max_iters`.
+    #[arg(long)]
+    max_iters: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let run = || -> panopticon_train::Result<()> {
+        let mut cfg = TrainConfig::from_file(&args.config)?;
+        if let Some(d) = args.output_dir.clone() {
+            cfg.run.output_dir = d;
+        }
+        if let Some(n) = args.max_iters {
+            cfg.run.max_iters = Some(n);
+        }
+        let device = Device::default().autodiff();
+        let s = train(&cfg, &device, args.resume, None)?;
+        for m in &s.steps {
+            println!(
+                "it {:>5}  loss {:.4}  (dino_local {:.4} dino_global {:.4} ibot {:.4} koleo {:.4})  lr {:.2e}",
+                m.iteration, m.total, m.dino_local, m.dino_global, m.ibot, m.koleo, m.lr
+            );
+        }
+        println!(
+            "{} steps from {} ; mean step {:.3}s ; metrics in {}",
+            s.steps.len(),
+            s.start_iter,
+            s.mean_step_s,
+            cfg.run.output_dir.join("metrics.jsonl").display()
+        );
+        if let Some(c) = s.checkpoints.last() {
+            println!("last checkpoint {}", c.display());
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

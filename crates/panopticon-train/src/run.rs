@@ -1,0 +1,228 @@
+//! [`train`]: the pre-training loop over a [`PretrainLoader`] with per-step metrics
+//! (`metrics.jsonl`), periodic atomic checkpoints and resume.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::prelude::*;
+use panopticon_data::augment::{
+    CropSetConfig, PanopticonAugmentation, PanopticonAugmentationConfig,
+};
+use panopticon_data::datasets::{
+    ConcatDataset, PretrainSource, Satlas, SatlasConfig, SpectralEarth,
+};
+use panopticon_data::loader::{LoaderConfig, PretrainLoader, Sampling};
+use panopticon_data::masking::{IbotMaskConfig, MaskingGenerator};
+
+use crate::checkpoint::{last_checkpoint, load_checkpoint, save_checkpoint};
+use crate::config::TrainConfig;
+use crate::error::{Result, TrainError};
+use crate::{SslMetaArch, StepMetrics};
+
+/// Summary of a [`train`] call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// First iteration run (0, or the resumed checkpoint's).
+    pub start_iter: usize,
+    /// Metrics of every iteration run by this call.
+    pub steps: Vec<StepMetrics>,
+    /// Checkpoints written by this call.
+    pub checkpoints: Vec<PathBuf>,
+    /// Mean wall time per step in seconds.
+    pub mean_step_s: f64,
+}
+
+/// Runs (or, with `resume`, continues from the newest checkpoint of the run directory)
+/// pre-training until `cfg.max_iters()` or `stop_at` iterations, whichever comes first.
+/// `stop_at` simulates an interruption (tests); a checkpoint is written when it stops.
+pub fn train(
+    cfg: &TrainConfig,
+    device: &Device,
+    resume: bool,
+    stop_at: Option<usize>,
+) -> Result<RunSummary> {
+    let out = &cfg.run.output_dir;
+    let ckpt_dir = out.join("checkpoints");
+    std::fs::create_dir_all(&ckpt_dir).map_err(|source| TrainError::Io {
+        path: ckpt_dir.clone(),
+        source,
+    })?;
+    device.seed(cfg.run.seed);
+    let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?;
+    let mut start_iter = 0;
+    if resume && let Some(ckpt) = last_checkpoint(&ckpt_dir)? {
+        let state = load_checkpoint(&mut arch, &ckpt)?;
+        if state.seed != cfg.run.seed {
+            return Err(TrainError::Config {
+                key: "run.seed",
+                value: cfg.run.seed.to_string(),
+                hint: "differs from the checkpoint's seed; resuming would change the data order",
+            });
+        }
+        start_iter = state.iteration;
+        arch.config = cfg.meta_arch(start_iter)?;
+        eprintln!("resumed from {} at iteration {start_iter}", ckpt.display());
+    }
+    let metrics_path = out.join("metrics.jsonl");
+    truncate_metrics(&metrics_path, start_iter)?;
+    let mut metrics = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&metrics_path)
+        .map_err(|source| TrainError::Io {
+            path: metrics_path.clone(),
+            source,
+        })?;
+
+    let mut loader = build_loader(cfg)?;
+    // Batch numbers seed the iBOT masks, so skip to the resumed batch rather than advancing
+    // the sampler: the resumed run sees exactly the batches of an uninterrupted one.
+    for _ in 0..start_iter {
+        next_batch(&mut loader)?;
+    }
+    let end = cfg.max_iters().min(stop_at.unwrap_or(usize::MAX));
+    let mut summary = RunSummary {
+        start_iter,
+        steps: Vec::new(),
+        checkpoints: Vec::new(),
+        mean_step_s: 0.0,
+    };
+    let mut time = 0.0;
+    for it in start_iter..end {
+        let batch = next_batch(&mut loader)?;
+        let t0 = Instant::now();
+        let m = arch.train_step(&batch.collated, it)?;
+        let dt = t0.elapsed().as_secs_f64();
+        time += dt;
+        let line = serde_json::json!({
+            "iteration": m.iteration, "total_loss": m.total,
+            "dino_local_crops_loss": m.dino_local, "dino_global_crops_loss": m.dino_global,
+            "koleo_loss": m.koleo, "ibot_loss": m.ibot, "lr": m.lr, "wd": m.wd,
+            "mom": m.momentum, "teacher_temp": m.teacher_temp,
+            "grad_norm_backbone": m.grad_norm_backbone, "grad_norm_head": m.grad_norm_head,
+            "step_s": dt,
+        });
+        writeln!(metrics, "{line}").map_err(|source| TrainError::Io {
+            path: metrics_path.clone(),
+            source,
+        })?;
+        summary.steps.push(m);
+        let done = it + 1;
+        let periodic = cfg.run.checkpoint_every > 0 && done % cfg.run.checkpoint_every == 0;
+        if periodic || done == end {
+            let p = save_checkpoint(&arch, &ckpt_dir, done, cfg.run.seed, cfg.run.keep_last)?;
+            summary.checkpoints.push(p);
+        }
+    }
+    summary.mean_step_s = time / summary.steps.len().max(1) as f64;
+    Ok(summary)
+}
+
+fn next_batch(loader: &mut PretrainLoader) -> Result<panopticon_data::loader::Batch> {
+    loader
+        .next_batch()
+        .map_err(|e| TrainError::Data(e.to_string()))?
+        .ok_or_else(|| TrainError::Data("the infinite loader ended".into()))
+}
+
+/// The loader of the `[data]` section (SpectralEarth and/or Satlas, concatenated).
+pub fn build_loader(cfg: &TrainConfig) -> Result<PretrainLoader> {
+    let d = &cfg.data;
+    let data_err = |e: &dyn std::fmt::Display| TrainError::Data(e.to_string());
+    let mut parts: Vec<Box<dyn PretrainSource>> = Vec::new();
+    if let Some(root) = &d.spectral_earth {
+        parts.push(Box::new(
+            SpectralEarth::open(root).map_err(|e| data_err(&e))?,
+        ));
+    }
+    match (&d.satlas_root, &d.satlas_metadata) {
+        (Some(root), Some(meta)) => parts.push(Box::new(
+            Satlas::open(root, meta, SatlasConfig::default()).map_err(|e| data_err(&e))?,
+        )),
+        (None, None) => {}
+        _ => {
+            return Err(TrainError::Config {
+                key: "data.satlas_root",
+                value: format!("{:?} / {:?}", d.satlas_root, d.satlas_metadata),
+                hint: "set both satlas_root and satlas_metadata, or neither",
+            });
+        }
+    }
+    if parts.is_empty() {
+        return Err(TrainError::Config {
+            key: "data",
+            value: "no dataset".into(),
+            hint: "set spectral_earth and/or satlas_root + satlas_metadata",
+        });
+    }
+    let source = ConcatDataset::new(parts).map_err(|e| data_err(&e))?;
+    let base = PanopticonAugmentationConfig::stage2();
+    let aug = PanopticonAugmentation::new(PanopticonAugmentationConfig {
+        global: CropSetConfig {
+            size: d.global_size,
+            spectral_size: (d.global_channels[0], d.global_channels[1]),
+            ..base.global
+        },
+        local: CropSetConfig {
+            number: d.n_local,
+            size: d.local_size,
+            spectral_size: (d.local_channels[0], d.local_channels[1]),
+            ..base.local
+        },
+        ..base
+    })
+    .map_err(|e| data_err(&e))?;
+    let patch = cfg.backbone()?.patch_size;
+    if !d.global_size.is_multiple_of(patch) {
+        return Err(TrainError::Config {
+            key: "data.global_size",
+            value: d.global_size.to_string(),
+            hint: "use a multiple of the model patch size",
+        });
+    }
+    let generator = MaskingGenerator::for_grid(d.global_size / patch).map_err(|e| data_err(&e))?;
+    PretrainLoader::new(
+        source,
+        aug,
+        LoaderConfig {
+            workers: d.workers.max(1),
+            prefetch: 2 * d.batch_size.max(1),
+            batch_size: d.batch_size,
+            seed: cfg.run.seed,
+            rank: 0,
+            world: 1,
+            max_failures: d.max_failures,
+            log_failures: false,
+            sampling: Sampling::Infinite {
+                seed: cfg.run.seed,
+                advance: 0,
+            },
+        },
+        IbotMaskConfig::default(),
+        generator,
+    )
+    .map_err(|e| data_err(&e))
+}
+
+/// Drops metric lines of iterations ≥ `from` (a resumed run rewrites them).
+fn truncate_metrics(path: &Path, from: usize) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let kept: String = text
+        .lines()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["iteration"].as_u64())
+                .is_some_and(|i| (i as usize) < from)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    crate::checkpoint::write_atomic(path, &kept)
+}
