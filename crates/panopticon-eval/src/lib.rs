@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod datasets;
 mod error;
 mod extract;
 mod knn;
@@ -40,6 +41,7 @@ pub mod probe;
 mod results;
 mod rng;
 mod split;
+pub mod task;
 
 pub use error::{EvalError, Result};
 pub use extract::{FeatureCache, extract_features};
