@@ -62,7 +62,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut prepared: Vec<PreparedTask> = Vec::new();
     for (name, path) in &tasks {
         let config = TaskConfig::from_file(path, name)?;
-        prepared.push(config.prepare()?);
+        let task = config
+            .prepare()
+            .with_context(|| format!("task {name} ({})", path.display()))?;
+        prepared.push(task);
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
