@@ -304,3 +304,53 @@ fn too_many_blocks_for_the_model_is_rejected_before_extraction() {
     );
     assert!(!out.join("features").exists());
 }
+
+#[test]
+fn nested_task_folders_get_bottom_up_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = dir.path().join("tasks");
+    let quick = root().join("configs/eval/quick");
+    for (src, dst) in [
+        ("eurosat_sar_knn", "knn/eurosat"),
+        ("resisc45_knn", "more/deep/resisc"),
+    ] {
+        let text = std::fs::read_to_string(quick.join(format!("{src}.toml"))).unwrap();
+        let text = text.replace(
+            "../../../tests/fixtures/eval/datasets",
+            datasets().to_str().unwrap(),
+        );
+        let path = tasks.join(format!("{dst}.toml"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = eval(&tasks, &out, &["--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let relpaths = |p: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(out.join(p)).unwrap();
+        let mut v: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect();
+        v.dedup();
+        v
+    };
+    assert_eq!(relpaths("results.csv"), ["knn/eurosat", "more/deep/resisc"]);
+    assert_eq!(relpaths("knn/results.csv"), ["eurosat"]);
+    assert_eq!(relpaths("more/results.csv"), ["deep/resisc"]);
+    assert_eq!(relpaths("more/deep/results.csv"), ["resisc"]);
+    assert_eq!(rows(&out.join("more/deep/resisc/results.csv")).len(), 2);
+}
+
+#[test]
+fn impossible_k_and_top_k_are_rejected_before_extraction() {
+    rejects(
+        &eurosat_task("", "[knn]\nks = [5, 31]\n"),
+        &["knn.ks", "k = 31 exceeds the 30 samples of split `train`"],
+    );
+    rejects(
+        &eurosat_task("", "[knn]\nmetrics = [\"acc_top-11_micro\"]\n"),
+        &["acc_top-11", "num_classes = 10"],
+    );
+}

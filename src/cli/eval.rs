@@ -122,7 +122,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .iter()
         .map(|t| read_results_json(&result_dir(&t.config.name).join("results.json")))
         .collect::<Result<Vec<Results>, _>>()?;
-    let [csv, _] = write_summary(&args.out, &all)?;
+    let csv = write_summary(&args.out, &all)?;
     for r in &all {
         print!("{}", r.to_table());
     }

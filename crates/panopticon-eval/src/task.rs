@@ -427,6 +427,21 @@ impl TaskConfig {
                 ));
             }
         };
+        let task_metrics = match &kind {
+            TaskKind::Knn(k) => &k.metrics,
+            TaskKind::Linear(p) => &p.metrics,
+        };
+        if let Some(Metric::Accuracy { top_k, .. }) = task_metrics
+            .iter()
+            .find(|m| matches!(m, Metric::Accuracy { top_k, .. } if *top_k > num_classes))
+        {
+            return Err(cfg_err(
+                path,
+                "metrics",
+                format!("acc_top-{top_k}"),
+                &format!("top-k needs k ≤ num_classes = {num_classes}"),
+            ));
+        }
         let needed = match &kind {
             TaskKind::Knn(_) => 1,
             TaskKind::Linear(c) => c.n_last_blocks.iter().copied().max().unwrap_or(1),
@@ -511,8 +526,23 @@ impl TaskConfig {
             }
             Ok(ds)
         };
+        let train = open(&self.train)?;
+        if let TaskKind::Knn(k) = &self.kind {
+            let max_k = k.ks.iter().copied().max().unwrap_or(0);
+            if max_k > train.len() {
+                return Err(EvalError::Config {
+                    field: format!("knn.ks` in `{}", self.path.display()),
+                    value: format!("{:?}", k.ks),
+                    reason: format!(
+                        "k = {max_k} exceeds the {} samples of split `{}`",
+                        train.len(),
+                        self.train
+                    ),
+                });
+            }
+        }
         Ok(PreparedTask {
-            train: open(&self.train)?,
+            train,
             val: self.val.as_deref().map(open).transpose()?,
             test: open(&self.test)?,
             config: self.clone(),
@@ -695,23 +725,43 @@ pub fn read_results_json(path: &Path) -> Result<Results> {
 }
 
 /// Writes the aggregated `results.csv` (`relpath,metric,value,best_classifier`) and
-/// `results.txt` (every task's table) into `dir`.
-pub fn write_summary(dir: &Path, all: &[Results]) -> Result<[PathBuf; 2]> {
-    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut csv = String::from("relpath,metric,value,best_classifier\n");
-    let mut txt = String::new();
+/// `results.txt` (every task's table) bottom-up, as the reference driver does: `dir` and
+/// every folder above a task (task names with `/`) get the rows of the tasks below them,
+/// `relpath` relative to that folder. Returns the top-level `results.csv`.
+pub fn write_summary(dir: &Path, all: &[Results]) -> Result<PathBuf> {
+    let mut folders: Vec<String> = vec![String::new()];
     for r in all {
-        for line in r.to_csv().lines().skip(1) {
-            csv += &format!("{},{line}\n", r.task);
+        let parts: Vec<&str> = r.task.split('/').collect();
+        for i in 1..parts.len() {
+            let f = parts[..i].join("/");
+            if !folders.contains(&f) {
+                folders.push(f);
+            }
         }
-        txt += &r.to_table();
-        txt += "\n";
     }
-    let (c, t) = (dir.join("results.csv"), dir.join("results.txt"));
-    write_atomic(&t, &txt)?;
-    write_atomic(&c, &csv)?;
-    Ok([c, t])
+    for folder in &folders {
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        };
+        let mut csv = String::from("relpath,metric,value,best_classifier\n");
+        let mut txt = String::new();
+        for r in all.iter().filter(|r| r.task.starts_with(&prefix)) {
+            let rel = &r.task[prefix.len()..];
+            for line in r.to_csv().lines().skip(1) {
+                csv += &format!("{rel},{line}\n");
+            }
+            txt += &r.to_table();
+            txt += "\n";
+        }
+        let out = dir.join(folder);
+        std::fs::create_dir_all(&out).map_err(|source| EvalError::Io {
+            path: out.clone(),
+            source,
+        })?;
+        write_atomic(&out.join("results.txt"), &txt)?;
+        write_atomic(&out.join("results.csv"), &csv)?;
+    }
+    Ok(dir.join("results.csv"))
 }
