@@ -102,10 +102,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 eprintln!("[{}/{}] {name}", i + 1, todo.len());
             }
             let quiet = args.quiet;
+            // One line per tenth of a split (and at its end), not one per batch.
+            let mut last_tenth = (String::new(), 0usize);
             let mut progress = |split: &str, done: usize, total: usize| {
-                if !quiet {
-                    eprintln!("  {name}: {split} features {done}/{total}");
+                let tenth = done * 10 / total.max(1);
+                if quiet || (last_tenth.0 == split && tenth == last_tenth.1 && done < total) {
+                    return;
                 }
+                last_tenth = (split.to_string(), tenth);
+                eprintln!("  {name}: {split} features {done}/{total}");
             };
             let results = t
                 .run(&model, &id, &cache, &device, &mut progress)
