@@ -92,8 +92,6 @@ def resisc(rng):
                 jpg.CreateCopy(os.path.join(d, name), ds, options=["QUALITY=90"])
                 ds = None
                 names[split].append(name)
-    for p in os.listdir(root):
-        pass
     for split, r in names.items():
         with open(os.path.join(root, f"resisc45-{split}.txt"), "w") as f:
             f.write("\n".join(r) + "\n")
