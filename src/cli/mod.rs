@@ -2,6 +2,7 @@
 
 mod bench;
 mod embed;
+mod eval;
 mod forward;
 mod info;
 mod pca;
@@ -37,6 +38,9 @@ enum Command {
     Forward(forward::ForwardArgs),
     /// List the model presets accepted by --config.
     Presets,
+    /// Frozen-feature kNN / linear-probe evaluation tasks (resumable; results per task and
+    /// aggregated).
+    Eval(eval::EvalArgs),
     /// Measure forward throughput and peak memory here (prints one JSON line).
     Bench(bench::BenchArgs),
     /// Pretrained weights: list, fetch (download + convert), verify the cache, convert a file.
@@ -60,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
         #[cfg(feature = "pretrained")]
         Command::Weights(args) => weights::run(args),
         Command::Presets => {

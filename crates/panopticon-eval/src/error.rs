@@ -110,6 +110,14 @@ pub enum EvalError {
         /// The k values to choose from.
         ks: Vec<usize>,
     },
+    /// An evaluation dataset is missing, malformed or unreadable.
+    #[error("{path}: {reason}")]
+    Dataset {
+        /// The offending file or directory.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// Writing a results file failed.
     #[error("cannot write {path}: {source}")]
     Io {

@@ -4,6 +4,10 @@
 //! the grid of linear probes trained together on cached features (§6.4), the metrics with
 //! torchmetrics 0.10.3 semantics (§6.5) and the result files (§6.1).
 //!
+//! [`datasets`] reads the EuroSAT-SAR and RESISC45 evaluation sets (spec §5.9) with the eval
+//! transforms (§4.10); [`task`] parses TOML task configs (§6.6) and runs a task end to end
+//! (cached features, kNN or probes), as `panopticon eval` does.
+//!
 //! Library code takes a `&Device` and never names a backend. Features are Burn tensors;
 //! metrics work on host `f32` score rows.
 //!
@@ -31,6 +35,7 @@
 
 #![warn(missing_docs)]
 
+pub mod datasets;
 mod error;
 mod extract;
 mod knn;
@@ -40,6 +45,7 @@ pub mod probe;
 mod results;
 mod rng;
 mod split;
+pub mod task;
 
 pub use error::{EvalError, Result};
 pub use extract::{FeatureCache, extract_features};

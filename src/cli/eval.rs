@@ -1,0 +1,142 @@
+//! `panopticon eval`: frozen-feature kNN and linear-probe tasks (spec §6) on evaluation
+//! datasets, resumable, with per-task and aggregated result files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use panopticon::device::parse_device;
+use panopticon::eval::task::{
+    PreparedTask, TaskConfig, discover_tasks, read_results_json, write_summary,
+};
+use panopticon::eval::{FeatureCache, Results};
+
+use super::embed::load_model;
+
+/// Arguments of `panopticon eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Weights: a registry name (`panopticon weights list`) or a weights file.
+    #[arg(long)]
+    model: String,
+    /// Model config for a weights file (preset or JSON).
+    #[arg(long, default_value = "vitb14")]
+    config: String,
+    /// A task config (.toml) or a folder of them (searched recursively), e.g.
+    /// configs/eval/5min.
+    #[arg(long)]
+    tasks: PathBuf,
+    /// Output folder: `<task>/results.{csv,json,txt}`, `features/` (cache) and the
+    /// aggregated `results.{csv,txt}`.
+    #[arg(long, default_value = "eval-results")]
+    out: PathBuf,
+    /// Device: cpu, wgpu, or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Re-run tasks whose results already exist (default: skip them).
+    #[arg(long)]
+    overwrite: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Identifies the weights for the feature cache: path, size and modification time of a
+/// file (or the registry name), plus the config.
+fn model_id(model: &str, config: &str) -> String {
+    let path = Path::new(model);
+    match (std::fs::canonicalize(path), std::fs::metadata(path)) {
+        (Ok(abs), Ok(meta)) => format!(
+            "file:{}|{}|{:?}|{config}",
+            abs.display(),
+            meta.len(),
+            meta.modified().ok()
+        ),
+        _ => format!("registry:{model}"),
+    }
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    // 1. Every config parsed and every split opened before anything is computed.
+    let tasks = discover_tasks(&args.tasks)?;
+    let mut prepared: Vec<PreparedTask> = Vec::new();
+    for (name, path) in &tasks {
+        let config = TaskConfig::from_file(path, name)?;
+        let task = config
+            .prepare()
+            .with_context(|| format!("task {name} ({})", path.display()))?;
+        prepared.push(task);
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
+    super::check_writable(&args.out.join("results.csv"))?;
+    let result_dir = |name: &str| args.out.join(name);
+    let (todo, done): (Vec<&PreparedTask>, Vec<&PreparedTask>) = prepared
+        .iter()
+        .partition(|t| args.overwrite || !result_dir(&t.config.name).join("results.csv").is_file());
+    for t in &done {
+        eprintln!(
+            "{}: results exist in {}, skipping (--overwrite re-runs)",
+            t.config.name,
+            result_dir(&t.config.name).display()
+        );
+    }
+
+    // 2. Model, only when something is left to run.
+    if !todo.is_empty() {
+        let device = parse_device(&args.device)?;
+        let model = load_model(&args.model, &args.config, &device)?;
+        if let Some(t) = todo.iter().find(|t| t.config.n_last_blocks > model.depth()) {
+            bail!(
+                "{}: n_last_blocks = {} but the model has only {} blocks",
+                t.config.path.display(),
+                t.config.n_last_blocks,
+                model.depth()
+            );
+        }
+        let id = model_id(&args.model, &args.config);
+        let cache = FeatureCache::new(args.out.join("features"));
+        for (i, t) in todo.iter().enumerate() {
+            let name = &t.config.name;
+            if !args.quiet {
+                eprintln!("[{}/{}] {name}", i + 1, todo.len());
+            }
+            let quiet = args.quiet;
+            // One line per tenth of a split (and at its end), not one per batch.
+            let mut last_tenth = (String::new(), 0usize);
+            let mut progress = |split: &str, done: usize, total: usize| {
+                let tenth = done * 10 / total.max(1);
+                if quiet || (last_tenth.0 == split && tenth == last_tenth.1 && done < total) {
+                    return;
+                }
+                last_tenth = (split.to_string(), tenth);
+                eprintln!("  {name}: {split} features {done}/{total}");
+            };
+            let results = t
+                .run(&model, &id, &cache, &device, &mut progress)
+                .with_context(|| format!("task {name}"))?;
+            results.write_all(&result_dir(name))?;
+            if !args.quiet {
+                eprint!("{}", results.to_table());
+            }
+        }
+    }
+
+    // 3. Aggregate every task's results (fresh and skipped).
+    let all = prepared
+        .iter()
+        .map(|t| read_results_json(&result_dir(&t.config.name).join("results.json")))
+        .collect::<Result<Vec<Results>, _>>()?;
+    let csv = write_summary(&args.out, &all)?;
+    for r in &all {
+        print!("{}", r.to_table());
+    }
+    eprintln!(
+        "{} task(s): {} run, {} skipped; summary in {}",
+        prepared.len(),
+        todo.len(),
+        done.len(),
+        csv.display()
+    );
+    Ok(())
+}
