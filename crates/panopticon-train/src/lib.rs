@@ -34,6 +34,7 @@ mod ibot_loss;
 mod koleo;
 mod meta_arch;
 mod param_groups;
+mod plot;
 pub mod run;
 mod schedule;
 
@@ -51,5 +52,6 @@ pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
+pub use plot::plot_losses;
 pub use run::{RunSummary, train};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

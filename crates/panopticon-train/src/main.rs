@@ -48,11 +48,12 @@ fn main() -> ExitCode {
             );
         }
         println!(
-            "{} steps from {} ; mean step {:.3}s ; metrics in {}",
+            "{} steps from {} ; mean step {:.3}s ; metrics in {} ; loss curve {}",
             s.steps.len(),
             s.start_iter,
             s.mean_step_s,
-            cfg.run.output_dir.join("metrics.jsonl").display()
+            cfg.run.output_dir.join("metrics.jsonl").display(),
+            cfg.run.output_dir.join("loss.png").display()
         );
         if let Some(c) = s.checkpoints.last() {
             println!("last checkpoint {}", c.display());

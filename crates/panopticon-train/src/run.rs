@@ -116,6 +116,8 @@ pub fn train(
         }
     }
     summary.mean_step_s = time / summary.steps.len().max(1) as f64;
+    drop(metrics);
+    crate::plot::plot_losses(&metrics_path, &out.join("loss.png"))?;
     Ok(summary)
 }
 
