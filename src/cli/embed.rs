@@ -150,54 +150,30 @@ pub(super) fn embed_file(
     if is_tiff {
         return embed_geotiff(path, model, ids, norm, opts, quiet, (i, total));
     }
-    {
-        let mut raster = read_image(path)?;
-        if raster.bands != ids.len() {
-            bail!(
-                "{} has {} bands but {} channel ids were given; list one band per file band \
-                 (--bands / --wavelengths) in file order",
-                path.display(),
-                raster.bands,
-                ids.len()
-            );
-        }
-        let mut data = raster.to_f32();
-        // Only the float copy is needed from here on: free the stored samples.
-        raster.data = panopticon::data::RasterData::U8(Vec::new());
-        let mask = norm
-            .apply(&mut data, raster.bands, raster.nodata)
-            .with_context(|| format!("normalising {}", path.display()))?;
-        let bar = progress_bar(quiet, &format!("[{}/{}] {}", i + 1, total, path.display()));
-        let p = model.config.patch_size;
-        let planned = panopticon::embed::plan_tiles(
-            raster.height.div_ceil(p) * p,
-            raster.width.div_ceil(p) * p,
-            opts.tile,
-            opts.stride,
-        );
-        bar.set_length(planned.len() as u64);
-        let out = embed_scene(
-            model,
-            &data,
-            (raster.bands, raster.height, raster.width),
-            ids,
-            mask.as_deref(),
-            opts,
-            &mut |done| bar.set_position(done as u64),
-        )
-        .with_context(|| format!("embedding {}", path.display()))?;
-        bar.finish_and_clear();
-        if out.skipped > 0 {
-            eprintln!(
-                "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
-                path.display(),
-                out.skipped,
-                out.tiles.len()
-            );
-        }
-        drop(data);
-        Ok((raster, out))
-    }
+    let mut raster = read_image(path)?;
+    check_bands(path, raster.bands, ids)?;
+    let mut data = raster.to_f32();
+    // Only the float copy is needed from here on: free the stored samples.
+    raster.data = panopticon::data::RasterData::U8(Vec::new());
+    let mask = norm
+        .apply(&mut data, raster.bands, raster.nodata)
+        .with_context(|| format!("normalising {}", path.display()))?;
+    let label = format!("[{}/{}] {}", i + 1, total, path.display());
+    let bar = tile_bar(quiet, &label, model, (raster.height, raster.width), opts);
+    let out = embed_scene(
+        model,
+        &data,
+        (raster.bands, raster.height, raster.width),
+        ids,
+        mask.as_deref(),
+        opts,
+        &mut |done| bar.set_position(done as u64),
+    )
+    .with_context(|| format!("embedding {}", path.display()))?;
+    bar.finish_and_clear();
+    warn_skipped(path, &out);
+    drop(data);
+    Ok((raster, out))
 }
 
 /// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
@@ -216,14 +192,7 @@ fn embed_geotiff(
 
     let mut tif = GeoTiff::open(path)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
-    if bands != ids.len() {
-        bail!(
-            "{} has {bands} bands but {} channel ids were given; list one band per file band \
-             (--bands / --wavelengths) in file order",
-            path.display(),
-            ids.len()
-        );
-    }
+    check_bands(path, bands, ids)?;
     let label = format!("[{}/{}] {}", i + 1, total, path.display());
     let stats = match norm {
         Norm::Scene => {
@@ -246,15 +215,7 @@ fn embed_geotiff(
         Norm::Stats(s) => s.clone(),
     };
     let window_norm = Norm::Stats(stats);
-    let p = model.config.patch_size;
-    let planned = panopticon::embed::plan_tiles(
-        height.div_ceil(p) * p,
-        width.div_ceil(p) * p,
-        opts.tile,
-        opts.stride,
-    );
-    let bar = progress_bar(quiet, &label);
-    bar.set_length(planned.len() as u64);
+    let bar = tile_bar(quiet, &label, model, (height, width), opts);
     let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
         let boxed = |e: Box<dyn std::error::Error + Send + Sync>| EmbedError::Read {
             row0,
@@ -280,14 +241,7 @@ fn embed_geotiff(
     )
     .with_context(|| format!("embedding {}", path.display()))?;
     bar.finish_and_clear();
-    if out.skipped > 0 {
-        eprintln!(
-            "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
-            path.display(),
-            out.skipped,
-            out.tiles.len()
-        );
-    }
+    warn_skipped(path, &out);
     let meta = Raster {
         bands,
         height,
@@ -298,6 +252,45 @@ fn embed_geotiff(
         nodata,
     };
     Ok((meta, out))
+}
+
+fn check_bands(path: &Path, bands: usize, ids: &[f32]) -> anyhow::Result<()> {
+    if bands != ids.len() {
+        bail!(
+            "{} has {bands} bands but {} channel ids were given; list one band per file band \
+             (--bands / --wavelengths) in file order",
+            path.display(),
+            ids.len()
+        );
+    }
+    Ok(())
+}
+
+/// A progress bar over the tiles the sliding window will cut from an `h`×`w` scene.
+fn tile_bar(
+    quiet: bool,
+    label: &str,
+    model: &Panopticon,
+    (h, w): (usize, usize),
+    opts: &EmbedOptions,
+) -> indicatif::ProgressBar {
+    let p = model.config.patch_size;
+    let planned =
+        panopticon::embed::plan_tiles(h.div_ceil(p) * p, w.div_ceil(p) * p, opts.tile, opts.stride);
+    let bar = progress_bar(quiet, label);
+    bar.set_length(planned.len() as u64);
+    bar
+}
+
+fn warn_skipped(path: &Path, out: &Embedded) {
+    if out.skipped > 0 {
+        eprintln!(
+            "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
+            path.display(),
+            out.skipped,
+            out.tiles.len()
+        );
+    }
 }
 
 /// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.

@@ -80,26 +80,24 @@ pub fn embed_scene(
         ))
         .into());
     }
+    // Rows `row0..row0 + rows` of every band plane.
+    fn rows_of<T: Copy>(
+        v: &[T],
+        (bands, height, width): (usize, usize, usize),
+        row0: usize,
+        rows: usize,
+    ) -> Vec<T> {
+        (0..bands)
+            .flat_map(|b| {
+                let start = (b * height + row0) * width;
+                v[start..start + rows * width].iter().copied()
+            })
+            .collect()
+    }
     let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
-        let rows_of = |v: &[f32]| -> Vec<f32> {
-            (0..bands)
-                .flat_map(|b| {
-                    let start = (b * height + row0) * width;
-                    v[start..start + rows * width].iter().copied()
-                })
-                .collect()
-        };
-        let mask = nodata_mask.map(|m| {
-            (0..bands)
-                .flat_map(|b| {
-                    let start = (b * height + row0) * width;
-                    m[start..start + rows * width].iter().copied()
-                })
-                .collect()
-        });
         Ok(Window {
-            data: rows_of(data),
-            nodata_mask: mask,
+            data: rows_of(data, dims, row0, rows),
+            nodata_mask: nodata_mask.map(|m| rows_of(m, dims, row0, rows)),
         })
     };
     embed_streamed(model, dims, chn_ids, opts, &mut read, progress)

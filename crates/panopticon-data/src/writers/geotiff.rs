@@ -3,10 +3,10 @@
 //!
 //! Written to a temp file next to the target and renamed, so a failed write leaves nothing.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::atomic::write_atomically;
 use crate::readers::GeoTransform;
 
 /// Errors of [`write_geotiff_f32`].
@@ -213,18 +213,11 @@ pub fn write_geotiff_f32(
     }
     ifd.extend(0u32.to_le_bytes()); // no next IFD
 
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let io = |source| WriteError::Io {
         path: path.into(),
         source,
     };
-    let result = (|| {
-        let mut f = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+    write_atomically(path, |f| {
         f.write_all(b"II")?;
         f.write_all(&42u16.to_le_bytes())?;
         f.write_all(&(ifd_offset as u32).to_le_bytes())?;
@@ -236,12 +229,7 @@ pub fn write_geotiff_f32(
             f.write_all(&[0])?;
         }
         f.write_all(&ifd)?;
-        f.write_all(&extra)?;
-        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+        f.write_all(&extra)
+    })
+    .map_err(io)
 }

@@ -1,5 +1,6 @@
 //! File writers for model outputs.
 
+mod atomic;
 mod geotiff;
 mod png;
 
