@@ -41,6 +41,13 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.batch == 0 || args.channels == 0 {
+        anyhow::bail!(
+            "--batch ({}) and --channels ({}) must be at least 1",
+            args.batch,
+            args.channels
+        );
+    }
     let device = parse_device(&args.device)?;
     let config = resolve_config(&args.config)?;
     let mut model = match &args.weights {
