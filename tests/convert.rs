@@ -84,6 +84,89 @@ fn tiny_teacher_f32_is_exact_and_half_precisions_are_close() {
     assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
 }
 
+/// Every tensor of a converted file: name → (dtype, little-endian bytes).
+fn tensors_of(bpk: &Path) -> std::collections::BTreeMap<String, (burn::tensor::DType, Vec<u8>)> {
+    use burn::store::burn_pack::Reader;
+    Reader::from_file(bpk)
+        .unwrap()
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let (name, dtype, _, _, bytes) = t.into_parts().unwrap();
+            (name, (dtype, bytes.to_vec()))
+        })
+        .collect()
+}
+
+/// bf16 by round-to-nearest-even of the upper 16 bits: PyTorch's `.bfloat16()` for finite values.
+fn bf16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+#[test]
+fn half_precision_rounds_weight_matrices_like_torch_and_keeps_the_rest_f32() {
+    use burn::tensor::DType;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = PanopticonConfig::tiny_test();
+    let mut files = Vec::new();
+    for precision in [Precision::F32, Precision::Bf16, Precision::F16] {
+        let out = dir.path().join(format!("{precision:?}.bpk"));
+        let opts = ConvertOptions {
+            kind: SourceKind::Teacher,
+            precision,
+            ..Default::default()
+        };
+        let src = tiny_dir().join("weights.pth");
+        convert_checkpoint(&cfg, src, &out, &opts, &Device::default()).unwrap();
+        files.push(tensors_of(&out));
+    }
+    let (exact, bf16, f16) = (&files[0], &files[1], &files[2]);
+    assert_eq!(exact.len(), bf16.len());
+    let (mut rounded, mut kept) = (0, Vec::new());
+    for (name, (dtype, bytes)) in exact {
+        assert_eq!(*dtype, DType::F32, "{name}");
+        let src: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        let (bf_dtype, bf_bytes) = &bf16[name];
+        let (f16_dtype, f16_bytes) = &f16[name];
+        if *bf_dtype == DType::BF16 {
+            rounded += 1;
+            assert_eq!(*f16_dtype, DType::F16, "{name}");
+            for (i, (x, b)) in src.iter().zip(bf_bytes.chunks_exact(2)).enumerate() {
+                let got = u16::from_le_bytes([b[0], b[1]]);
+                assert_eq!(got, bf16_bits(*x), "{name}[{i}] = {x}");
+            }
+            for (x, b) in src.iter().zip(f16_bytes.chunks_exact(2)) {
+                let got = burn::tensor::f16::from_le_bytes([b[0], b[1]]).to_f32();
+                assert!(
+                    (got - x).abs() <= x.abs() * 2f32.powi(-11) + 6e-8,
+                    "{name}: {x} vs {got}"
+                );
+            }
+        } else {
+            assert_eq!((*bf_dtype, *f16_dtype), (DType::F32, DType::F32), "{name}");
+            assert_eq!((bf_bytes, f16_bytes), (bytes, bytes), "{name} changed");
+            kept.push(name.as_str());
+        }
+    }
+    // Weight matrices rounded; biases, norms, gammas and the residual-stream tokens kept.
+    assert!(rounded >= 10, "{rounded} rounded");
+    for must_keep in [
+        "cls_token",
+        "pos_embed",
+        "mask_token",
+        "norm.gamma",
+        "blocks.0.ls1.gamma",
+    ] {
+        assert!(kept.contains(&must_keep), "{must_keep} not kept: {kept:?}");
+    }
+    assert!(kept.iter().all(|n| !n.ends_with("qkv.weight")), "{kept:?}");
+}
+
 #[test]
 fn training_checkpoint_backbone_and_heads() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ use crate::error::{PanopticonError, Result, WeightsError};
 use crate::heads::DinoHead;
 use crate::input::PanopticonInput;
 use crate::load::{CheckpointPart, LoadOptions, LoadReport};
+use crate::precision::{Precision, StorageCast};
 use crate::vit::Panopticon;
 
 /// What kind of file is converted; decides where the backbone is looked for.
@@ -73,54 +74,6 @@ impl SourceKind {
             ],
             Self::TeacherSnapshot => &["teacher.backbone."],
         }
-    }
-}
-
-/// Element type of the written file. Loading always yields an f32 model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Precision {
-    /// Exact.
-    #[default]
-    F32,
-    /// Half the size; outputs within 1e-2.
-    F16,
-    /// Half the size, f32's range; outputs within 1e-2.
-    Bf16,
-}
-
-impl Precision {
-    /// Parses `f32|f16|bf16`.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "f32" => Self::F32,
-            "f16" => Self::F16,
-            "bf16" => Self::Bf16,
-            _ => return None,
-        })
-    }
-
-    fn dtype(self) -> DType {
-        match self {
-            Self::F32 => DType::F32,
-            Self::F16 => DType::F16,
-            Self::Bf16 => DType::BF16,
-        }
-    }
-
-    /// Largest probe difference accepted after the round trip, for outputs of unit scale:
-    /// 0 for f32, 1e-2 for f16/bf16 (see [`Precision::allowed`]).
-    pub fn tolerance(self) -> f32 {
-        match self {
-            Self::F32 => 0.0,
-            Self::F16 | Self::Bf16 => 1e-2,
-        }
-    }
-
-    /// The accepted difference for outputs whose largest magnitude is `scale`: rounding
-    /// weights to 8 (bf16) or 11 (f16) significant bits perturbs outputs in proportion to
-    /// their size, so beyond unit scale the tolerance is relative.
-    pub fn allowed(self, scale: f32) -> f32 {
-        self.tolerance() * scale.max(1.0)
     }
 }
 
@@ -346,7 +299,7 @@ fn save<M: ModuleSnapshot>(
     let mut store = BurnpackStore::from_file(&tmp)
         .overwrite(true)
         .auto_extension(false)
-        .with_to_adapter(FloatCastAdapter::to(precision.dtype()));
+        .with_to_adapter(StorageCast(precision));
     for (k, v) in metadata {
         store = store.metadata(k.clone(), v.clone());
     }

@@ -19,12 +19,13 @@ mod input;
 mod load;
 mod output;
 pub mod patch_embed;
+mod precision;
 pub mod vit;
 
 pub use config::{
     ConvPatchEmbedConfig, FfnLayer, PanopticonConfig, PanopticonPeConfig, PatchEmbedConfig,
 };
-pub use convert::{ConvertOptions, ConvertReport, Precision, SourceKind, convert_checkpoint};
+pub use convert::{ConvertOptions, ConvertReport, SourceKind, convert_checkpoint};
 pub use error::{HubError, PanopticonError, Result, WeightsError};
 pub use heads::{DinoHead, DinoHeadConfig, WeightNormLinear};
 #[cfg(feature = "pretrained")]
@@ -33,4 +34,5 @@ pub use init::linear;
 pub use input::PanopticonInput;
 pub use load::{CheckpointPart, LoadOptions, LoadReport};
 pub use output::{ForwardFeatures, IntermediateLayer, LayerSelection};
+pub use precision::Precision;
 pub use vit::{Panopticon, PatchEmbedding, Prepared};
