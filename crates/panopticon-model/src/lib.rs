@@ -17,6 +17,7 @@ pub mod hub;
 mod init;
 mod input;
 mod load;
+pub mod ops;
 mod output;
 pub mod patch_embed;
 mod precision;

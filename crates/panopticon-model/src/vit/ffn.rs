@@ -2,7 +2,9 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::{gelu, silu};
+use burn::tensor::activation::silu;
+
+use crate::ops::gelu;
 
 /// `fc1 → GELU (exact, erf) → fc2`.
 #[derive(Module, Debug)]
