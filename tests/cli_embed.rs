@@ -391,3 +391,26 @@ fn streamed_geotiff_equals_in_memory_png() {
     let d = max_abs_diff(&outs[0]["dense.0"], &outs[1]["dense.0"]);
     assert!(d <= 1e-6, "dense {d:e}");
 }
+
+/// The README's sample scene (real Landsat 8 L1, 11 bands, uint16, Deflate + predictor, UTM 16N)
+/// through the README's command, with the tiny model: a georeferenced map on its patch grid.
+#[test]
+fn readme_sample_scene_embeds_to_a_georeferenced_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/landsat8_gulf_coast.tif");
+    let src = read_geotiff(&sample).unwrap();
+    assert_eq!((src.bands, src.height, src.width), (11, 320, 320));
+    let map = dir.path().join("map.tif");
+    let o = embed(&[p(&sample), "--sensor", "landsat8_9", "-o", p(&map)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = read_geotiff(&map).unwrap();
+    // 320 px / patch 8 = 40 cells; every cell covered, finite.
+    assert_eq!((r.bands, r.height, r.width), (48, 40, 40));
+    assert!(r.to_f32().iter().all(|v| v.is_finite()));
+    let gt = src.geotransform.unwrap();
+    assert_eq!(
+        r.geotransform.unwrap(),
+        [gt[0], 8.0 * gt[1], 0.0, gt[3], 0.0, 8.0 * gt[5]]
+    );
+    assert_eq!(r.epsg, Some(32616));
+}
