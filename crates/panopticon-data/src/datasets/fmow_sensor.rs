@@ -12,11 +12,16 @@ pub enum FmowSensor {
 }
 
 /// Per-band means of `s2` (upstream `FmowDataset.MEAN["fmow_s2"]`, a float32 tensor).
+///
+/// All statistics keep upstream's literals; the compiler rounds them to `f32` exactly as
+/// `torch.tensor([...])` does.
+#[allow(clippy::excessive_precision)]
 pub const FMOW_S2_MEAN: [f32; 13] = [
     1569.1970, 1383.9951, 1338.4231, 1408.1113, 1537.2856, 1926.5183, 2136.5127, 2033.4019,
     2262.4558, 674.1297, 16.7465, 2027.3674, 1501.4686,
 ];
 /// Per-band standard deviations of `s2`.
+#[allow(clippy::excessive_precision)]
 pub const FMOW_S2_STD: [f32; 13] = [
     517.7932, 595.0351, 690.2477, 994.7734, 994.4599, 1079.4558, 1192.3668, 1170.9979, 1278.2103,
     474.7933, 15.1294, 1362.3807, 1134.5983,
