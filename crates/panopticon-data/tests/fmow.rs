@@ -84,9 +84,11 @@ fn config(cfg: &Value, log: &Path) -> FmowConfig {
     if let Some(d) = cfg.get("relpaths_to_drop") {
         c.relpaths_to_drop = serde_json::from_value(d.clone()).unwrap();
     }
-    if cfg.get("img_size_filter").and_then(Value::as_str) == Some("both_sides") {
-        c.img_size_filter = ImgSizeFilter::BothSides;
-    }
+    // The generator's default is upstream's (height only); the port's default is both sides.
+    c.img_size_filter = match cfg.get("img_size_filter").and_then(Value::as_str) {
+        Some("both_sides") => ImgSizeFilter::BothSides,
+        _ => ImgSizeFilter::Height,
+    };
     if cfg.get("view_selection").and_then(Value::as_str) == Some("unique") {
         c.view_selection = ViewSelection::Unique;
     }
@@ -178,6 +180,22 @@ fn filters_match_upstream_subsetting() {
             assert_eq!(paths, want_paths, "{name} row {}", loc.row);
         }
     }
+    // The port's default size filter tests both sides: the generator's both-sides rows.
+    let mut c = config(&exp["filtered"]["max_size_both"]["config"], &log);
+    c.img_size_filter = FmowConfig::default().img_size_filter;
+    let rows: Vec<u64> = Fmow::open(root(), c)
+        .unwrap()
+        .locations()
+        .iter()
+        .map(|l| l.row as u64)
+        .collect();
+    let want: Vec<u64> = exp["filtered"]["max_size_both"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, want);
     assert!(!log.exists(), "opening reads no image");
 }
 

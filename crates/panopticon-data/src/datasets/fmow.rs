@@ -80,7 +80,8 @@ pub struct FmowConfig {
     pub min_img_size: Option<usize>,
     /// Upper image-size bound.
     pub max_img_size: Option<usize>,
-    /// Which side(s) `min_img_size`/`max_img_size` test (upstream: the height only).
+    /// Which side(s) `min_img_size`/`max_img_size` test (default both; upstream the height
+    /// only, [`ImgSizeFilter::Height`]).
     pub img_size_filter: ImgSizeFilter,
     /// Relative paths to drop (`relpaths_to_drop`).
     pub relpaths_to_drop: Vec<String>,
@@ -140,6 +141,8 @@ impl Default for FmowConfig {
 /// * `split: null` gets its `.parquet` extension ([`FmowSplit::TrainValClean`]).
 /// * `max_crop: None` with `large_enough` is refused at open (upstream: `TypeError` at the
 ///   first sample).
+/// * `min_img_size`/`max_img_size` test both sides by default (upstream: the height only,
+///   available as [`ImgSizeFilter::Height`]).
 /// * Timestamps and GSDs are not parsed: upstream parses and discards them.
 #[derive(Debug, Clone)]
 pub struct Fmow {

@@ -39,12 +39,14 @@ pub struct FmowLocation {
 /// Which side the `min_img_size` / `max_img_size` filter looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ImgSizeFilter {
-    /// Upstream: the height only (`img_height`), so a 1000×2000 image passes
-    /// `max_img_size = 1024`. Kept as the default for parity.
+    /// Both sides within the bounds (what the table name "min42max1024" means: image sides
+    /// between 42 and 1024 px). The default: upstream's height-only test looks like an
+    /// oversight, and no upstream configuration sets these bounds.
     #[default]
-    Height,
-    /// Both sides within the bounds (what "min42max1024" means).
     BothSides,
+    /// Upstream: the height only (`img_height`), so a 1000×2000 image passes
+    /// `max_img_size = 1024`. For parity.
+    Height,
 }
 
 /// The row/view filters applied at load (upstream `FmowDataset._subset`), in upstream order.
