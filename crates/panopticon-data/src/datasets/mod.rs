@@ -1,7 +1,9 @@
-//! Pre-training datasets in their upstream on-disk layouts (spec §5.6–§5.8).
+//! Pre-training datasets in their upstream on-disk layouts (spec §5.4–§5.8).
 //!
 //! * [`SpectralEarth`]: 202-band EnMAP GeoTIFFs from a split file; [`CorineDataset`] its
 //!   19-class multi-label downstream task.
+//! * [`Fmow`]: FMoW + FMoW-Sentinel footprints from a Parquet table, `M` views per location
+//!   across WorldView MS, Sentinel-2 and RGB GeoTIFFs, with retries and a faulty-images log.
 //! * [`Satlas`]: SatlasPretrain per-band PNGs (TCI split into three bands, multi-resolution
 //!   Landsat), two sensor views per sample.
 //! * [`ConcatDataset`] and [`Subset`] (fraction, count, tiling).
@@ -12,6 +14,11 @@
 mod compose;
 mod corine;
 mod error;
+mod faulty_log;
+mod fmow;
+mod fmow_meta;
+mod fmow_select;
+mod fmow_sensor;
 mod satlas;
 mod source;
 mod spectral_earth;
@@ -23,6 +30,13 @@ pub use corine::{
     corine_multilabel,
 };
 pub use error::DatasetError;
+pub use fmow::{FaultyImgsLog, Fmow, FmowConfig, FmowSplit, normalise_fmow};
+pub use fmow_meta::{FmowFilters, FmowLocation, FmowView, ImgSizeFilter, read_fmow_metadata};
+pub use fmow_select::{ViewSelection, select_views};
+pub use fmow_sensor::{
+    FMOW_RGB_MEAN, FMOW_RGB_STD, FMOW_S2_MEAN, FMOW_S2_STD, FMOW_WV23_MEAN, FMOW_WV23_STD,
+    FmowSensor,
+};
 pub use satlas::{Satlas, SatlasConfig, SatlasRow, SatlasSensor};
 pub use source::PretrainSource;
 pub use spectral_earth::{
