@@ -1,9 +1,11 @@
-//! Pre-training datasets in their upstream on-disk layouts (spec §5.6–§5.8).
+//! Pre-training datasets in their upstream on-disk layouts (spec §5.5–§5.8).
 //!
 //! * [`SpectralEarth`]: 202-band EnMAP GeoTIFFs from a split file; [`CorineDataset`] its
 //!   19-class multi-label downstream task.
 //! * [`Satlas`]: SatlasPretrain per-band PNGs (TCI split into three bands, multi-resolution
 //!   Landsat), two sensor views per sample.
+//! * [`Mmearth`]: MMEarth rows of one HDF5 file (Sentinel-2 + Sentinel-1 views), selected by
+//!   a metadata table, standardised with a band-stats JSON.
 //! * [`ConcatDataset`] and [`Subset`] (fraction, count, tiling).
 //!
 //! Every dataset implements [`PretrainSource`], which the loader consumes; every bad file is
@@ -12,6 +14,7 @@
 mod compose;
 mod corine;
 mod error;
+mod mmearth;
 mod satlas;
 mod source;
 mod spectral_earth;
@@ -23,6 +26,11 @@ pub use corine::{
     corine_multilabel,
 };
 pub use error::DatasetError;
+pub use mmearth::{
+    BandStats, KeptRow, MMEARTH_MONTH_BANDS, MMEARTH_S1_BANDS, MMEARTH_S2_BANDS, Mmearth,
+    MmearthConfig, MmearthModalities, MmearthPaths, MmearthRow, MmearthSensor, MmearthSplit,
+    StatsFile, channels_without_nan, normalise_bands, read_rows_jsonl,
+};
 pub use satlas::{Satlas, SatlasConfig, SatlasRow, SatlasSensor};
 pub use source::PretrainSource;
 pub use spectral_earth::{
