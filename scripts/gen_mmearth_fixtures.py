@@ -6,10 +6,11 @@ samples, computed independently with numpy the way upstream `MMEarth.__getitem__
 Layout (`tests/fixtures/data/mmearth/data_tiny_v001/`, the folder name is the "variant"):
 * `data_tiny_v001.h5`: `sentinel2` (N, 13, H, W) uint16, `sentinel1` (N, 8, H, W) float32
   (missing polarisations = -inf), `month` (N, 2) float32, `aster` (N, 2, H, W) (unused).
-* `data_tiny_v001.parquet`: columns id, split, sensor (list<string>), hf5_idx, s2_type, lat.
+* `data_tiny_v001.parquet`: columns id, split, sensor (list<string>), hf5_idx (float64 with
+  NaN, as pandas writes it after upstream's left join), s2_type, lat.
 * `data_tiny_v001_band_stats.json`: {modality: {mean, std, min, max}}.
-* `data_tiny_v001.jsonl`: the parquet's used columns as JSON Lines (for readers without
-  Parquet support).
+* `../int_index.parquet`: the same table with an int64 `hf5_idx` (NaN row dropped).
+* `../bad_v001/`: a 12-band `sentinel2` (must be refused) with valid stats and metadata.
 
 Expected (`tests/fixtures/data/mmearth/expected.json` + `expected.bin`): for the `train`
 split and for `all`, the kept rows in order, and per row and sensor the kept channel indices,
@@ -79,7 +80,7 @@ ROWS = [
     ("t3", "train", ["sentinel2", "aster"], 5, "l1c"),  # no S1 -> filtered out
     ("t4", "train", ["sentinel1_desc", "sentinel2"], 0, "l2a"),
     ("t5", "train", ["sentinel2", "sentinel1_asc", "sentinel1_desc"], 3, "l1c"),
-    ("t6", "eval", ["sentinel2"], 6, "l2a"),  # no S1 -> filtered out
+    ("t6", "eval", ["sentinel2"], None, "l2a"),  # no S1 -> filtered out before the NaN check
     ("t7", "train", ["sentinel2", "sentinel1_asc"], 5, "l1c"),
     ("t8", "eval", ["sentinel2", "sentinel1_asc"], 6, "l2a"),  # all S1 -inf -> empty view
 ]
@@ -129,18 +130,29 @@ def main():
         f.create_dataset("month", data=month)
         f.create_dataset("aster", data=aster)
     (base / f"{VARIANT}_band_stats.json").write_text(json.dumps(st, indent=1) + "\n")
-    table = pa.table({
-        "id": [r[0] for r in ROWS],
-        "split": [r[1] for r in ROWS],
-        "sensor": pa.array([r[2] for r in ROWS], type=pa.list_(pa.string())),
-        "hf5_idx": pa.array([r[3] for r in ROWS], type=pa.int64()),
-        "s2_type": [r[4] for r in ROWS],
-        "lat": rng.uniform(-60, 60, len(ROWS)),
-    })
-    pq.write_table(table, base / f"{VARIANT}.parquet")
-    with open(base / f"{VARIANT}.jsonl", "w") as fh:
-        for r in ROWS:
-            fh.write(json.dumps({"split": r[1], "sensor": r[2], "hf5_idx": r[3], "s2_type": r[4]}) + "\n")
+    lat = rng.uniform(-60, 60, len(ROWS))
+
+    def table(rows, idx_type):
+        return pa.table({
+            "id": [r[0] for r in rows],
+            "split": [r[1] for r in rows],
+            "sensor": pa.array([r[2] for r in rows], type=pa.list_(pa.string())),
+            "hf5_idx": pa.array([np.nan if r[3] is None else r[3] for r in rows], type=idx_type),
+            "s2_type": [r[4] for r in rows],
+            "lat": lat[: len(rows)],
+        })
+
+    pq.write_table(table(ROWS, pa.float64()), base / f"{VARIANT}.parquet")
+    pq.write_table(table([r for r in ROWS if r[3] is not None], pa.int64()), ROOT / "int_index.parquet")
+
+    bad = ROOT / "bad_v001"
+    bad.mkdir()
+    with h5py.File(bad / "bad_v001.h5", "w") as f:
+        f.create_dataset("sentinel2", data=s2[:2, :12])
+        f.create_dataset("sentinel1", data=s1[:2])
+        f.create_dataset("month", data=month[:2])
+    (bad / "bad_v001_band_stats.json").write_text(json.dumps(st) + "\n")
+    pq.write_table(table(ROWS[:1], pa.int64()).replace_schema_metadata(None), bad / "bad_v001.parquet")
 
     blob = bytearray()
     expected = {"variant": VARIANT, "splits": {}}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::augment::AugmentError;
-use crate::readers::ReadError;
+use crate::readers::{ParquetError, ReadError};
 use crate::sensors::SensorError;
 
 /// Errors raised while opening a dataset or loading one of its samples.
@@ -38,6 +38,9 @@ pub enum DatasetError {
         /// What is wrong.
         message: String,
     },
+    /// A metadata table cannot be read (missing, corrupt, missing column, wrong column type).
+    #[error(transparent)]
+    Parquet(#[from] ParquetError),
     /// A file has a different number of bands than the sensor has.
     #[error(
         "`{}` has {got} bands but {sensor} needs {expected}; the file does not belong to this \

@@ -8,7 +8,7 @@ mod stats;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use meta::{KeptRow, MmearthRow, MmearthSplit, read_rows_jsonl};
+pub use meta::{KeptRow, MmearthRow, MmearthSplit, read_rows_parquet};
 pub use stats::{BandStats, StatsFile, channels_without_nan, normalise_bands};
 
 use super::error::DatasetError;
@@ -149,8 +149,6 @@ pub struct MmearthPaths {
     pub hdf5: PathBuf,
     /// `<variant>.parquet`.
     pub parquet: PathBuf,
-    /// `<variant>.jsonl`: the parquet's columns as JSON Lines (see [`Mmearth::open`]).
-    pub jsonl: PathBuf,
     /// `<variant>_band_stats.json`.
     pub band_stats: PathBuf,
 }
@@ -167,7 +165,6 @@ impl MmearthPaths {
         Ok(Self {
             hdf5: base.join(format!("{variant}.h5")),
             parquet: base.join(format!("{variant}.parquet")),
-            jsonl: base.join(format!("{variant}.jsonl")),
             band_stats: base.join(format!("{variant}_band_stats.json")),
         })
     }
@@ -209,23 +206,13 @@ pub struct Mmearth {
 }
 
 impl Mmearth {
-    /// Opens the MMEarth folder `base`, reading the metadata from `<variant>.jsonl`.
-    ///
-    /// Upstream's metadata is `<variant>.parquet`; until the crate reads Parquet, convert it
-    /// once with `scripts/mmearth_parquet_to_jsonl.py` (same rows, same order, the columns
-    /// `split`, `sensor`, `hf5_idx`, `s2_type`).
+    /// Opens the MMEarth folder `base` (upstream `base_path`, e.g.
+    /// `$RDIR/datasets/mmearth/data_1M_v001`): `<variant>.h5`, `<variant>.parquet` and
+    /// `<variant>_band_stats.json`.
     pub fn open(base: impl AsRef<Path>, config: MmearthConfig) -> Result<Self, DatasetError> {
         let paths = MmearthPaths::new(base.as_ref())?;
-        if !paths.jsonl.exists() && paths.parquet.exists() {
-            return Err(DatasetError::Config(format!(
-                "`{}` has no JSON Lines copy `{}`; convert it with \
-                 scripts/mmearth_parquet_to_jsonl.py",
-                paths.parquet.display(),
-                paths.jsonl.display()
-            )));
-        }
-        let rows = read_rows_jsonl(&paths.jsonl)?;
-        let meta_path = paths.jsonl.clone();
+        let rows = read_rows_parquet(&paths.parquet)?;
+        let meta_path = paths.parquet.clone();
         Self::from_rows(paths, &rows, &meta_path, config)
     }
 

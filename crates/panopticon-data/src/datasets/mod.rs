@@ -29,7 +29,7 @@ pub use error::DatasetError;
 pub use mmearth::{
     BandStats, KeptRow, MMEARTH_MONTH_BANDS, MMEARTH_S1_BANDS, MMEARTH_S2_BANDS, Mmearth,
     MmearthConfig, MmearthModalities, MmearthPaths, MmearthRow, MmearthSensor, MmearthSplit,
-    StatsFile, channels_without_nan, normalise_bands, read_rows_jsonl,
+    StatsFile, channels_without_nan, normalise_bands, read_rows_parquet,
 };
 pub use satlas::{Satlas, SatlasConfig, SatlasRow, SatlasSensor};
 pub use source::PretrainSource;

@@ -2,9 +2,8 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::datasets::DatasetError;
+use crate::readers::{ParquetError, ParquetTable};
 
 /// The split of the metadata's `split` column to keep (upstream `split`; the pre-training
 /// config uses `train`, the wrapper's default is `all`).
@@ -39,19 +38,15 @@ impl MmearthSplit {
 }
 
 /// The metadata columns MMEarth uses, one row per sample.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MmearthRow {
     /// `train` or `eval`.
-    #[serde(default)]
     pub split: Option<String>,
     /// Available sensors (`sentinel2`, `sentinel1_asc`, `sentinel1_desc`, `aster`, …).
-    #[serde(default)]
     pub sensor: Vec<String>,
     /// Row of the sample in every HDF5 array; upstream raises on a missing value.
-    #[serde(default)]
     pub hf5_idx: Option<i64>,
     /// `l2a` selects the `sentinel2_l2a` stats; anything else `sentinel2_l1c`.
-    #[serde(default)]
     pub s2_type: Option<String>,
 }
 
@@ -82,7 +77,7 @@ pub struct KeptRow {
 }
 
 /// Upstream's filtering, in its order: split, then rows with Sentinel-1, then a check that
-/// every kept row has a non-negative `hf5_idx`.
+/// every kept row has a non-negative `hf5_idx`. Errors name the 1-based row as `line`.
 pub(crate) fn filter_rows(
     rows: &[MmearthRow],
     split: MmearthSplit,
@@ -112,26 +107,48 @@ pub(crate) fn filter_rows(
     Ok(kept)
 }
 
-/// Reads metadata rows from JSON Lines (one object per line with the [`MmearthRow`] keys).
-pub fn read_rows_jsonl(path: &Path) -> Result<Vec<MmearthRow>, DatasetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows.push(
-            serde_json::from_str(line).map_err(|e| DatasetError::Metadata {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: e.to_string(),
-            })?,
-        );
-    }
-    Ok(rows)
+/// Reads the used columns of upstream's `<variant>.parquet` (`split`, `sensor`, `hf5_idx`,
+/// `s2_type`; others are ignored), one [`MmearthRow`] per table row.
+///
+/// `hf5_idx` may be an integer column or, as pandas writes it after its left join, a float
+/// column with NaN for samples without an index; NaN/null become `None`, and a non-integral
+/// value is an error naming the row.
+pub fn read_rows_parquet(path: &Path) -> Result<Vec<MmearthRow>, DatasetError> {
+    let table = ParquetTable::open(path)?;
+    let split: Vec<Option<String>> = table.column("split")?;
+    let sensor: Vec<Vec<String>> = table.column("sensor")?;
+    let s2_type: Vec<Option<String>> = table.column("s2_type")?;
+    let hf5_idx = match table.column::<Option<i64>>("hf5_idx") {
+        Ok(v) => v,
+        Err(ParquetError::WrongType { .. }) => table
+            .column::<Option<f64>>("hf5_idx")?
+            .into_iter()
+            .enumerate()
+            .map(|(r, v)| match v {
+                None => Ok(None),
+                Some(x) if x.is_nan() => Ok(None),
+                Some(x) if x.fract() == 0.0 && x.abs() < 2f64.powi(53) => Ok(Some(x as i64)),
+                Some(x) => Err(DatasetError::Metadata {
+                    path: path.to_path_buf(),
+                    line: r + 1,
+                    message: format!("`hf5_idx` {x} is not a row index (0-based row {r})"),
+                }),
+            })
+            .collect::<Result<_, _>>()?,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(split
+        .into_iter()
+        .zip(sensor)
+        .zip(hf5_idx)
+        .zip(s2_type)
+        .map(|(((split, sensor), hf5_idx), s2_type)| MmearthRow {
+            split,
+            sensor,
+            hf5_idx,
+            s2_type,
+        })
+        .collect())
 }
 
 #[cfg(test)]

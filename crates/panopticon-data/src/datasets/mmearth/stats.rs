@@ -119,7 +119,7 @@ mod tests {
         let out = normalise_bands(&H5Data::U16(vec![0, 10, 12, 14, 2, 3]), 2, &s, 0.0);
         assert_eq!(out[0], -5.0);
         assert!(out[1].is_nan());
-        assert_eq!(&out[2..], &[1.0, 2.0, 6.0, 8.0]);
+        assert_eq!(&out[2..], &[1.0, 30.0, 6.0, 8.0]);
         assert_eq!(channels_without_nan(&out, 3), vec![1]);
     }
 
