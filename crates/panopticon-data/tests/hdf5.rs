@@ -217,6 +217,9 @@ fn missing_objects_and_rows_are_typed_errors_naming_them() {
 fn bad_files_are_typed_errors() {
     let err = Hdf5File::open("/nonexistent/x.h5").unwrap_err();
     assert!(matches!(err, ReadError::Io { .. }) && err.to_string().contains("/nonexistent/x.h5"));
+    // A directory opens (Linux) but cannot be read.
+    let err = Hdf5File::open(dir()).unwrap_err();
+    assert!(matches!(err, ReadError::Io { .. }), "{err:?}");
     let err = Hdf5File::open(dir().join("expected.json")).unwrap_err();
     assert!(matches!(err, ReadError::Corrupt { .. }), "{err:?}");
 }

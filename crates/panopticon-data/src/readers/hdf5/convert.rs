@@ -112,6 +112,10 @@ pub(super) fn map_err(e: Error, path: &Path, what: &str, limit_bytes: usize) -> 
         cause = source;
     }
     match cause {
+        Error::Io(io) => ReadError::Io {
+            path,
+            source: std::io::Error::new(io.kind(), format!("{what}: {io}")),
+        },
         Error::DatasetNotFound(_) | Error::GroupNotFound(_) | Error::AttributeNotFound(_) => {
             ReadError::NotFound {
                 path,
