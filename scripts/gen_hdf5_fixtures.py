@@ -126,18 +126,23 @@ def latest(rec, rng):
 def geobench(rec, rng):
     """A GeoBench sample: one 2-D dataset per band at the root, a pickled dict in `pickle`."""
     path = OUT / "geobench_sample.hdf5"
-    bands = ["01 - Coastal aerosol", "02 - Blue", "03 - Green", "label"]
+    # Written out of name order: h5py lists members by name whatever the write order.
+    bands = ["02 - Blue", "01 - Coastal aerosol", "label", "03 - Green"]
     attr = {"bands_order": bands, "label": 3,
             **{b: {"date": None, "spatial_resolution": 10.0} for b in bands}}
     pickled = str(pickle.dumps(attr))
     with h5py.File(path, "w") as f:
-        for b in bands[:3]:
-            f.create_dataset(b, data=values(rng, "int16", (16, 16)))
-        f.create_dataset("label", data=values(rng, "uint8", (16, 16)) % 7)
+        for b in bands:
+            if b == "label":
+                f.create_dataset(b, data=values(rng, "uint8", (16, 16)) % 7)
+            else:
+                f.create_dataset(b, data=values(rng, "int16", (16, 16)))
         f.attrs["pickle"] = pickled
     for b in bands:
         rec.record(path, path.name, b)
-    return {"file": path.name, "root_attrs": {"pickle": pickled}, "datasets": bands}
+    with h5py.File(path, "r") as f:
+        keys = list(f.keys())  # h5py's listing order, which `dataset_names` must reproduce
+    return {"file": path.name, "root_attrs": {"pickle": pickled}, "datasets": keys}
 
 
 def main():

@@ -2,6 +2,25 @@
 //! `[i, ...]` at a time, spec §5.5) and GeoBench's per-sample files (one 2-D dataset per band
 //! plus a pickled-dict string attribute, spec §5.9).
 //!
+//! ```no_run
+//! use panopticon_data::readers::Hdf5File;
+//!
+//! // MMEarth: one sample row of a (N, 13, 128, 128) array, without reading the rest.
+//! let mm = Hdf5File::open("data_1M_v001/data_1M_v001.h5")?;
+//! let s2 = mm.read_row("sentinel2", 42)?; // shape [13, 128, 128], stored dtype
+//! let pixels: Vec<f32> = s2.to_f32();
+//!
+//! // GeoBench: band datasets in h5py's `keys()` order, and the pickled attribute dict.
+//! let gb = Hdf5File::open("m-eurosat/train/sample_0.hdf5")?;
+//! for band in gb.dataset_names("/")? {
+//!     let plane = gb.read(&band)?; // [H, W]
+//!     # let _ = plane;
+//! }
+//! let pickle = gb.attr("/", "pickle")?; // AttrValue::Text(["b'\\x80\\x04...'"])
+//! # let _ = (pixels, pickle);
+//! # Ok::<(), panopticon_data::readers::ReadError>(())
+//! ```
+//!
 //! # Library choice
 //! Decoding is done by the pure-Rust [`hdf5_reader`] crate (no C library, no build script), so
 //! the workspace still builds on a bare CI machine from crates.io alone. It was chosen over
