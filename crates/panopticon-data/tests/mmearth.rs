@@ -333,7 +333,7 @@ fn rows_past_the_arrays_are_refused_at_open() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, DatasetError::Metadata { line: 5, .. }),
+        matches!(err, DatasetError::MetadataRow { row: 4, .. }),
         "{err:?}"
     );
     assert!(

@@ -41,6 +41,32 @@ pub enum DatasetError {
     /// A metadata table cannot be read (missing, corrupt, missing column, wrong column type).
     #[error(transparent)]
     Parquet(#[from] ParquetError),
+    /// A row of a metadata table is inconsistent.
+    #[error("`{}` row {row}: {message}", path.display())]
+    MetadataRow {
+        /// The metadata table.
+        path: PathBuf,
+        /// 0-based row.
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Every attempt at loading a sample's views hit a bad file.
+    #[error(
+        "metadata row {row}: no set of views could be loaded in {tries} tries{}; last error: \
+         {last}",
+        log.as_ref().map(|p| format!(" (failures appended to `{}`)", p.display())).unwrap_or_default()
+    )]
+    LoadFailed {
+        /// 0-based metadata row of the sample.
+        row: usize,
+        /// Attempts made.
+        tries: usize,
+        /// The faulty-images log, if one is kept.
+        log: Option<PathBuf>,
+        /// The error of the last attempt.
+        last: Box<DatasetError>,
+    },
     /// A file has a different number of bands than the sensor has.
     #[error(
         "`{}` has {got} bands but {sensor} needs {expected}; the file does not belong to this \

@@ -269,9 +269,9 @@ impl Mmearth {
             )?;
         }
         if let Some(r) = kept.iter().find(|r| r.hf5_idx >= n_rows) {
-            return Err(DatasetError::Metadata {
+            return Err(DatasetError::MetadataRow {
                 path: meta_path.to_path_buf(),
-                line: r.meta_row + 1,
+                row: r.meta_row,
                 message: format!(
                     "`hf5_idx` {} is past the {n_rows} rows of `{}`",
                     r.hf5_idx,

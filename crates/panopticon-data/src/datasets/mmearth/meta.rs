@@ -77,7 +77,7 @@ pub struct KeptRow {
 }
 
 /// Upstream's filtering, in its order: split, then rows with Sentinel-1, then a check that
-/// every kept row has a non-negative `hf5_idx`. Errors name the 1-based row as `line`.
+/// every kept row has a non-negative `hf5_idx`. Errors name the 0-based table row.
 pub(crate) fn filter_rows(
     rows: &[MmearthRow],
     split: MmearthSplit,
@@ -88,9 +88,9 @@ pub(crate) fn filter_rows(
         if !split.keeps(row.split.as_deref()) || !row.has_sentinel1() {
             continue;
         }
-        let bad = |message: String| DatasetError::Metadata {
+        let bad = |message: String| DatasetError::MetadataRow {
             path: meta_path.to_path_buf(),
-            line: i + 1,
+            row: i,
             message,
         };
         let idx = row.hf5_idx.ok_or_else(|| {
@@ -128,10 +128,10 @@ pub fn read_rows_parquet(path: &Path) -> Result<Vec<MmearthRow>, DatasetError> {
                 None => Ok(None),
                 Some(x) if x.is_nan() => Ok(None),
                 Some(x) if x.fract() == 0.0 && x.abs() < 2f64.powi(53) => Ok(Some(x as i64)),
-                Some(x) => Err(DatasetError::Metadata {
+                Some(x) => Err(DatasetError::MetadataRow {
                     path: path.to_path_buf(),
-                    line: r + 1,
-                    message: format!("`hf5_idx` {x} is not a row index (0-based row {r})"),
+                    row: r,
+                    message: format!("`hf5_idx` {x} is not a row index"),
                 }),
             })
             .collect::<Result<_, _>>()?,
@@ -189,7 +189,7 @@ mod tests {
             p,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("hf5_idx") && err.to_string().contains("line 1"));
+        assert!(err.to_string().contains("hf5_idx") && err.to_string().contains("row 0"));
         let err = filter_rows(
             &[
                 row("eval", &[], None),
@@ -199,6 +199,10 @@ mod tests {
             p,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("negative (-3)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("row 1: `hf5_idx` is negative (-3)"),
+            "{err}"
+        );
     }
 }
