@@ -83,7 +83,15 @@ def variants(rec, rng):
         f.create_dataset("two_d/uint16", data=values(rng, "uint16", (6, 5)))
         f.create_dataset("strings/vlen", data=np.array(["a", "bc"], dtype=object),
                          dtype=h5py.string_dtype())
-        names += ["fletcher32/float32", "big_endian/int16", "big_endian/float64", "scalar/float64",
+        # compact layout (data inside the object header): only through the low-level API
+        f.create_group("compact")
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        small = values(rng, "int16", (3, 4))
+        dsid = h5py.h5d.create(f["compact"].id, b"int16", h5py.h5t.STD_I16LE,
+                               h5py.h5s.create_simple(small.shape), dcpl=dcpl)
+        dsid.write(h5py.h5s.ALL, h5py.h5s.ALL, small)
+        names += ["compact/int16", "fletcher32/float32", "big_endian/int16", "big_endian/float64", "scalar/float64",
                   "vector/int32", "two_d/uint16"]
         f.attrs["title"] = "MMEarth-like test file ✓"
         f.attrs["fixed"] = np.bytes_("fixed-8!")
@@ -91,6 +99,7 @@ def variants(rec, rng):
         f.attrs["scale"] = np.float64(0.125)
         f.attrs["means"] = np.array([1.5, -2.25, 1e-3], dtype=np.float32)
         f.attrs["flags"] = np.array([0, 1, 255], dtype=np.uint8)
+        f.attrs["names"] = ["B1", "B8A", "späť"]  # variable-length UTF-8 string array
         f["gzip/float32"].attrs["unit"] = "reflectance"
         f["gzip/float32"].attrs["nodata"] = np.float32(-9999.0)
     for n in names:
@@ -98,7 +107,8 @@ def variants(rec, rng):
     return {
         "file": path.name,
         "root_attrs": {"title": "MMEarth-like test file ✓", "fixed": "fixed-8!", "count": -42,
-                       "scale": 0.125, "means": [1.5, -2.25, 1e-3], "flags": [0, 1, 255]},
+                       "scale": 0.125, "means": [1.5, -2.25, 1e-3], "flags": [0, 1, 255],
+                       "names": ["B1", "B8A", "späť"]},
         "dataset_attrs": {"gzip/float32": {"unit": "reflectance", "nodata": -9999.0}},
     }
 

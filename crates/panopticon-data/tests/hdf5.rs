@@ -37,7 +37,7 @@ fn expected() -> (Expected, Vec<u8>) {
 #[test]
 fn every_dataset_equals_h5py_bit_for_bit() {
     let (exp, blob) = expected();
-    assert_eq!(exp.datasets.len(), 8 * 4 + 6 + 4 + 4);
+    assert_eq!(exp.datasets.len(), 8 * 4 + 7 + 4 + 4);
     for case in &exp.datasets {
         let f = Hdf5File::open(dir().join(&case.file)).unwrap();
         let a = f.read(&case.path).unwrap();
@@ -128,8 +128,12 @@ fn attributes_match_what_h5py_wrote() {
     names.sort();
     assert_eq!(
         names,
-        ["count", "fixed", "flags", "means", "scale", "title"]
+        [
+            "count", "fixed", "flags", "means", "names", "scale", "title"
+        ]
     );
+    let names: Vec<String> = serde_json::from_value(attrs["names"].clone()).unwrap();
+    assert_eq!(f.attr("/", "names").unwrap(), AttrValue::Text(names));
     assert_eq!(
         f.attr("gzip/float32", "unit").unwrap().as_str(),
         Some("reflectance")
@@ -178,6 +182,7 @@ fn groups_are_listed() {
         [
             "big_endian",
             "chunked",
+            "compact",
             "contiguous",
             "fletcher32",
             "gzip",
