@@ -27,11 +27,11 @@
 //! `hdf5-metno` with its `static` feature (compiles the bundled HDF5 C sources with cmake on
 //! every clean build) and over bindings to Debian's `libhdf5-dev` (CI would need apt).
 //! `tests/hdf5.rs` checks it value-for-value against h5py 3.16 / HDF5 2.0 on every layout we
-//! need: compact, contiguous, chunked, gzip, shuffle+gzip, fletcher32, partial edge chunks, big-endian,
-//! the `libver="latest"` chunk indexes (fixed array, extensible array, B-tree v2), all integer
-//! and float widths, and string/numeric attributes. Reads go through positioned file reads
-//! (no memory map, no whole-file load), and decoding runs under a panic guard like the other
-//! readers.
+//! need: compact, contiguous, chunked, gzip, shuffle+gzip, fletcher32, partial edge chunks,
+//! big-endian, the `libver="latest"` chunk indexes (fixed array, extensible array, B-tree v2),
+//! all integer and float widths, and string/numeric attributes. Reads go through positioned
+//! file reads (no memory map, no whole-file load), and decoding runs under a panic guard like
+//! the other readers.
 
 mod array;
 mod attr;
