@@ -148,6 +148,28 @@ pub enum DatasetError {
         /// Dataset length.
         len: usize,
     },
+    /// A band-statistics file is malformed or lacks what the dataset needs.
+    #[error("band statistics `{}`: {message}", path.display())]
+    Stats {
+        /// The statistics file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Every channel of a view was no-data (NaN after normalisation) and was dropped.
+    #[error(
+        "row {row} of `{}` has no valid {sensor} channel (all hold no-data); drop the row from \
+         the metadata",
+        path.display()
+    )]
+    EmptyView {
+        /// The data file.
+        path: PathBuf,
+        /// The row in the data file.
+        row: usize,
+        /// The sensor whose view is empty.
+        sensor: &'static str,
+    },
     /// Invalid dataset options.
     #[error("invalid dataset settings: {0}")]
     Config(String),
