@@ -414,3 +414,53 @@ fn readme_sample_scene_embeds_to_a_georeferenced_map() {
     );
     assert_eq!(r.epsg, Some(32616));
 }
+
+/// `.parquet` output: one row per tile with its window, map bounds, EPSG and the same vectors
+/// as the `.safetensors` output; read back through the data crate's reader (itself checked
+/// against pyarrow).
+#[test]
+fn parquet_table_has_one_row_per_tile_with_bounds() {
+    use panopticon::data::readers::ParquetTable;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/landsat8_gulf_coast.tif");
+    let args = ["--sensor", "landsat8_9", "--tile", "160", "--stride", "120"];
+    let table = dir.path().join("emb.parquet");
+    let st = dir.path().join("emb.safetensors");
+    for out in [&table, &st] {
+        let o = embed(&[&[p(&sample)], &args[..], &["-o", p(out)]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let want = read_safetensors(&st).unwrap();
+    let t = ParquetTable::open(&table).unwrap();
+    // Windows at 0, 120, 160 (flush with 320) on both axes.
+    assert_eq!(t.num_rows(), 9);
+    let cls: Vec<Vec<f32>> = t.column("cls").unwrap();
+    let flat: Vec<f32> = cls.iter().flatten().copied().collect();
+    assert!(cls.iter().all(|v| v.len() == 48));
+    assert_eq!(flat, want["cls"].try_to_vec::<f32>().unwrap());
+    let tiles = want["tiles"].try_to_vec::<i64>().unwrap();
+    for (k, name) in ["row", "col", "height", "width"].iter().enumerate() {
+        let col: Vec<i64> = t.column(name).unwrap();
+        let expect: Vec<i64> = tiles.chunks(5).map(|r| r[k + 1]).collect();
+        assert_eq!(col, expect, "{name}");
+    }
+    let paths: Vec<String> = t.column("path").unwrap();
+    assert!(paths.iter().all(|s| s == p(&sample)));
+    let epsg: Vec<Option<i32>> = t.column("epsg").unwrap();
+    assert!(epsg.iter().all(|e| *e == Some(32616)));
+    // Tile (row 120, col 160): x from 461475 + 160·30, y from 3400155 − (120 + 160)·30 up.
+    let (minx, maxy): (Vec<Option<f64>>, Vec<Option<f64>>) =
+        (t.column("minx").unwrap(), t.column("maxy").unwrap());
+    let (miny, maxx): (Vec<Option<f64>>, Vec<Option<f64>>) =
+        (t.column("miny").unwrap(), t.column("maxx").unwrap());
+    let i = 5; // row-major: rows 0,120,160 × cols 0,120,160
+    assert_eq!(
+        (minx[i], miny[i], maxx[i], maxy[i]),
+        (
+            Some(461475.0 + 160.0 * 30.0),
+            Some(3400155.0 - 280.0 * 30.0),
+            Some(461475.0 + 320.0 * 30.0),
+            Some(3400155.0 - 120.0 * 30.0)
+        )
+    );
+}

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use clap::Args;
 use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png, write_geotiff_f32};
 use panopticon::device::parse_device;
-use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
+use panopticon::embed::{EmbedOptions, Embedded, Norm, TableInput, embed_scene, encode_table};
 use panopticon::tensor_io::write_safetensors;
 use panopticon::{Panopticon, PanopticonConfig};
 
@@ -20,8 +20,9 @@ pub struct EmbedArgs {
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
-    /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]) or `.tif` (the dense
-    /// patch-feature map of one input, georeferenced on the patch grid).
+    /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet` (one row
+    /// per tile: path, row, col, height, width, minx, miny, maxx, maxy, epsg, cls list<float>)
+    /// or `.tif` (the dense patch-feature map of one input, georeferenced on the patch grid).
     #[arg(long, short)]
     output: PathBuf,
     /// Also write dense patch-feature maps into a .safetensors output.
@@ -77,6 +78,7 @@ pub struct SceneArgs {
 enum Format {
     Safetensors,
     Npy,
+    Parquet,
     Tiff,
 }
 
@@ -84,9 +86,10 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
     let format = match args.output.extension().and_then(|e| e.to_str()) {
         Some("safetensors") => Format::Safetensors,
         Some("npy") => Format::Npy,
+        Some("parquet") => Format::Parquet,
         Some("tif" | "tiff") => Format::Tiff,
         _ => bail!(
-            "--output {}: use a .safetensors, .npy or .tif file name",
+            "--output {}: use a .safetensors, .npy, .parquet or .tif file name",
             args.output.display()
         ),
     };
@@ -122,7 +125,7 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
         )?;
         results.push((raster, out));
     }
-    write_output(&args.output, format, &results, model.config.patch_size)?;
+    write_output(&args, format, &results, model.config.patch_size)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
     eprintln!(
         "wrote {} ({n} tiles from {} input(s), D = {})",
@@ -398,7 +401,7 @@ fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
 }
 
 fn write_output(
-    out: &Path,
+    args: &EmbedArgs,
     format: Format,
     results: &[(Raster, Embedded)],
     patch: usize,
@@ -409,10 +412,30 @@ fn write_output(
         .flat_map(|(_, e)| e.cls.iter().copied())
         .collect();
     let n = cls.len() / dim.max(1);
+    let out = args.output.as_path();
     match format {
         Format::Npy => {
             let mut bytes = npy_header(&[n, dim]);
             bytes.extend(cls.iter().flat_map(|v| v.to_le_bytes()));
+            panopticon::atomic_write(out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
+        Format::Parquet => {
+            let inputs: Vec<_> = (args.inputs.iter().zip(results))
+                .map(|(path, (raster, e))| TableInput {
+                    path,
+                    tiles: &e.tiles,
+                    cls: &e.cls,
+                    geotransform: raster.geotransform,
+                    epsg: raster.epsg,
+                })
+                .collect();
+            let meta = [
+                ("panopticon.weights", args.scene.weights.clone()),
+                ("panopticon.dim", dim.to_string()),
+                ("panopticon.patch_size", patch.to_string()),
+            ];
+            let bytes = encode_table(&inputs, dim, &meta).context("encoding the Parquet table")?;
             panopticon::atomic_write(out, &bytes)
                 .with_context(|| format!("writing {}", out.display()))?;
         }
