@@ -54,7 +54,15 @@ fn one_tile_scene_equals_forward_on_the_normalised_tensor() {
     let (h, w) = (32, 48);
     let (tif, raw) = scene(dir.path(), h, w);
     let out = dir.path().join("emb.safetensors");
-    let o = embed(&[p(&tif), "--sensor", "sentinel2_l1c", "-o", p(&out)]);
+    let o = embed(&[
+        p(&tif),
+        "--sensor",
+        "sentinel2_l1c",
+        "--layers",
+        "0,1",
+        "-o",
+        p(&out),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let got = read_safetensors(&out).unwrap();
     assert_eq!(got["cls"].shape().as_slice(), [1, 48]);
@@ -88,12 +96,17 @@ fn one_tile_scene_equals_forward_on_the_normalised_tensor() {
         .chn_ids_f32(&S2_BANDS)
         .unwrap();
     let imgs = Tensor::<4>::from_data(TensorData::new(x, [1, 13, h, w]), &device);
-    let want = model
-        .forward(&PanopticonInput::with_shared_ids(imgs, &ids))
-        .unwrap()
-        .into_data();
+    let input = PanopticonInput::with_shared_ids(imgs, &ids);
+    let want = model.forward(&input).unwrap().into_data();
     let d = max_abs_diff(&got["cls"], &want);
     assert!(d <= 1e-5, "embed vs forward: {d:e}");
+    // --layers: normalised cls of those blocks, as `intermediate_layers(norm = true)`.
+    for l in model.intermediate_layers(&input, vec![0, 1], true).unwrap() {
+        let key = format!("layers.{}.cls", l.block);
+        let d = max_abs_diff(&got[&key], &l.cls.into_data());
+        assert!(d <= 1e-5, "{key}: {d:e}");
+    }
+    assert!(max_abs_diff(&got["layers.0.cls"], &got["cls"]) > 1e-3);
 }
 
 #[test]
@@ -189,6 +202,22 @@ fn bad_invocations_fail_with_one_line_and_no_output() {
     let out = dir.path().join("o.safetensors");
     let (t, o) = (p(&tif), p(&out));
     fails(&[t, "--sensor", "sentinel9", "-o", o], "sentinel9", &out);
+    let npy = dir.path().join("o.npy");
+    let args = [
+        t,
+        "--sensor",
+        "sentinel2_l1c",
+        "--layers",
+        "0",
+        "-o",
+        p(&npy),
+    ];
+    fails(&args, ".safetensors", &npy);
+    fails(
+        &[t, "--sensor", "sentinel2_l1c", "--layers", "7", "-o", o],
+        "block",
+        &out,
+    );
     fails(
         &[
             t,

@@ -28,6 +28,11 @@ pub struct EmbedArgs {
     /// Also write dense patch-feature maps into a .safetensors output.
     #[arg(long)]
     dense: bool,
+    /// Also write the normalised cls tokens of these blocks (0-based, comma-separated, e.g.
+    /// 8,9,10,11 for DINOv2's last-4 linear probes) into a .safetensors output as
+    /// `layers.{i}.cls [N, D]`.
+    #[arg(long, value_delimiter = ',')]
+    layers: Vec<usize>,
     #[command(flatten)]
     scene: SceneArgs,
 }
@@ -99,6 +104,9 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
             args.inputs.len()
         );
     }
+    if !args.layers.is_empty() && format != Format::Safetensors {
+        bail!("--layers writes `layers.{{i}}.cls` tensors: use a .safetensors output");
+    }
     super::check_writable(&args.output)?;
     let sc = &args.scene;
     let norm = Norm::parse(&sc.norm)?;
@@ -110,6 +118,7 @@ pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
         stride: sc.stride.unwrap_or(sc.tile),
         batch: sc.batch,
         dense: args.dense || format == Format::Tiff,
+        layers: args.layers.clone(),
     };
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
@@ -450,6 +459,18 @@ fn write_output(
                 ("cls".to_string(), TensorData::new(cls, [n, dim])),
                 ("tiles".to_string(), TensorData::new(tiles, [n, 5])),
             ];
+            let mut layers: Vec<(usize, Vec<f32>)> = Vec::new();
+            for (_, e) in results {
+                for (b, c) in &e.layers {
+                    match layers.iter_mut().find(|(l, _)| l == b) {
+                        Some((_, all)) => all.extend_from_slice(c),
+                        None => layers.push((*b, c.clone())),
+                    }
+                }
+            }
+            for (b, c) in layers {
+                tensors.push((format!("layers.{b}.cls"), TensorData::new(c, [n, dim])));
+            }
             for (i, (_, e)) in results.iter().enumerate() {
                 if let Some(d) = &e.dense {
                     tensors.push((

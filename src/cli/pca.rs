@@ -39,6 +39,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         stride: sc.stride.unwrap_or(sc.tile),
         batch: sc.batch,
         dense: true,
+        layers: Vec::new(),
     };
     let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc.quiet, (0, 1))?;
     let (h, w) = (meta.height, meta.width);

@@ -1,7 +1,7 @@
 //! The sliding-window embedding of one scene.
 
 use burn::prelude::*;
-use panopticon_model::{Panopticon, PanopticonError, PanopticonInput};
+use panopticon_model::{LayerSelection, Panopticon, PanopticonError, PanopticonInput};
 
 use super::tiling::{Tile, plan_tiles};
 
@@ -43,6 +43,9 @@ pub struct EmbedOptions {
     pub batch: usize,
     /// Also stitch the dense patch-feature map.
     pub dense: bool,
+    /// Blocks (0-based) whose normalised cls tokens are kept too, as in DINOv2's
+    /// `get_intermediate_layers(norm=True)`; empty for none.
+    pub layers: Vec<usize>,
 }
 
 /// The embeddings of one scene.
@@ -60,6 +63,8 @@ pub struct Embedded {
     pub grid: (usize, usize),
     /// `[D, rows, cols]` patch features, overlapping tiles averaged (when asked for).
     pub dense: Option<Vec<f32>>,
+    /// Per block of [`EmbedOptions::layers`]: `(block, [N, D] cls)`, NaN rows as in `cls`.
+    pub layers: Vec<(usize, Vec<f32>)>,
 }
 
 /// Embeds a normalised `[C, H, W]` scene held in memory; see [`embed_streamed`].
@@ -157,6 +162,13 @@ pub fn embed_streamed(
     let mut skipped = 0;
     let mut dense_sum: Vec<f32> = Vec::new();
     let mut dense_count = vec![0u32; grid.0 * grid.1];
+    let mut layers: Vec<(usize, Vec<f32>)> = opts.layers.iter().map(|&b| (b, Vec::new())).collect();
+    // The last block's normalised tokens are `forward_features`' outputs: one pass serves both.
+    let last = model.depth() - 1;
+    let mut wanted = opts.layers.clone();
+    wanted.push(last);
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut done = 0;
     // Tiles are row-major: one window per distinct tile row.
     for row_tiles in tiles.chunk_by(|a, b| a.row == b.row) {
@@ -193,29 +205,39 @@ pub fn embed_streamed(
                 let m = Tensor::<2, Bool>::from_data(TensorData::new(masks, [n, bands]), &device);
                 input = input.with_spec_masks(m);
             }
-            let ff = model.forward_features(&input, None)?;
-            let c: Vec<f32> = ff
-                .x_norm_clstoken
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| PanopticonError::Input(format!("reading embeddings: {e:?}")))?;
+            let (final_cls, final_patches, extra) = if opts.layers.is_empty() {
+                let ff = model.forward_features(&input, None)?;
+                (ff.x_norm_clstoken, ff.x_norm_patchtokens, Vec::new())
+            } else {
+                let mut out = model.intermediate_layers(
+                    &input,
+                    LayerSelection::Indices(wanted.clone()),
+                    true,
+                )?;
+                let fin = out.pop().expect("the last block is always requested");
+                let extra: Vec<_> = out.into_iter().chain([fin.clone()]).collect();
+                (fin.cls, fin.patches, extra)
+            };
+            let c = host(final_cls, "embeddings")?;
             dim = c.len() / n;
-            for (i, k) in keep.iter().enumerate() {
-                if *k {
-                    cls.extend_from_slice(&c[i * dim..(i + 1) * dim]);
-                } else {
-                    cls.extend(std::iter::repeat_n(f32::NAN, dim));
-                    skipped += 1;
+            let keep_rows = |dst: &mut Vec<f32>, c: &[f32]| {
+                for (i, k) in keep.iter().enumerate() {
+                    if *k {
+                        dst.extend_from_slice(&c[i * dim..(i + 1) * dim]);
+                    } else {
+                        dst.extend(std::iter::repeat_n(f32::NAN, dim));
+                    }
+                }
+            };
+            keep_rows(&mut cls, &c);
+            for l in extra {
+                if let Some((_, dst)) = layers.iter_mut().find(|(b, _)| *b == l.block) {
+                    keep_rows(dst, &host(l.cls, "intermediate embeddings")?);
                 }
             }
+            skipped += keep.iter().filter(|k| !**k).count();
             if opts.dense {
-                let patches: Vec<f32> = ff
-                    .x_norm_patchtokens
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| {
-                        PanopticonError::Input(format!("reading patch features: {e:?}"))
-                    })?;
+                let patches = host(final_patches, "patch features")?;
                 if dense_sum.is_empty() {
                     dense_sum = vec![0.0; dim * grid.0 * grid.1];
                 }
@@ -253,7 +275,15 @@ pub fn embed_streamed(
         dim,
         grid,
         dense,
+        layers,
     })
+}
+
+/// A tensor's values on the host.
+fn host<const D: usize>(t: Tensor<D>, what: &str) -> Result<Vec<f32>, PanopticonError> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| PanopticonError::Input(format!("reading {what}: {e:?}")))
 }
 
 /// Appends tile `t` (edge-replicated beyond the scene) from the window starting at scene row
