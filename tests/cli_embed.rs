@@ -365,8 +365,27 @@ fn sar_channels_by_name() {
         .into_data();
     let got = read_safetensors(&out).unwrap();
     assert!(max_abs_diff(&got["cls"], &want) <= 1e-5);
+    // `--sar` says the same for a SAR-only file, and refuses optical channels.
+    let sar_out = dir.path().join("sar.safetensors");
+    let args = [
+        p(&tif),
+        "--sar",
+        "vv-asc,VH-desc",
+        "--norm",
+        "none",
+        "-o",
+        p(&sar_out),
+    ];
+    let o = embed(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read_safetensors(&sar_out).unwrap()["cls"], got["cls"]);
 
     let never = dir.path().join("never.safetensors");
+    fails(
+        &[p(&tif), "--sar", "vv,665", "-o", p(&never)],
+        "not a SAR",
+        &never,
+    );
     fails(
         &[p(&tif), "--wavelengths", "vv-sideways,vh", "-o", p(&never)],
         "vv|vh|hh|hv",
@@ -491,5 +510,38 @@ fn parquet_table_has_one_row_per_tile_with_bounds() {
             Some(461475.0 + 320.0 * 30.0),
             Some(3400155.0 - 120.0 * 30.0)
         )
+    );
+}
+
+/// A directory or a quoted glob stands for the images in it, in name order.
+#[test]
+fn directories_and_globs_expand_to_their_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenes = dir.path().join("scenes");
+    std::fs::create_dir(&scenes).unwrap();
+    for name in ["b.tif", "a.tif"] {
+        let (tif, _) = scene(dir.path(), 16, 16);
+        std::fs::rename(tif, scenes.join(name)).unwrap();
+    }
+    std::fs::write(scenes.join("notes.txt"), "not an image").unwrap();
+    let by_dir = dir.path().join("dir.safetensors");
+    let by_glob = dir.path().join("glob.safetensors");
+    let pattern = format!("{}/*.tif", p(&scenes));
+    for (input, out) in [(p(&scenes), &by_dir), (pattern.as_str(), &by_glob)] {
+        let o = embed(&[input, "--sensor", "sentinel2_l1c", "-o", p(out)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (d, g) = (
+        read_safetensors(&by_dir).unwrap(),
+        read_safetensors(&by_glob).unwrap(),
+    );
+    assert_eq!(d["cls"].shape().as_slice(), [2, 48]);
+    assert_eq!(d["cls"], g["cls"]);
+    let none = dir.path().join("none.safetensors");
+    let pattern = format!("{}/*.png", p(&scenes));
+    fails(
+        &[&pattern, "--sensor", "sentinel2_l1c", "-o", p(&none)],
+        "no GeoTIFF",
+        &none,
     );
 }

@@ -16,7 +16,8 @@ use super::forward::resolve_config;
 /// Arguments of `panopticon embed`.
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
-    /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each.
+    /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
+    /// or quoted globs ("scenes/*.tif").
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
@@ -52,6 +53,10 @@ pub struct SceneArgs {
     /// e.g. `665,560,490,vv-asc,vh-asc`.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub wavelengths: Option<Vec<String>>,
+    /// A SAR file's bands in file order, instead of --sensor/--wavelengths: `vv|vh|hh|hv` with
+    /// `-asc`/`-desc` (default: both orbits), e.g. `vv-asc,vh-asc`.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub sar: Option<Vec<String>>,
     /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
     #[arg(long, default_value = "panopticon-vitb14")]
     pub weights: String,
@@ -87,7 +92,8 @@ enum Format {
     Tiff,
 }
 
-pub fn run(args: EmbedArgs) -> anyhow::Result<()> {
+pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
+    args.inputs = expand_inputs(&args.inputs)?;
     let format = match args.output.extension().and_then(|e| e.to_str()) {
         Some("safetensors") => Format::Safetensors,
         Some("npy") => Format::Npy,
@@ -307,6 +313,18 @@ fn warn_skipped(path: &Path, out: &Embedded) {
 
 /// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
 pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
+    if let Some(sar) = &args.sar {
+        if args.sensor.is_some() || args.bands.is_some() || args.wavelengths.is_some() {
+            bail!("give either --sar or --sensor/--bands/--wavelengths, not both");
+        }
+        return sar
+            .iter()
+            .map(|t| match channel_token(t)? {
+                id if id < 0.0 => Ok(id),
+                _ => bail!("--sar {t}: not a SAR channel; use vv|vh|hh|hv[-asc|-desc]"),
+            })
+            .collect();
+    }
     match (&args.sensor, &args.bands, &args.wavelengths) {
         (None, None, Some(w)) => w.iter().map(|t| channel_token(t)).collect(),
         (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
@@ -322,10 +340,49 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
         }
         (None, Some(_), None) => bail!("--bands needs --sensor to name the sensor"),
         (None, None, None) => bail!(
-            "say what the bands are: --sensor NAME [--bands B04,B03,B02] or --wavelengths 664,559,493 \
-             (see `panopticon sensors`)"
+            "say what the bands are: --sensor NAME [--bands B04,B03,B02], --wavelengths \
+             664,559,493 or --sar vv-asc,vh-asc (see `panopticon sensors`)"
         ),
     }
+}
+
+/// Image inputs: files as given, the images in a directory (sorted), or a quoted glob.
+fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    const IMAGE: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
+    let is_image = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| IMAGE.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    let mut out = Vec::new();
+    for input in inputs {
+        let text = input.to_string_lossy();
+        let found: Vec<PathBuf> = if input.is_dir() {
+            let entries =
+                std::fs::read_dir(input).with_context(|| format!("listing {}", input.display()))?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_image(p))
+                .collect();
+            files.sort();
+            files
+        } else if !input.exists() && text.contains(['*', '?', '[']) {
+            let mut files: Vec<PathBuf> = glob::glob(&text)
+                .with_context(|| format!("bad pattern {text}"))?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            files
+        } else {
+            vec![input.clone()]
+        };
+        if found.is_empty() {
+            bail!("{text}: no GeoTIFF, PNG or JPEG files there");
+        }
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 /// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.

@@ -24,8 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Embed GeoTIFF / PNG scenes from any sensor (sliding window; safetensors, npy or a
-    /// georeferenced GeoTIFF feature map).
+    /// Embed GeoTIFF / PNG / JPEG scenes from any sensor (sliding window; safetensors, npy,
+    /// Parquet or a georeferenced GeoTIFF feature map).
     Embed(embed::EmbedArgs),
     /// The first 3 principal components of an image's patch features as an RGB picture, next
     /// to the image (the classic DINO visualisation).
