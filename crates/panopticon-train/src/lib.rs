@@ -33,6 +33,7 @@ mod error;
 mod ibot_loss;
 mod koleo;
 mod meta_arch;
+mod micro_batch;
 mod param_groups;
 mod plot;
 pub mod run;
@@ -48,7 +49,8 @@ pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
 pub use ibot_loss::{IbotPatchLoss, gather_masked};
 pub use koleo::{KOLEO_EPS, koleo_loss};
-pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
+pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepLosses, StepMetrics};
+pub use micro_batch::split_batch;
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
