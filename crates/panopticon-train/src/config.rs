@@ -7,7 +7,10 @@ use panopticon_model::PanopticonConfig;
 use serde::Deserialize;
 
 use crate::error::{Result, TrainError};
-use crate::{Centering, FreezeEpoch, MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules};
+use crate::{
+    Centering, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig, ScheduleConfig,
+    Schedules,
+};
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -25,6 +28,9 @@ pub struct TrainConfig {
     pub teacher: TeacherSection,
     /// Datasets, crops and loader.
     pub data: DataSection,
+    /// Initial weights (absent = random init).
+    #[serde(default)]
+    pub init: InitSection,
 }
 
 /// `[run]`.
@@ -103,6 +109,14 @@ pub struct OptimSection {
     /// Reproduce upstream's stale-epoch freeze bug (spec §3.8 QUIRK).
     #[serde(default)]
     pub bug_compat_freeze: bool,
+    /// `gradient_accumulation_steps`: loader batches per optimizer step (default 1). The
+    /// LR is not rescaled: set `lr` for the accumulated batch (`sqrt_wrt_1024` counts it).
+    #[serde(default = "one")]
+    pub gradient_accumulation_steps: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// `[teacher]`.
@@ -200,6 +214,71 @@ impl TrainConfig {
             teacher_temp: t.teacher_temp,
             warmup_teacher_temp_epochs: t.warmup_teacher_temp_epochs,
         })
+    }
+
+    /// Checks everything that can be checked without touching files: schedules, parameter
+    /// rules, model and head sizes, crop sizes, batch settings and the `[init]` combination.
+    pub fn validate(&self) -> Result<()> {
+        self.schedules()?;
+        self.rules()?;
+        let patch = self.meta_arch(0)?.model.patch_size;
+        let d = &self.data;
+        let positive = [
+            ("run.epoch_length", self.run.epoch_length),
+            ("data.batch_size", d.batch_size),
+            ("data.global_size", d.global_size),
+            ("data.local_size", d.local_size),
+            ("model.head_n_prototypes", self.model.head_n_prototypes),
+            ("model.head_hidden_dim", self.model.head_hidden_dim),
+            ("model.head_bottleneck_dim", self.model.head_bottleneck_dim),
+            (
+                "optim.gradient_accumulation_steps",
+                self.optim.gradient_accumulation_steps,
+            ),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(TrainError::Config {
+                    key,
+                    value: "0".into(),
+                    hint: "must be at least 1",
+                });
+            }
+        }
+        if !d.global_size.is_multiple_of(patch) {
+            return Err(TrainError::Config {
+                key: "data.global_size",
+                value: d.global_size.to_string(),
+                hint: "use a multiple of the model patch size",
+            });
+        }
+        for (key, [lo, hi]) in [
+            ("data.global_channels", d.global_channels),
+            ("data.local_channels", d.local_channels),
+        ] {
+            if lo == 0 || lo > hi {
+                return Err(TrainError::Config {
+                    key,
+                    value: format!("[{lo}, {hi}]"),
+                    hint: "use [low, high] with 1 ≤ low ≤ high",
+                });
+            }
+        }
+        if d.spectral_earth.is_none() && d.satlas_root.is_none() {
+            return Err(TrainError::Config {
+                key: "data",
+                value: "no dataset".into(),
+                hint: "set spectral_earth and/or satlas_root + satlas_metadata",
+            });
+        }
+        if d.satlas_root.is_some() != d.satlas_metadata.is_some() {
+            return Err(TrainError::Config {
+                key: "data.satlas_root",
+                value: format!("{:?} / {:?}", d.satlas_root, d.satlas_metadata),
+                hint: "set both satlas_root and satlas_metadata, or neither",
+            });
+        }
+        self.init.validate()
     }
 
     /// The backbone config of `model.preset`.
