@@ -66,6 +66,9 @@ pub struct ModelSection {
     /// `ibot.separate_head`.
     #[serde(default)]
     pub ibot_separate_head: bool,
+    /// `student.layerscale` (LayerScale init) overriding the preset's; 0 = no LayerScale.
+    #[serde(default)]
+    pub layerscale: Option<f64>,
 }
 
 /// `[loss]`.
@@ -283,11 +286,23 @@ impl TrainConfig {
 
     /// The backbone config of `model.preset`.
     pub fn backbone(&self) -> Result<PanopticonConfig> {
-        PanopticonConfig::preset(&self.model.preset).ok_or_else(|| TrainError::Config {
-            key: "model.preset",
-            value: self.model.preset.clone(),
-            hint: "use a PanopticonConfig preset such as `tiny-test` or `vitb14`",
-        })
+        let mut c =
+            PanopticonConfig::preset(&self.model.preset).ok_or_else(|| TrainError::Config {
+                key: "model.preset",
+                value: self.model.preset.clone(),
+                hint: "use a PanopticonConfig preset such as `tiny-test` or `vitb14`",
+            })?;
+        if let Some(ls) = self.model.layerscale {
+            if !(ls.is_finite() && ls >= 0.0) {
+                return Err(TrainError::Config {
+                    key: "model.layerscale",
+                    value: ls.to_string(),
+                    hint: "use a finite value ≥ 0 (0 = no LayerScale)",
+                });
+            }
+            c.init_values = (ls > 0.0).then_some(ls);
+        }
+        Ok(c)
     }
 
     /// Parameter-group rules.
