@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 use panopticon_data::augment::{
     CropSetConfig, PanopticonAugmentation, PanopticonAugmentationConfig,
 };
@@ -118,6 +119,8 @@ pub fn train(
         mean_step_s: 0.0,
     };
     let mut time = 0.0;
+    let bar = progress_bar(start_iter, end);
+    let started = Instant::now();
     for it in start_iter..end {
         let mut micro = Vec::with_capacity(accum);
         let mut ids = Vec::new();
@@ -144,6 +147,14 @@ pub fn train(
             path: metrics_path.clone(),
             source,
         })?;
+        let done_here = (it + 1 - start_iter) as f64;
+        bar.set_message(format!(
+            "loss {:.4}  lr {:.2e}  {:.1} samples/s",
+            m.total,
+            m.lr,
+            done_here * (accum * cfg.data.batch_size) as f64 / started.elapsed().as_secs_f64()
+        ));
+        bar.inc(1);
         summary.steps.push(m);
         summary.sample_ids.push(ids);
         let done = it + 1;
@@ -164,10 +175,26 @@ pub fn train(
             summary.checkpoints.push(p);
         }
     }
+    bar.finish_and_clear();
     summary.mean_step_s = time / summary.steps.len().max(1) as f64;
     drop(metrics);
     crate::plot::plot_losses(&metrics_path, &out.join("loss.png"))?;
     Ok(summary)
+}
+
+/// Iterations done / total with loss, LR, throughput and ETA on stderr (drawn only on a
+/// terminal).
+fn progress_bar(start: usize, end: usize) -> ProgressBar {
+    let bar = ProgressBar::new(end as u64);
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} it  {msg}  eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_position(start as u64);
+    bar.reset_eta();
+    bar
 }
 
 fn next_batch(loader: &mut PretrainLoader) -> Result<panopticon_data::loader::Batch> {
