@@ -14,8 +14,13 @@
 //!
 //! * [`SslMetaArch`]: student + EMA teacher (backbone, DINO head, optional iBOT head) and
 //!   [`SslMetaArch::train_step`], one upstream `forward_backward` + optimizer step + EMA;
-//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected), [`train`]: the loop over a
-//!   `PretrainLoader` with `metrics.jsonl`, atomic checkpoints ([`checkpoint`]) and resume;
+//!   [`SslMetaArch::train_step_accumulated`]: gradient accumulation over micro-batches (equal
+//!   to one big batch for the batch-mean terms; see its docs for KoLeo/Sinkhorn/centre);
+//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected, [`TrainConfig::validate`]),
+//!   [`train`]: the loop over a `PretrainLoader` with `metrics.jsonl`, a progress bar, atomic
+//!   checkpoints ([`checkpoint`]) and resume that skips the sampler ahead to the exact samples;
+//! * [`init_weights`] (`[init]`): stage-1 DINOv2 backbone + RGB heads, stage-2 checkpoint;
+//!   `configs/train/stage1.toml`, `stage2.toml` carry the spec §3.13 values;
 //! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
 //!   configs/train/quick_check.toml [--resume]`.
 //!

@@ -22,12 +22,12 @@ pub fn split_batch(batch: &Collated, parts: usize) -> Result<Vec<Collated>> {
         expected,
         got: vec![n_global, batch.local.n, parts],
     };
-    if parts == 0 || n_global == 0 || n_global % 2 != 0 || b % parts != 0 {
+    if parts == 0 || n_global == 0 || !n_global.is_multiple_of(2) || !b.is_multiple_of(parts) {
         return Err(bad(format!(
             "[2B global rows, n_local·B local rows, parts] with B = {b} a multiple of parts ≥ 1"
         )));
     }
-    if batch.local.n % b != 0 || batch.masks.n_images != n_global {
+    if !batch.local.n.is_multiple_of(b) || batch.masks.n_images != n_global {
         return Err(bad(
             "local rows a multiple of B and masks for the 2B global crops".into(),
         ));
