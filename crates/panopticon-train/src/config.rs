@@ -63,6 +63,9 @@ pub struct ModelSection {
     pub head_hidden_dim: usize,
     /// `dino.head_bottleneck_dim`.
     pub head_bottleneck_dim: usize,
+    /// `dino.head_nlayers` (default 3).
+    #[serde(default = "three")]
+    pub head_nlayers: usize,
     /// `ibot.separate_head`.
     #[serde(default)]
     pub ibot_separate_head: bool,
@@ -120,6 +123,10 @@ pub struct OptimSection {
 
 fn one() -> usize {
     1
+}
+
+fn three() -> usize {
+    3
 }
 
 /// `[teacher]`.
@@ -234,6 +241,7 @@ impl TrainConfig {
             ("model.head_n_prototypes", self.model.head_n_prototypes),
             ("model.head_hidden_dim", self.model.head_hidden_dim),
             ("model.head_bottleneck_dim", self.model.head_bottleneck_dim),
+            ("model.head_nlayers", self.model.head_nlayers),
             (
                 "optim.gradient_accumulation_steps",
                 self.optim.gradient_accumulation_steps,
@@ -325,6 +333,7 @@ impl TrainConfig {
             m.head_hidden_dim,
             m.head_bottleneck_dim,
         );
+        c.head.nlayers = m.head_nlayers;
         if m.ibot_separate_head {
             c.ibot_head = Some(c.head.clone());
         }

@@ -17,7 +17,8 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::prelude::*;
+use burn::store::{BurnpackStore, ModuleSnapshot, ModuleStore, PytorchStore};
 use panopticon_model::{CheckpointPart, DinoHead, LoadOptions, LoadReport};
 use serde::Deserialize;
 
@@ -39,8 +40,9 @@ pub struct InitSection {
     /// `rgb_heads.pth`; `teacher.dino_head.*` / `dino_head.*` if there is no student head), or
     /// a Burn `*_dino_head.bpk`.
     pub heads: Option<PathBuf>,
-    /// A run checkpoint directory (`<run>/checkpoints/ckpt_…`) or a run directory (its newest
-    /// checkpoint): every model tensor and the loss centres, no optimizer state (stage 2).
+    /// A run checkpoint directory (`<run>/checkpoints/ckpt_…`), a run directory (its newest
+    /// checkpoint) or an upstream `model_final.pth`: every model tensor and the loss centres,
+    /// no optimizer state (stage 2).
     pub checkpoint: Option<PathBuf>,
 }
 
@@ -91,6 +93,11 @@ impl InitSection {
 pub fn init_weights(arch: &mut SslMetaArch, init: &InitSection) -> Result<InitReport> {
     init.validate()?;
     let mut report = InitReport::default();
+    if let Some(file) = init.checkpoint.as_ref().filter(|p| p.is_file()) {
+        load_torch_checkpoint(arch, file)?;
+        report.checkpoint = Some(file.clone());
+        return Ok(report);
+    }
     if let Some(dir) = &init.checkpoint {
         let ckpt = resolve_checkpoint(dir)?;
         crate::checkpoint::load_model_state(arch, &ckpt)?;
@@ -128,6 +135,30 @@ pub fn init_weights(arch: &mut SslMetaArch, init: &InitSection) -> Result<InitRe
 
 /// The student head from `path`; returns the prefix it was found under.
 fn load_head(arch: &mut SslMetaArch, path: &Path) -> Result<String> {
+    let (head, prefix) = read_head(
+        arch,
+        path,
+        &[
+            "model.student.dino_head.",
+            "student.dino_head.",
+            "model.teacher.dino_head.",
+            "teacher.dino_head.",
+            "dino_head.",
+        ],
+    )?;
+    if let Some(head) = head {
+        arch.student.dino_head = head;
+    }
+    Ok(prefix)
+}
+
+/// A head of the run's sizes from the first of `prefixes` present in `path` (`None` for a
+/// `.bpk`, which is loaded into the student head directly).
+fn read_head(
+    arch: &mut SslMetaArch,
+    path: &Path,
+    prefixes: &[&str],
+) -> Result<(Option<DinoHead>, String)> {
     if path.extension().is_some_and(|e| e == "bpk") {
         let mut store = BurnpackStore::from_file(path);
         arch.student
@@ -137,34 +168,21 @@ fn load_head(arch: &mut SslMetaArch, path: &Path) -> Result<String> {
                 path: path.into(),
                 reason: e.to_string(),
             })?;
-        return Ok(String::new());
+        return Ok((None, String::new()));
     }
     let device = arch.device().clone();
     let want = arch.config.head.clone();
-    for prefix in [
-        "model.student.dino_head.",
-        "student.dino_head.",
-        "model.teacher.dino_head.",
-        "teacher.dino_head.",
-        "dino_head.",
-    ] {
+    for &prefix in prefixes {
         let head = DinoHead::from_checkpoint(path, prefix, &device)
             .map_err(|e| TrainError::Model(e.to_string()))?;
         if let Some(head) = head {
             let got = head.config();
-            if (
-                got.in_dim,
-                got.out_dim,
-                got.hidden_dim,
-                got.bottleneck_dim,
-                got.nlayers,
-            ) != (
-                want.in_dim,
-                want.out_dim,
-                want.hidden_dim,
-                want.bottleneck_dim,
-                want.nlayers,
-            ) {
+            // The hidden width does not exist in a one-layer head.
+            let key = |c: &panopticon_model::DinoHeadConfig| {
+                let hidden = (c.nlayers > 1).then_some(c.hidden_dim);
+                (c.in_dim, c.out_dim, hidden, c.bottleneck_dim, c.nlayers)
+            };
+            if key(&got) != key(&want) {
                 return Err(TrainError::Format {
                     path: path.into(),
                     reason: format!(
@@ -173,16 +191,90 @@ fn load_head(arch: &mut SslMetaArch, path: &Path) -> Result<String> {
                     ),
                 });
             }
-            arch.student.dino_head = head;
-            return Ok(prefix.into());
+            return Ok((Some(head), prefix.into()));
         }
     }
     Err(TrainError::Format {
         path: path.into(),
-        reason: "no DINO head (`[model.]student.dino_head.*`, `teacher.dino_head.*` or \
-                 `dino_head.*`) in the file"
-            .into(),
+        reason: format!("no DINO head under any of {prefixes:?} in the file"),
     })
+}
+
+/// An upstream training checkpoint (`model_final.pth`: `model.{student,teacher}.backbone.*`,
+/// `model.{student,teacher}.dino_head.*`, `model.dino_loss.center`,
+/// `model.ibot_patch_loss.center`): each side into its twin, centres if present.
+fn load_torch_checkpoint(arch: &mut SslMetaArch, path: &Path) -> Result<()> {
+    let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
+    for part in [CheckpointPart::Student, CheckpointPart::Teacher] {
+        let opts = LoadOptions {
+            part,
+            strict: true,
+            exclude: Vec::new(),
+        };
+        let target = match part {
+            CheckpointPart::Teacher => &mut arch.teacher.backbone,
+            _ => &mut arch.student.backbone,
+        };
+        target.load_weights(path, &opts).map_err(model_err)?;
+    }
+    for side in ["student", "teacher"] {
+        let prefixes = [
+            format!("model.{side}.dino_head."),
+            format!("{side}.dino_head."),
+        ];
+        let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+        let (head, _) = read_head(arch, path, &prefixes)?;
+        let head = head.ok_or_else(|| TrainError::Format {
+            path: path.into(),
+            reason: "a burnpack is not a training checkpoint".into(),
+        })?;
+        match side {
+            "student" => arch.student.dino_head = head,
+            _ => arch.teacher.dino_head = head.valid(),
+        }
+    }
+    let mut store = PytorchStore::from_file(path);
+    let tensors = store.get_all_tensors().map_err(|e| TrainError::Format {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    let device = arch.device().clone();
+    let centres = [
+        ("dino_loss.center", &mut arch.dino_loss.center),
+        ("ibot_patch_loss.center", &mut arch.ibot_loss.center),
+    ];
+    for (key, centre) in centres {
+        let Some(t) = [format!("model.{key}"), key.to_string()]
+            .iter()
+            .find_map(|k| tensors.get(k))
+        else {
+            continue;
+        };
+        let data = burn::store::bridge::to_data(t)
+            .map_err(|e| TrainError::Format {
+                path: path.into(),
+                reason: format!("{key}: {e}"),
+            })?
+            .convert::<f32>();
+        let k = centre.value().dims()[1];
+        if data.num_elements() != k {
+            return Err(TrainError::Format {
+                path: path.into(),
+                reason: format!(
+                    "{key} has {} values, the run's heads {k} prototypes",
+                    data.num_elements()
+                ),
+            });
+        }
+        // DINO stores (1, K), iBOT (1, 1, K): flatten.
+        let flat = data.try_to_vec::<f32>().map_err(|e| TrainError::Format {
+            path: path.into(),
+            reason: format!("{key}: {e:?}"),
+        })?;
+        let values = Tensor::<2>::from_data(TensorData::new(flat, [1, k]), &device);
+        *centre = crate::Center::from_tensor(values)?;
+    }
+    Ok(())
 }
 
 /// A checkpoint directory itself, or the newest checkpoint of a run directory.

@@ -293,3 +293,64 @@ fn stage2_init_loads_a_stage1_checkpoint_model_only() {
     assert_eq!(run2.steps.len(), 2);
     assert!(run2.steps.iter().all(|m| m.total.is_finite()));
 }
+
+#[test]
+fn stage2_init_from_upstream_checkpoint_and_teacher_snapshot_pth() {
+    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    // tests/fixtures/checkpoints (scripts/gen_checkpoint_fixtures.py): tiny-test backbones
+    // (student = teacher + 0.5) and one-layer heads 48 → 16 → 32 prototypes.
+    let fixtures = repo().join("tests/fixtures/checkpoints");
+    let mut cfg = tiny_stage("stage2.toml", dir.path(), 1);
+    cfg.model.head_n_prototypes = 32;
+    cfg.model.head_bottleneck_dim = 16;
+    cfg.model.head_nlayers = 1;
+    cfg.init.checkpoint = Some(fixtures.join("train_checkpoint.pth"));
+    cfg.validate().unwrap();
+    let mut arch = tiny_arch(&cfg);
+    init_weights(&mut arch, &cfg.init).unwrap();
+    let file = file_tensors(&fixtures.join("train_checkpoint.pth"));
+    let (shape, v) = &file["model.student.backbone.blocks.0.attn.qkv.weight"];
+    assert_eq!(
+        values(arch.student.backbone.blocks[0].attn.qkv.weight.val()),
+        transposed(shape, v)
+    );
+    let (shape, v) = &file["model.teacher.backbone.blocks.0.attn.qkv.weight"];
+    assert_eq!(
+        values(arch.teacher.backbone.blocks[0].attn.qkv.weight.val()),
+        transposed(shape, v)
+    );
+    assert_eq!(
+        values(arch.teacher.dino_head.last_layer.weight_v.val()),
+        file["model.teacher.dino_head.last_layer.weight_v"].1
+    );
+    assert_eq!(
+        values(arch.dino_loss.center.value()),
+        file["model.dino_loss.center"].1
+    );
+    // It trains from there (EMA pairs the replaced heads by structure).
+    let run = train(&cfg, &Device::default().autodiff(), false, None).unwrap();
+    assert!(run.steps[0].total.is_finite());
+
+    // A teacher snapshot `{teacher: {backbone.*, dino_head.*}}` as backbone + heads: the
+    // student takes the teacher's weights and the teacher is its copy.
+    let snap = fixtures.join("teacher_snapshot.pth");
+    cfg.init = InitSection {
+        backbone: Some(snap.clone()),
+        heads: Some(snap.clone()),
+        ..InitSection::default()
+    };
+    let mut arch = tiny_arch(&cfg);
+    let r = init_weights(&mut arch, &cfg.init).unwrap();
+    assert_eq!(r.backbone.as_ref().unwrap().prefix, "teacher.backbone.");
+    assert_eq!(r.heads.as_ref().unwrap().1, "teacher.dino_head.");
+    let file = file_tensors(&snap);
+    assert_eq!(
+        values(arch.student.backbone.cls_token.val()),
+        file["teacher.backbone.cls_token"].1
+    );
+    assert_eq!(
+        values(arch.teacher.backbone.cls_token.val()),
+        file["teacher.backbone.cls_token"].1
+    );
+}
