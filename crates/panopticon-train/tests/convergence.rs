@@ -1,7 +1,8 @@
 //! Convergence: `configs/train/converge_check.toml` (tiny model, 300 steps on the bundled
 //! SpectralEarth + Satlas fixtures) must clearly lower the total loss: the mean of the last 20
-//! steps below 75 % of the mean of the first 20 (measured: about 6.2 → 3.7). A few seconds in
-//! release on one core.
+//! steps below 80 % of the mean of the first 20, the DINO terms below 85 % (measured, seed 0:
+//! total 6.86 → 4.85, DINO 4.53 → 3.00; seeds 0–4 give total ratios 0.44–0.75). A few seconds
+//! in release on one core.
 //!
 //! Also pins down why `quick_check.toml` does not learn in 40 steps: its cls tokens are
 //! input-independent at init (LayerScale 1e-5), so once the centre has caught up the teacher is
@@ -11,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use panopticon_train::{TrainConfig, train};
+
+/// Burn's seeded RNG is process-global: runs in parallel test threads would interleave their
+/// draws (and the model init would depend on thread timing), so each run takes this lock.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -32,6 +37,7 @@ fn mean(v: &[f64]) -> f64 {
 
 #[test]
 fn converge_check_lowers_the_total_loss() {
+    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let cfg = config("converge_check.toml", dir.path());
     assert_eq!(cfg.max_iters(), 300);
@@ -51,12 +57,13 @@ fn converge_check_lowers_the_total_loss() {
         t0.elapsed().as_secs_f64()
     );
     assert!(total.iter().all(|l| l.is_finite()));
-    assert!(last < 0.75 * first, "total {first} → {last}");
-    assert!(d_last < 0.8 * d_first, "DINO {d_first} → {d_last}");
+    assert!(last < 0.8 * first, "total {first} → {last}");
+    assert!(d_last < 0.85 * d_first, "DINO {d_first} → {d_last}");
 }
 
 #[test]
 fn quick_check_dino_terms_climb_to_ln_k() {
+    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config("quick_check.toml", dir.path());
     cfg.run.checkpoint_every = 0;
