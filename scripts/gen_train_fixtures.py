@@ -319,6 +319,44 @@ def optim():
             "max_norm": 3.0, "steps": steps, "ema": {"momentum": m, "teacher_after": {k: fl(t) for k, t in zip(shapes, teacher)}}}
 
 
+# ---------------------------------------------------------------- initial weights (spec §2.2, §2.4, §2.5)
+def init_weights():
+    """Stage-1 sources for the `tiny-test` preset (D 48, depth 2, patch 8, img 32):
+    `dinov2_tiny.pth`, a bare stock-DINOv2 state dict (conv patch_embed, LayerScale), and
+    `rgb_heads.pth`, `{"model": {student.dino_head.*, teacher.dino_head.*}}` with a 3-layer
+    head 48→32→32→16→64 whose student and teacher values differ. Own generator (seed 31)."""
+    g = torch.Generator().manual_seed(31)
+    rn = lambda *s: torch.randn(*s, generator=g)
+    d, hid = 48, 192
+    sd = {"cls_token": 0.2 * rn(1, 1, d), "pos_embed": 0.2 * rn(1, 17, d), "mask_token": 0.2 * rn(1, d),
+          "patch_embed.proj.weight": rn(d, 3, 8, 8) / 192 ** 0.5, "patch_embed.proj.bias": 0.05 * rn(d)}
+    for i in range(2):
+        b = f"blocks.{i}."
+        sd.update({b + "norm1.weight": 1 + 0.1 * rn(d), b + "norm1.bias": 0.05 * rn(d),
+                   b + "attn.qkv.weight": rn(3 * d, d) / d ** 0.5, b + "attn.qkv.bias": 0.05 * rn(3 * d),
+                   b + "attn.proj.weight": rn(d, d) / d ** 0.5, b + "attn.proj.bias": 0.05 * rn(d),
+                   b + "ls1.gamma": 0.1 + 0.9 * torch.rand(d, generator=g),
+                   b + "norm2.weight": 1 + 0.1 * rn(d), b + "norm2.bias": 0.05 * rn(d),
+                   b + "mlp.fc1.weight": rn(hid, d) / d ** 0.5, b + "mlp.fc1.bias": 0.05 * rn(hid),
+                   b + "mlp.fc2.weight": rn(d, hid) / hid ** 0.5, b + "mlp.fc2.bias": 0.05 * rn(d),
+                   b + "ls2.gamma": 0.1 + 0.9 * torch.rand(d, generator=g)})
+    sd.update({"norm.weight": 1 + 0.1 * rn(d), "norm.bias": 0.05 * rn(d)})
+
+    def head():
+        return {"mlp.0.weight": rn(32, d) / d ** 0.5, "mlp.0.bias": 0.05 * rn(32),
+                "mlp.2.weight": rn(32, 32) / 32 ** 0.5, "mlp.2.bias": 0.05 * rn(32),
+                "mlp.4.weight": rn(16, 32) / 32 ** 0.5, "mlp.4.bias": 0.05 * rn(16),
+                "last_layer.weight_g": 1 + 0.1 * rn(64, 1), "last_layer.weight_v": rn(64, 16)}
+    heads = {f"student.dino_head.{k}": v for k, v in head().items()}
+    heads.update({f"teacher.dino_head.{k}": v for k, v in head().items()})
+    out = OUT / "init"
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(sd, out / "dinov2_tiny.pth")
+    torch.save({"model": heads}, out / "rgb_heads.pth")
+    for f in ("dinov2_tiny.pth", "rgb_heads.pth"):
+        print(f, (out / f).stat().st_size, "bytes")
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"torch": torch.__version__, "numpy": np.__version__, "generator": "scripts/gen_train_fixtures.py"}
@@ -326,3 +364,4 @@ if __name__ == "__main__":
         data = {"meta": meta, **fn()}
         (OUT / f"{name}.json").write_text(json.dumps(data, allow_nan=False))
         print(name, (OUT / f"{name}.json").stat().st_size, "bytes")
+    init_weights()

@@ -123,11 +123,22 @@ impl DinoHead {
     ) -> Result<Option<Self>> {
         let path = path.as_ref();
         let (_, tensors) = crate::load::read_torch_tensors(path)?;
+        // burn-store's PyTorch reader already renumbers `mlp.{0,2,4}` to `mlp.{0,1,2}`
+        // (contiguous indices), safetensors does not: number the layers by rank either way.
+        let layers: std::collections::BTreeSet<usize> = tensors
+            .keys()
+            .filter_map(|k| {
+                let mut parts = k.strip_prefix(prefix)?.split('.');
+                (parts.next()? == "mlp").then_some(())?;
+                parts.next()?.parse().ok()
+            })
+            .collect();
+        let rank = |i: usize| layers.iter().position(|&x| x == i);
         let mut own: Vec<_> = tensors
             .into_iter()
             .filter_map(|(k, mut t)| {
                 let rest = k.strip_prefix(prefix)?.to_string();
-                t.name = burn_key(&rest).unwrap_or_else(|| rest.clone());
+                t.name = burn_key(&rest, rank).unwrap_or_else(|| rest.clone());
                 Some((rest, t))
             })
             .collect();
@@ -200,15 +211,16 @@ impl DinoHead {
     }
 }
 
-/// PyTorch head key → Burn path: `mlp.{2i}.x` → `mlp.{i}.x`, `mlp.x` → `mlp.0.x`; `None` for
-/// keys that are not parameters of a head.
-fn burn_key(key: &str) -> Option<String> {
+/// PyTorch head key → Burn path: `mlp.{i}.x` → `mlp.{rank(i)}.x` where `rank` numbers the
+/// Linear layers present (`0, 2, 4` or already `0, 1, 2` → `0, 1, 2`), `mlp.x` → `mlp.0.x`;
+/// `None` for keys that are not parameters of a head.
+fn burn_key(key: &str, rank: impl Fn(usize) -> Option<usize>) -> Option<String> {
     let mut parts = key.split('.');
     match (parts.next()?, parts.next()?, parts.next()) {
         ("mlp", p @ ("weight" | "bias"), None) => Some(format!("mlp.0.{p}")),
         ("mlp", i, Some(p)) => {
             let i: usize = i.parse().ok()?;
-            i.is_multiple_of(2).then(|| format!("mlp.{}.{p}", i / 2))
+            rank(i).map(|r| format!("mlp.{r}.{p}"))
         }
         ("last_layer", p, None) => Some(format!("last_layer.{p}")),
         _ => None,
@@ -221,13 +233,21 @@ mod tests {
 
     #[test]
     fn torch_head_keys_map_to_burn_paths() {
-        assert_eq!(burn_key("mlp.0.weight").unwrap(), "mlp.0.weight");
-        assert_eq!(burn_key("mlp.4.bias").unwrap(), "mlp.2.bias");
-        assert_eq!(burn_key("mlp.weight").unwrap(), "mlp.0.weight");
+        // Torch numbering (GELUs at odd indices) and burn-store's contiguous renumbering.
+        let torch = |i: usize| [0, 2, 4].iter().position(|&x| x == i);
+        let contiguous = |i: usize| (i < 3).then_some(i);
+        assert_eq!(burn_key("mlp.0.weight", torch).unwrap(), "mlp.0.weight");
+        assert_eq!(burn_key("mlp.4.bias", torch).unwrap(), "mlp.2.bias");
+        assert_eq!(burn_key("mlp.2.bias", contiguous).unwrap(), "mlp.2.bias");
         assert_eq!(
-            burn_key("last_layer.weight_g").unwrap(),
+            burn_key("mlp.1.weight", contiguous).unwrap(),
+            "mlp.1.weight"
+        );
+        assert_eq!(burn_key("mlp.weight", torch).unwrap(), "mlp.0.weight");
+        assert_eq!(
+            burn_key("last_layer.weight_g", torch).unwrap(),
             "last_layer.weight_g"
         );
-        assert_eq!(burn_key("mlp.1.weight"), None);
+        assert_eq!(burn_key("mlp.1.weight", torch), None);
     }
 }

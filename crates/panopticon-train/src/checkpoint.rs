@@ -48,6 +48,18 @@ pub struct CheckpointState {
     pub seed: u64,
     /// Entries of `optim.bin`.
     pub blobs: Vec<BlobEntry>,
+    /// Where the data loader stands (absent in checkpoints of older runs).
+    #[serde(default)]
+    pub data: Option<DataPosition>,
+}
+
+/// The loader position at a checkpoint, so a resumed run skips exactly the consumed samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataPosition {
+    /// Sampler tasks consumed: delivered samples plus skipped (failed) ones.
+    pub sampler_tasks: u64,
+    /// Batches consumed (numbers the next batch; seeds its iBOT masks).
+    pub batches: u64,
 }
 
 /// Writes the full state of `arch` as `ckpt_{iteration:07}` under `dir` and keeps the newest
@@ -58,6 +70,7 @@ pub fn save_checkpoint(
     iteration: usize,
     seed: u64,
     keep_last: usize,
+    data: Option<DataPosition>,
 ) -> Result<PathBuf> {
     let name = format!("ckpt_{iteration:07}");
     let final_dir = dir.join(&name);
@@ -112,6 +125,7 @@ pub fn save_checkpoint(
         iteration,
         seed,
         blobs,
+        data,
     };
     let json = tmp.join("state.json");
     let text = serde_json::to_string_pretty(&state).map_err(|e| fmt_err(&json, e))?;
@@ -136,8 +150,40 @@ pub fn last_checkpoint(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(ckpt.is_dir().then_some(ckpt))
 }
 
-/// Loads a checkpoint into `arch` (built with the same config) and returns its state.
+/// Loads a checkpoint into `arch` (built with the same config) and returns its state:
+/// [`load_model_state`] plus the AdamW moments.
 pub fn load_checkpoint(arch: &mut SslMetaArch, ckpt: &Path) -> Result<CheckpointState> {
+    let (state, blob) = load_model_state(arch, ckpt)?;
+    let bin = ckpt.join("optim.bin");
+    let dev = arch.device().clone();
+    let by_name: HashMap<&str, &BlobEntry> =
+        state.blobs.iter().map(|e| (e.name.as_str(), e)).collect();
+    for (name, id) in param_paths(&arch.student) {
+        let (Some(a), Some(s)) = (
+            by_name.get(format!("{name}.exp_avg").as_str()),
+            by_name.get(format!("{name}.exp_avg_sq").as_str()),
+        ) else {
+            continue;
+        };
+        arch.optim.set_state(
+            id,
+            AdamState {
+                exp_avg: blob_tensor(&blob, a, &bin, &dev)?,
+                exp_avg_sq: blob_tensor(&blob, s, &bin, &dev)?,
+                step: a.step,
+            },
+        );
+    }
+    Ok(state)
+}
+
+/// The model side of a checkpoint: student and teacher modules and both loss centres (with
+/// their pending statistics); optimizer moments and iteration are left alone (stage-2
+/// initialisation from a stage-1 run). Returns the state and the `optim.bin` values.
+pub fn load_model_state(
+    arch: &mut SslMetaArch,
+    ckpt: &Path,
+) -> Result<(CheckpointState, Vec<f32>)> {
     let json = ckpt.join("state.json");
     let text = std::fs::read_to_string(&json).map_err(io(&json))?;
     let state: CheckpointState = serde_json::from_str(&text).map_err(|e| fmt_err(&json, e))?;
@@ -151,12 +197,6 @@ pub fn load_checkpoint(arch: &mut SslMetaArch, ckpt: &Path) -> Result<Checkpoint
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
     let dev = arch.device().clone();
-    let get = |e: &BlobEntry| -> Result<Tensor<1>> {
-        let v = blob
-            .get(e.offset..e.offset + e.len)
-            .ok_or_else(|| fmt_err(&bin, format!("entry `{}` out of range", e.name)))?;
-        Ok(Tensor::<1>::from_data(TensorData::new(v.to_vec(), [e.len]), &dev).detach())
-    };
     for (side, m) in [
         ("student", &mut arch.student),
         ("teacher", &mut arch.teacher),
@@ -172,22 +212,6 @@ pub fn load_checkpoint(arch: &mut SslMetaArch, ckpt: &Path) -> Result<Checkpoint
     }
     let by_name: HashMap<&str, &BlobEntry> =
         state.blobs.iter().map(|e| (e.name.as_str(), e)).collect();
-    for (name, id) in param_paths(&arch.student) {
-        let (Some(a), Some(s)) = (
-            by_name.get(format!("{name}.exp_avg").as_str()),
-            by_name.get(format!("{name}.exp_avg_sq").as_str()),
-        ) else {
-            continue;
-        };
-        arch.optim.set_state(
-            id,
-            AdamState {
-                exp_avg: get(a)?,
-                exp_avg_sq: get(s)?,
-                step: a.step,
-            },
-        );
-    }
     let centres = [
         ("dino_center", &mut arch.dino_loss.center),
         ("ibot_center", &mut arch.ibot_loss.center),
@@ -197,14 +221,30 @@ pub fn load_checkpoint(arch: &mut SslMetaArch, ckpt: &Path) -> Result<Checkpoint
             .get(name)
             .ok_or_else(|| fmt_err(&json, format!("missing `{name}`")))?;
         let k = e.len;
-        *c = crate::Center::from_tensor(get(e)?.reshape([1, k]))?;
+        if k != c.value().dims()[1] {
+            return Err(fmt_err(
+                &json,
+                format!(
+                    "`{name}` has {k} prototypes, the run {}; match model.head_n_prototypes",
+                    c.value().dims()[1]
+                ),
+            ));
+        }
+        *c = crate::Center::from_tensor(blob_tensor(&blob, e, &bin, &dev)?.reshape([1, k]))?;
         let pending = match by_name.get(format!("{name}.pending").as_str()) {
-            Some(p) => Some(get(p)?.reshape([1, k])),
+            Some(p) => Some(blob_tensor(&blob, p, &bin, &dev)?.reshape([1, k])),
             None => None,
         };
         c.set_pending(pending);
     }
-    Ok(state)
+    Ok((state, blob))
+}
+
+fn blob_tensor(blob: &[f32], e: &BlobEntry, bin: &Path, dev: &Device) -> Result<Tensor<1>> {
+    let v = blob
+        .get(e.offset..e.offset + e.len)
+        .ok_or_else(|| fmt_err(bin, format!("entry `{}` out of range", e.name)))?;
+    Ok(Tensor::<1>::from_data(TensorData::new(v.to_vec(), [e.len]), dev).detach())
 }
 
 fn save_module<M: ModuleSnapshot>(m: &M, path: &Path) -> Result<()> {

@@ -7,7 +7,10 @@ use panopticon_model::PanopticonConfig;
 use serde::Deserialize;
 
 use crate::error::{Result, TrainError};
-use crate::{Centering, FreezeEpoch, MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules};
+use crate::{
+    Centering, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig, ScheduleConfig,
+    Schedules,
+};
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -25,6 +28,9 @@ pub struct TrainConfig {
     pub teacher: TeacherSection,
     /// Datasets, crops and loader.
     pub data: DataSection,
+    /// Initial weights (absent = random init).
+    #[serde(default)]
+    pub init: InitSection,
 }
 
 /// `[run]`.
@@ -57,9 +63,15 @@ pub struct ModelSection {
     pub head_hidden_dim: usize,
     /// `dino.head_bottleneck_dim`.
     pub head_bottleneck_dim: usize,
+    /// `dino.head_nlayers` (default 3).
+    #[serde(default = "three")]
+    pub head_nlayers: usize,
     /// `ibot.separate_head`.
     #[serde(default)]
     pub ibot_separate_head: bool,
+    /// `student.layerscale` (LayerScale init) overriding the preset's; 0 = no LayerScale.
+    #[serde(default)]
+    pub layerscale: Option<f64>,
 }
 
 /// `[loss]`.
@@ -103,6 +115,18 @@ pub struct OptimSection {
     /// Reproduce upstream's stale-epoch freeze bug (spec §3.8 QUIRK).
     #[serde(default)]
     pub bug_compat_freeze: bool,
+    /// `gradient_accumulation_steps`: loader batches per optimizer step (default 1). The
+    /// LR is not rescaled: set `lr` for the accumulated batch (`sqrt_wrt_1024` counts it).
+    #[serde(default = "one")]
+    pub gradient_accumulation_steps: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn three() -> usize {
+    3
 }
 
 /// `[teacher]`.
@@ -202,13 +226,91 @@ impl TrainConfig {
         })
     }
 
+    /// Checks everything that can be checked without touching files: schedules, parameter
+    /// rules, model and head sizes, crop sizes, batch settings and the `[init]` combination.
+    pub fn validate(&self) -> Result<()> {
+        self.schedules()?;
+        self.rules()?;
+        let patch = self.meta_arch(0)?.model.patch_size;
+        let d = &self.data;
+        let positive = [
+            ("run.epoch_length", self.run.epoch_length),
+            ("data.batch_size", d.batch_size),
+            ("data.global_size", d.global_size),
+            ("data.local_size", d.local_size),
+            ("model.head_n_prototypes", self.model.head_n_prototypes),
+            ("model.head_hidden_dim", self.model.head_hidden_dim),
+            ("model.head_bottleneck_dim", self.model.head_bottleneck_dim),
+            ("model.head_nlayers", self.model.head_nlayers),
+            (
+                "optim.gradient_accumulation_steps",
+                self.optim.gradient_accumulation_steps,
+            ),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(TrainError::Config {
+                    key,
+                    value: "0".into(),
+                    hint: "must be at least 1",
+                });
+            }
+        }
+        if !d.global_size.is_multiple_of(patch) {
+            return Err(TrainError::Config {
+                key: "data.global_size",
+                value: d.global_size.to_string(),
+                hint: "use a multiple of the model patch size",
+            });
+        }
+        for (key, [lo, hi]) in [
+            ("data.global_channels", d.global_channels),
+            ("data.local_channels", d.local_channels),
+        ] {
+            if lo == 0 || lo > hi {
+                return Err(TrainError::Config {
+                    key,
+                    value: format!("[{lo}, {hi}]"),
+                    hint: "use [low, high] with 1 ≤ low ≤ high",
+                });
+            }
+        }
+        if d.spectral_earth.is_none() && d.satlas_root.is_none() {
+            return Err(TrainError::Config {
+                key: "data",
+                value: "no dataset".into(),
+                hint: "set spectral_earth and/or satlas_root + satlas_metadata",
+            });
+        }
+        if d.satlas_root.is_some() != d.satlas_metadata.is_some() {
+            return Err(TrainError::Config {
+                key: "data.satlas_root",
+                value: format!("{:?} / {:?}", d.satlas_root, d.satlas_metadata),
+                hint: "set both satlas_root and satlas_metadata, or neither",
+            });
+        }
+        self.init.validate()
+    }
+
     /// The backbone config of `model.preset`.
     pub fn backbone(&self) -> Result<PanopticonConfig> {
-        PanopticonConfig::preset(&self.model.preset).ok_or_else(|| TrainError::Config {
-            key: "model.preset",
-            value: self.model.preset.clone(),
-            hint: "use a PanopticonConfig preset such as `tiny-test` or `vitb14`",
-        })
+        let mut c =
+            PanopticonConfig::preset(&self.model.preset).ok_or_else(|| TrainError::Config {
+                key: "model.preset",
+                value: self.model.preset.clone(),
+                hint: "use a PanopticonConfig preset such as `tiny-test` or `vitb14`",
+            })?;
+        if let Some(ls) = self.model.layerscale {
+            if !(ls.is_finite() && ls >= 0.0) {
+                return Err(TrainError::Config {
+                    key: "model.layerscale",
+                    value: ls.to_string(),
+                    hint: "use a finite value ≥ 0 (0 = no LayerScale)",
+                });
+            }
+            c.init_values = (ls > 0.0).then_some(ls);
+        }
+        Ok(c)
     }
 
     /// Parameter-group rules.
@@ -231,6 +333,7 @@ impl TrainConfig {
             m.head_hidden_dim,
             m.head_bottleneck_dim,
         );
+        c.head.nlayers = m.head_nlayers;
         if m.ibot_separate_head {
             c.ibot_head = Some(c.head.clone());
         }

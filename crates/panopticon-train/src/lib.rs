@@ -14,8 +14,13 @@
 //!
 //! * [`SslMetaArch`]: student + EMA teacher (backbone, DINO head, optional iBOT head) and
 //!   [`SslMetaArch::train_step`], one upstream `forward_backward` + optimizer step + EMA;
-//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected), [`train`]: the loop over a
-//!   `PretrainLoader` with `metrics.jsonl`, atomic checkpoints ([`checkpoint`]) and resume;
+//!   [`SslMetaArch::train_step_accumulated`]: gradient accumulation over micro-batches (equal
+//!   to one big batch for the batch-mean terms; see its docs for KoLeo/Sinkhorn/centre);
+//! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected, [`TrainConfig::validate`]),
+//!   [`train`]: the loop over a `PretrainLoader` with `metrics.jsonl`, a progress bar, atomic
+//!   checkpoints ([`checkpoint`]) and resume that skips the sampler ahead to the exact samples;
+//! * [`init_weights`] (`[init]`): stage-1 DINOv2 backbone + RGB heads, stage-2 checkpoint;
+//!   `configs/train/stage1.toml`, `stage2.toml` carry the spec §3.13 values;
 //! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
 //!   configs/train/quick_check.toml [--resume]`.
 //!
@@ -31,8 +36,10 @@ mod dino_loss;
 mod ema;
 mod error;
 mod ibot_loss;
+mod init;
 mod koleo;
 mod meta_arch;
+mod micro_batch;
 mod param_groups;
 mod plot;
 pub mod run;
@@ -40,15 +47,17 @@ mod schedule;
 
 pub use adamw::{AdamState, AdamW, AdamWConfig, StepHyper};
 pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
-pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use checkpoint::{load_checkpoint, load_model_state, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
 pub use config::TrainConfig;
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
 pub use ibot_loss::{IbotPatchLoss, gather_masked};
+pub use init::{InitReport, InitSection, init_weights};
 pub use koleo::{KOLEO_EPS, koleo_loss};
-pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepMetrics};
+pub use meta_arch::{MetaArchConfig, SslMetaArch, SslModules, StepLosses, StepMetrics};
+pub use micro_batch::split_batch;
 pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };

@@ -2,7 +2,7 @@
 //! §3.7–3.10).
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use panopticon_data::augment::{Collated, CropTensors};
 use panopticon_model::{DinoHead, DinoHeadConfig, Panopticon, PanopticonConfig, PanopticonInput};
@@ -67,6 +67,21 @@ impl MetaArchConfig {
             freeze: FreezeEpoch::PerIteration,
         }
     }
+}
+
+/// Loss values of one optimizer step (means over its micro-batches).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepLosses {
+    /// Total backprop loss.
+    pub total: f64,
+    /// `dino_local_crops_loss`.
+    pub dino_local: f64,
+    /// `dino_global_crops_loss`.
+    pub dino_global: f64,
+    /// `L_koleo` (weighted).
+    pub koleo: f64,
+    /// `L_ibot` (unweighted).
+    pub ibot: f64,
 }
 
 /// Values of one iteration (logged per step).
@@ -169,8 +184,157 @@ impl SslMetaArch {
     /// One iteration on a collated batch: teacher targets, student forward, losses, backward,
     /// per-sub-module clipping, AdamW with the scheduled LR/WD, teacher EMA.
     pub fn train_step(&mut self, batch: &Collated, it: usize) -> Result<StepMetrics> {
-        let inner = self.device.clone().inner();
+        self.train_step_accumulated(std::slice::from_ref(batch), it)
+    }
+
+    /// One optimizer step over `micro` batches (gradient accumulation, spec §3.10): each
+    /// micro-batch's loss is divided by `N = micro.len()` and back-propagated on its own (only
+    /// one graph is alive at a time), the gradients are summed, then clipped once, stepped once
+    /// and the teacher EMA runs once. `it` is the optimizer step; the schedules advance per step.
+    ///
+    /// Equal-size micro-batches of `B` samples give the gradient of one `N·B` batch for every
+    /// batch-mean term (DINO local/global cross-entropies, iBOT's per-image mean): all
+    /// micro-batches see the same teacher, the same teacher temperature and the same centre.
+    /// What differs from one big batch, by construction:
+    ///
+    /// * **centre update**: DINO's statistic is the row-weighted mean over all micro-batches
+    ///   (equal to the big batch's); iBOT's is the mean of the per-micro-batch means over the
+    ///   masked patches, which is upstream's data-parallel rule (mean of per-rank means) and
+    ///   differs from a single big batch's mean over all `M` patches when the micro-batches
+    ///   mask different numbers of patches. Either way it is applied at the next step.
+    /// * **KoLeo**: nearest neighbours are searched within each micro-batch (as upstream does
+    ///   per rank), so the term is not the big batch's.
+    /// * **Sinkhorn-Knopp** targets normalise over each micro-batch's rows, not the big batch's
+    ///   (upstream all-reduces them across ranks; configs use softmax centering).
+    /// * the iBOT masks are sampled per micro-batch (`int(2B·0.5)` masked images each).
+    ///
+    /// Upstream instead counts every micro-batch as an iteration (schedules and EMA advance per
+    /// micro-batch, the centre updates per micro-batch); all Panopticon configs use `N = 1`,
+    /// where both agree. Metrics are the means over the micro-batches; grad norms are those of
+    /// the summed gradient.
+    pub fn train_step_accumulated(&mut self, micro: &[Collated], it: usize) -> Result<StepMetrics> {
+        let (mut grads, losses) = self.forward_backward(micro, it)?;
         let c = self.config.clone();
+        let temp = self.schedules.teacher_temp.at(it);
+        // Clip per sub-module, AdamW, EMA.
+        let (gn_bb, gn_head) = if c.clip_grad > 0.0 {
+            let a = clip_grad_norm(&self.student.backbone, &mut grads, c.clip_grad);
+            let h = clip_grad_norm(&self.student.dino_head, &mut grads, c.clip_grad);
+            if let Some(ih) = &self.student.ibot_head {
+                clip_grad_norm(ih, &mut grads, c.clip_grad);
+            }
+            (a, h)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        let SslModules {
+            backbone,
+            dino_head,
+            ibot_head,
+        } = self.student.clone();
+        let (sched, rules, freeze) = (&self.schedules, &self.rules, c.freeze);
+        let hyper = |prefix: &'static str| {
+            move |path: &str| {
+                let rule = rules.rule(&torch_param_name(prefix, path));
+                sched.step_hyper(&rule, it, freeze)
+            }
+        };
+        let backbone = self.optim.step(backbone, &mut grads, hyper("backbone"));
+        let dino_head = self.optim.step(dino_head, &mut grads, hyper("dino_head"));
+        let ibot_head = ibot_head.map(|h| self.optim.step(h, &mut grads, hyper("ibot_head")));
+        self.student = SslModules {
+            backbone,
+            dino_head,
+            ibot_head,
+        };
+        let momentum = self.schedules.momentum.at(it);
+        let teacher = self.teacher.clone();
+        self.teacher = ema_update(teacher, &self.student, momentum)?;
+
+        Ok(StepMetrics {
+            iteration: it,
+            total: losses.total,
+            dino_local: losses.dino_local,
+            dino_global: losses.dino_global,
+            koleo: losses.koleo,
+            ibot: losses.ibot,
+            lr: self.schedules.lr.at(it),
+            wd: self.schedules.wd.at(it),
+            momentum,
+            teacher_temp: temp,
+            grad_norm_backbone: gn_bb,
+            grad_norm_head: gn_head,
+        })
+    }
+
+    /// The accumulation half of [`Self::train_step_accumulated`]: teacher targets, losses and
+    /// the summed gradients of the `N` micro-batches (each loss divided by `N`), and the centre
+    /// statistics left pending for the next step. Nothing is stepped.
+    pub fn forward_backward(
+        &mut self,
+        micro: &[Collated],
+        it: usize,
+    ) -> Result<(GradientsParams, StepLosses)> {
+        if micro.is_empty() {
+            return Err(TrainError::Config {
+                key: "optim.gradient_accumulation_steps",
+                value: "0 micro-batches".into(),
+                hint: "pass at least one micro-batch per optimizer step",
+            });
+        }
+        let temp = self.schedules.teacher_temp.at(it);
+        let scale = 1.0 / micro.len() as f64;
+        // The previous step's centre statistics enter now; within this step the centre is fixed.
+        self.dino_loss.center.apply_pending();
+        self.ibot_loss.center.apply_pending();
+        let mut acc = GradientsAccumulator::<SslModules>::new();
+        let mut sums = [0.0f64; 5];
+        let mut dino_stats: Vec<(Tensor<2>, usize)> = Vec::new();
+        let mut ibot_stats: Vec<(Tensor<2>, usize)> = Vec::new();
+        for batch in micro {
+            let out = self.micro_step(batch, temp, scale, it)?;
+            acc.accumulate(&self.student, out.grads);
+            for (s, v) in sums.iter_mut().zip(out.values) {
+                *s += v * scale;
+            }
+            if let Some(stat) = self.dino_loss.center.pending() {
+                dino_stats.push((stat, out.cls_rows));
+            }
+            if let Some(stat) = self.ibot_loss.center.pending() {
+                ibot_stats.push((stat, 1));
+            }
+            self.dino_loss.center.set_pending(None);
+            self.ibot_loss.center.set_pending(None);
+        }
+        // Row-weighted DINO statistic; plain mean of the iBOT per-micro-batch means.
+        self.dino_loss.center.set_pending(weighted_mean(dino_stats));
+        self.ibot_loss.center.set_pending(weighted_mean(ibot_stats));
+
+        let [total, dino_local, dino_global, koleo, ibot] = sums;
+        Ok((
+            acc.grads(),
+            StepLosses {
+                total,
+                dino_local,
+                dino_global,
+                koleo,
+                ibot,
+            },
+        ))
+    }
+
+    /// Forward and backward of one micro-batch with the loss scaled by `scale`; leaves this
+    /// micro-batch's centre statistics pending. Values: `[total, dino_local, dino_global,
+    /// koleo, ibot]` unscaled.
+    fn micro_step(
+        &mut self,
+        batch: &Collated,
+        temp: f64,
+        scale: f64,
+        it: usize,
+    ) -> Result<MicroOut> {
+        let inner = self.device.clone().inner();
+        let c = &self.config;
         let n_global = batch.global.n;
         if n_global < 2 || !n_global.is_multiple_of(2) {
             return Err(TrainError::Shape {
@@ -189,7 +353,6 @@ impl SslMetaArch {
         }
         let n_local = batch.local.n / b;
         let use_ibot = c.ibot_loss_weight > 0.0 && batch.masks.n_masked_patches() > 0;
-        let temp = self.schedules.teacher_temp.at(it);
         let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
 
         // Teacher (no grad, inner device).
@@ -285,58 +448,41 @@ impl SslMetaArch {
                 value: total_v,
             });
         }
-
-        // Backward, clip per sub-module, AdamW, EMA.
-        let mut grads = GradientsParams::from_grads(total.backward(), &self.student);
-        let (gn_bb, gn_head) = if c.clip_grad > 0.0 {
-            let a = clip_grad_norm(&self.student.backbone, &mut grads, c.clip_grad);
-            let h = clip_grad_norm(&self.student.dino_head, &mut grads, c.clip_grad);
-            if let Some(ih) = &self.student.ibot_head {
-                clip_grad_norm(ih, &mut grads, c.clip_grad);
-            }
-            (a, h)
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        let SslModules {
-            backbone,
-            dino_head,
-            ibot_head,
-        } = self.student.clone();
-        let (sched, rules, freeze) = (&self.schedules, &self.rules, c.freeze);
-        let hyper = |prefix: &'static str| {
-            move |path: &str| {
-                let rule = rules.rule(&torch_param_name(prefix, path));
-                sched.step_hyper(&rule, it, freeze)
-            }
-        };
-        let backbone = self.optim.step(backbone, &mut grads, hyper("backbone"));
-        let dino_head = self.optim.step(dino_head, &mut grads, hyper("dino_head"));
-        let ibot_head = ibot_head.map(|h| self.optim.step(h, &mut grads, hyper("ibot_head")));
-        self.student = SslModules {
-            backbone,
-            dino_head,
-            ibot_head,
-        };
-        let momentum = self.schedules.momentum.at(it);
-        let teacher = self.teacher.clone();
-        self.teacher = ema_update(teacher, &self.student, momentum)?;
-
-        Ok(StepMetrics {
-            iteration: it,
-            total: total_v,
-            dino_local: scalar(&terms.local),
-            dino_global: scalar(&terms.global),
-            koleo: koleo_v,
-            ibot: ibot_v,
-            lr: self.schedules.lr.at(it),
-            wd: self.schedules.wd.at(it),
-            momentum,
-            teacher_temp: temp,
-            grad_norm_backbone: gn_bb,
-            grad_norm_head: gn_head,
+        // `x·1.0` is exact, so a single micro-batch reproduces the unaccumulated step bit for bit.
+        let scaled = if scale == 1.0 { total } else { total * scale };
+        let grads = GradientsParams::from_grads(scaled.backward(), &self.student);
+        Ok(MicroOut {
+            grads,
+            values: [
+                total_v,
+                scalar(&terms.local),
+                scalar(&terms.global),
+                koleo_v,
+                ibot_v,
+            ],
+            cls_rows: 2 * b,
         })
     }
+}
+
+/// `Σ wᵢ·xᵢ / Σ wᵢ`; a single entry is returned untouched (bit-exact `N = 1`).
+fn weighted_mean(stats: Vec<(Tensor<2>, usize)>) -> Option<Tensor<2>> {
+    if stats.len() <= 1 {
+        return stats.into_iter().next().map(|(s, _)| s);
+    }
+    let n: usize = stats.iter().map(|(_, w)| w).sum();
+    let sum = stats
+        .into_iter()
+        .map(|(s, w)| s * w as f64)
+        .reduce(|a, b| a + b)?;
+    Some(sum / n as f64)
+}
+
+/// What one micro-batch hands back to [`SslMetaArch::train_step_accumulated`].
+struct MicroOut {
+    grads: GradientsParams,
+    values: [f64; 5],
+    cls_rows: usize,
 }
 
 fn input(t: CropTensors) -> PanopticonInput {

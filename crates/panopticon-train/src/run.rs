@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 use panopticon_data::augment::{
     CropSetConfig, PanopticonAugmentation, PanopticonAugmentationConfig,
 };
@@ -15,10 +16,10 @@ use panopticon_data::datasets::{
 use panopticon_data::loader::{LoaderConfig, PretrainLoader, Sampling};
 use panopticon_data::masking::{IbotMaskConfig, MaskingGenerator};
 
-use crate::checkpoint::{last_checkpoint, load_checkpoint, save_checkpoint};
+use crate::checkpoint::{DataPosition, last_checkpoint, load_checkpoint, save_checkpoint};
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::{SslMetaArch, StepMetrics};
+use crate::{SslMetaArch, StepMetrics, init_weights};
 
 /// Summary of a [`train`] call.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,8 @@ pub struct RunSummary {
     pub start_iter: usize,
     /// Metrics of every iteration run by this call.
     pub steps: Vec<StepMetrics>,
+    /// Global sample numbers each iteration trained on (all its micro-batches, in order).
+    pub sample_ids: Vec<Vec<u64>>,
     /// Checkpoints written by this call.
     pub checkpoints: Vec<PathBuf>,
     /// Mean wall time per step in seconds.
@@ -36,12 +39,19 @@ pub struct RunSummary {
 /// Runs (or, with `resume`, continues from the newest checkpoint of the run directory)
 /// pre-training until `cfg.max_iters()` or `stop_at` iterations, whichever comes first.
 /// `stop_at` simulates an interruption (tests); a checkpoint is written when it stops.
+///
+/// A fresh run loads the `[init]` weights; a resumed one ignores them (fvcore's
+/// "resume or load"). Each iteration takes `optim.gradient_accumulation_steps` loader batches.
+/// Resuming skips the sampler ahead to the checkpoint's data position without loading the
+/// skipped samples, and continues the batch numbering (iBOT masks), so the resumed run sees
+/// exactly the batches of an uninterrupted one.
 pub fn train(
     cfg: &TrainConfig,
     device: &Device,
     resume: bool,
     stop_at: Option<usize>,
 ) -> Result<RunSummary> {
+    cfg.validate()?;
     let out = &cfg.run.output_dir;
     let ckpt_dir = out.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir).map_err(|source| TrainError::Io {
@@ -50,7 +60,10 @@ pub fn train(
     })?;
     device.seed(cfg.run.seed);
     let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?;
+    let accum = cfg.optim.gradient_accumulation_steps;
     let mut start_iter = 0;
+    let mut position = None;
+    let mut resumed = false;
     if resume && let Some(ckpt) = last_checkpoint(&ckpt_dir)? {
         let state = load_checkpoint(&mut arch, &ckpt)?;
         if state.seed != cfg.run.seed {
@@ -61,8 +74,22 @@ pub fn train(
             });
         }
         start_iter = state.iteration;
+        position = state.data;
+        resumed = true;
         arch.config = cfg.meta_arch(start_iter)?;
         eprintln!("resumed from {} at iteration {start_iter}", ckpt.display());
+    }
+    if !resumed && !cfg.init.is_empty() {
+        let r = init_weights(&mut arch, &cfg.init)?;
+        if let Some(b) = &r.backbone {
+            eprint!("init backbone: {b}");
+        }
+        if let Some((p, prefix)) = &r.heads {
+            eprintln!("init head: {} (`{prefix}*`)", p.display());
+        }
+        if let Some(c) = &r.checkpoint {
+            eprintln!("init from checkpoint {} (model only)", c.display());
+        }
     }
     let metrics_path = out.join("metrics.jsonl");
     truncate_metrics(&metrics_path, start_iter)?;
@@ -75,24 +102,37 @@ pub fn train(
             source,
         })?;
 
-    let mut loader = build_loader(cfg)?;
-    // Batch numbers seed the iBOT masks, so skip to the resumed batch rather than advancing
-    // the sampler: the resumed run sees exactly the batches of an uninterrupted one.
-    for _ in 0..start_iter {
-        next_batch(&mut loader)?;
-    }
+    // Checkpoints without a data position predate it: every batch was full, assume no
+    // failed samples.
+    let start = position.unwrap_or(DataPosition {
+        sampler_tasks: (start_iter * accum * cfg.data.batch_size) as u64,
+        batches: (start_iter * accum) as u64,
+    });
+    let mut loader = build_loader_at(cfg, start)?;
+    let (mut delivered, mut batches) = (0u64, 0u64);
     let end = cfg.max_iters().min(stop_at.unwrap_or(usize::MAX));
     let mut summary = RunSummary {
         start_iter,
         steps: Vec::new(),
+        sample_ids: Vec::new(),
         checkpoints: Vec::new(),
         mean_step_s: 0.0,
     };
     let mut time = 0.0;
+    let bar = progress_bar(start_iter, end);
+    let started = Instant::now();
     for it in start_iter..end {
-        let batch = next_batch(&mut loader)?;
+        let mut micro = Vec::with_capacity(accum);
+        let mut ids = Vec::new();
+        for _ in 0..accum {
+            let batch = next_batch(&mut loader)?;
+            delivered += batch.sample_ids.len() as u64;
+            batches += 1;
+            ids.extend_from_slice(&batch.sample_ids);
+            micro.push(batch.collated);
+        }
         let t0 = Instant::now();
-        let m = arch.train_step(&batch.collated, it)?;
+        let m = arch.train_step_accumulated(&micro, it)?;
         let dt = t0.elapsed().as_secs_f64();
         time += dt;
         let line = serde_json::json!({
@@ -101,24 +141,60 @@ pub fn train(
             "koleo_loss": m.koleo, "ibot_loss": m.ibot, "lr": m.lr, "wd": m.wd,
             "mom": m.momentum, "teacher_temp": m.teacher_temp,
             "grad_norm_backbone": m.grad_norm_backbone, "grad_norm_head": m.grad_norm_head,
-            "step_s": dt,
+            "step_s": dt, "sample_ids": ids,
         });
         writeln!(metrics, "{line}").map_err(|source| TrainError::Io {
             path: metrics_path.clone(),
             source,
         })?;
+        let done_here = (it + 1 - start_iter) as f64;
+        bar.set_message(format!(
+            "loss {:.4}  lr {:.2e}  {:.1} samples/s",
+            m.total,
+            m.lr,
+            done_here * (accum * cfg.data.batch_size) as f64 / started.elapsed().as_secs_f64()
+        ));
+        bar.inc(1);
         summary.steps.push(m);
+        summary.sample_ids.push(ids);
         let done = it + 1;
         let periodic = cfg.run.checkpoint_every > 0 && done % cfg.run.checkpoint_every == 0;
         if periodic || done == end {
-            let p = save_checkpoint(&arch, &ckpt_dir, done, cfg.run.seed, cfg.run.keep_last)?;
+            let data = DataPosition {
+                sampler_tasks: start.sampler_tasks + delivered + loader.failures().len() as u64,
+                batches: start.batches + batches,
+            };
+            let p = save_checkpoint(
+                &arch,
+                &ckpt_dir,
+                done,
+                cfg.run.seed,
+                cfg.run.keep_last,
+                Some(data),
+            )?;
             summary.checkpoints.push(p);
         }
     }
+    bar.finish_and_clear();
     summary.mean_step_s = time / summary.steps.len().max(1) as f64;
     drop(metrics);
     crate::plot::plot_losses(&metrics_path, &out.join("loss.png"))?;
     Ok(summary)
+}
+
+/// Iterations done / total with loss, LR, throughput and ETA on stderr (drawn only on a
+/// terminal).
+fn progress_bar(start: usize, end: usize) -> ProgressBar {
+    let bar = ProgressBar::new(end as u64);
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} it  {msg}  eta {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_position(start as u64);
+    bar.reset_eta();
+    bar
 }
 
 fn next_batch(loader: &mut PretrainLoader) -> Result<panopticon_data::loader::Batch> {
@@ -128,8 +204,21 @@ fn next_batch(loader: &mut PretrainLoader) -> Result<panopticon_data::loader::Ba
         .ok_or_else(|| TrainError::Data("the infinite loader ended".into()))
 }
 
-/// The loader of the `[data]` section (SpectralEarth and/or Satlas, concatenated).
+/// The loader of the `[data]` section (SpectralEarth and/or Satlas, concatenated), from the
+/// start of the run.
 pub fn build_loader(cfg: &TrainConfig) -> Result<PretrainLoader> {
+    build_loader_at(
+        cfg,
+        DataPosition {
+            sampler_tasks: 0,
+            batches: 0,
+        },
+    )
+}
+
+/// [`build_loader`] resumed at `at`: the sampler skips `at.sampler_tasks` tasks (no data is
+/// loaded for them) and the next batch is numbered `at.batches`.
+pub fn build_loader_at(cfg: &TrainConfig, at: DataPosition) -> Result<PretrainLoader> {
     let d = &cfg.data;
     let data_err = |e: &dyn std::fmt::Display| TrainError::Data(e.to_string());
     let mut parts: Vec<Box<dyn PretrainSource>> = Vec::new();
@@ -198,12 +287,13 @@ pub fn build_loader(cfg: &TrainConfig) -> Result<PretrainLoader> {
             log_failures: false,
             sampling: Sampling::Infinite {
                 seed: cfg.run.seed,
-                advance: 0,
+                advance: at.sampler_tasks,
             },
         },
         IbotMaskConfig::default(),
         generator,
     )
+    .map(|l| l.with_first_batch_number(at.batches))
     .map_err(|e| data_err(&e))
 }
 

@@ -157,6 +157,14 @@ impl PretrainLoader {
         })
     }
 
+    /// Numbers the next batch `number` instead of 0 (resume: batch `b`'s iBOT masks are
+    /// seeded by `b`, so a resumed loader continues the uninterrupted mask stream). Combine
+    /// with `Sampling::Infinite { advance, .. }` set to the tasks consumed before.
+    pub fn with_first_batch_number(mut self, number: u64) -> Self {
+        self.batches = number;
+        self
+    }
+
     /// Samples skipped so far because they failed to load.
     pub fn failures(&self) -> &[SampleFailure] {
         &self.failures

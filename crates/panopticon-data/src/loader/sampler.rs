@@ -58,21 +58,33 @@ impl InfiniteSampler {
         })
     }
 
-    /// Skips `count` tasks (resuming after `count` samples of this rank).
-    pub fn advance(&mut self, count: u64) {
-        for _ in 0..count {
-            self.next_task();
+    /// Skips `count` tasks (resuming after `count` samples of this rank): the state is then
+    /// what `count` calls of [`Self::next_task`] leave, but only the permutations are drawn
+    /// (cost per pass, not per task).
+    pub fn advance(&mut self, mut count: u64) {
+        while count > 0 {
+            if self.pos >= self.n {
+                self.start_pass();
+            }
+            let left = (self.n - self.pos).div_ceil(self.world) as u64;
+            let step = left.min(count);
+            self.pos += step as usize * self.world;
+            count -= step;
         }
+    }
+
+    fn start_pass(&mut self) {
+        if !self.perm.is_empty() {
+            self.pass += 1;
+        }
+        self.perm = forward_fisher_yates(self.n, &mut self.rng);
+        self.pos = self.rank;
     }
 
     /// The next task; never ends.
     pub fn next_task(&mut self) -> Task {
         if self.pos >= self.n {
-            if !self.perm.is_empty() {
-                self.pass += 1;
-            }
-            self.perm = forward_fisher_yates(self.n, &mut self.rng);
-            self.pos = self.rank;
+            self.start_pass();
         }
         let task = Task {
             index: self.perm[self.pos],
@@ -151,4 +163,28 @@ fn check_shard(n: usize, rank: usize, world: usize) -> Result<(), LoaderError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advance_equals_drawing_the_tasks() {
+        for (n, world) in [(5, 1), (7, 3), (4, 4), (1, 1)] {
+            for rank in 0..world.min(n) {
+                for count in 0..30u64 {
+                    let mut skipped = InfiniteSampler::new(n, 9, rank, world).unwrap();
+                    skipped.advance(count);
+                    let mut drawn = InfiniteSampler::new(n, 9, rank, world).unwrap();
+                    for _ in 0..count {
+                        drawn.next_task();
+                    }
+                    let a: Vec<Task> = skipped.take(2 * n).collect();
+                    let b: Vec<Task> = drawn.take(2 * n).collect();
+                    assert_eq!(a, b, "n {n} world {world} rank {rank} count {count}");
+                }
+            }
+        }
+    }
 }
