@@ -4,7 +4,7 @@ mod erf;
 #[cfg(feature = "flex")]
 mod flex;
 
-pub use erf::erf;
+pub use erf::{erf, gelu_in_place, gelu_in_place_par};
 
 use burn::prelude::*;
 
