@@ -16,7 +16,7 @@ pub use panopticon_model::{
 #[cfg(feature = "pretrained")]
 pub use panopticon_model::{HubOptions, PanopticonWeights, Registry, WeightsEntry, hub};
 
-pub mod device;
+pub use panopticon_model::device;
 pub mod embed;
 pub mod import;
 pub mod tensor_io;

@@ -10,6 +10,7 @@
 
 mod config;
 mod convert;
+pub mod device;
 mod error;
 mod heads;
 #[cfg(feature = "pretrained")]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use panopticon_model::PanopticonConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// A whole run.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     /// Output, logging and checkpointing.
@@ -34,7 +34,7 @@ pub struct TrainConfig {
 }
 
 /// `[run]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSection {
     /// Run directory (metrics.jsonl, checkpoints/).
@@ -52,7 +52,7 @@ pub struct RunSection {
 }
 
 /// `[model]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     /// `PanopticonConfig::preset` name (e.g. `tiny-test`).
@@ -75,7 +75,7 @@ pub struct ModelSection {
 }
 
 /// `[loss]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LossSection {
     /// `dino.loss_weight`.
@@ -89,7 +89,7 @@ pub struct LossSection {
 }
 
 /// `[optim]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptimSection {
     /// `optim.epochs`.
@@ -130,7 +130,7 @@ fn three() -> usize {
 }
 
 /// `[teacher]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeacherSection {
     /// `teacher.momentum_teacher`.
@@ -146,7 +146,7 @@ pub struct TeacherSection {
 }
 
 /// `[data]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
     /// SpectralEarth root (with `enmap/`), if used.
@@ -155,6 +155,19 @@ pub struct DataSection {
     pub satlas_root: Option<PathBuf>,
     /// Satlas metadata JSON Lines.
     pub satlas_metadata: Option<PathBuf>,
+    /// FMoW root, if used: the folder holding `fmow/` and `fmow-sentinel/` (upstream
+    /// `$RDIR/datasets`). Stage settings: 2 views, all three sources, `large_enough`, max_crop 256.
+    pub fmow_root: Option<PathBuf>,
+    /// FMoW metadata table: `train`, `val`, `train_val_clean` (default, both stages) or a path
+    /// relative to `fmow_root`.
+    pub fmow_split: Option<String>,
+    /// FMoW subset size (stage 2: 800000, which tiles the ≈ 84k locations to up-weight them).
+    pub fmow_subset: Option<usize>,
+    /// FMoW `max_crop`: locations need a view at least this large, drawn first (default 256).
+    pub fmow_max_crop: Option<usize>,
+    /// MMEarth variant folder, if used (e.g. `data/mmearth/data_1M_v001`; train split,
+    /// MODALITY_MINIMAL_SET1).
+    pub mmearth: Option<PathBuf>,
     /// `batch_size_per_gpu`.
     pub batch_size: usize,
     /// Loader threads.
@@ -187,6 +200,36 @@ impl TrainConfig {
                 reason,
             },
             e => e,
+        })
+    }
+
+    /// [`TrainConfig::from_file`] with `section.key=value` overrides applied first (values in
+    /// TOML syntax; anything that is not valid TOML is taken as a string, so
+    /// `run.output_dir=runs/a` works unquoted).
+    pub fn from_file_with(path: impl AsRef<Path>, overrides: &[String]) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let fmt = |reason: String| TrainError::Format {
+            path: path.into(),
+            reason,
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| fmt(e.to_string()))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(fmt)?;
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| fmt(e.to_string()))
+    }
+
+    /// The config as TOML text (what a run saves as `config.toml`).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| TrainError::Format {
+            path: PathBuf::from("<config>"),
+            reason: e.to_string(),
         })
     }
 
@@ -275,11 +318,24 @@ impl TrainConfig {
                 });
             }
         }
-        if d.spectral_earth.is_none() && d.satlas_root.is_none() {
+        if d.spectral_earth.is_none()
+            && d.satlas_root.is_none()
+            && d.fmow_root.is_none()
+            && d.mmearth.is_none()
+        {
             return Err(TrainError::Config {
                 key: "data",
                 value: "no dataset".into(),
-                hint: "set spectral_earth and/or satlas_root + satlas_metadata",
+                hint: "set fmow_root, satlas_root + satlas_metadata, mmearth and/or spectral_earth",
+            });
+        }
+        if d.fmow_root.is_none()
+            && (d.fmow_split.is_some() || d.fmow_subset.is_some() || d.fmow_max_crop.is_some())
+        {
+            return Err(TrainError::Config {
+                key: "data.fmow_root",
+                value: "unset".into(),
+                hint: "fmow_split / fmow_subset / fmow_max_crop need fmow_root",
             });
         }
         if d.satlas_root.is_some() != d.satlas_metadata.is_some() {
@@ -359,4 +415,28 @@ impl TrainConfig {
         };
         Ok(c)
     }
+}
+
+/// Sets `a.b.c = value` in `table`; the sections must exist (typos are errors, not new keys
+/// that `deny_unknown_fields` would report less clearly).
+fn apply_override(table: &mut toml::Table, spec: &str) -> std::result::Result<(), String> {
+    let (key, value) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("--set {spec}: expected section.key=value"))?;
+    let path: Vec<&str> = key.trim().split('.').collect();
+    let (leaf, sections) = path.split_last().expect("split yields one item");
+    let mut node = table;
+    for s in sections {
+        node = match node.get_mut(*s) {
+            Some(toml::Value::Table(t)) => t,
+            _ => return Err(format!("--set {spec}: no section `{s}` in the config")),
+        };
+    }
+    let raw = value.trim();
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    node.insert(leaf.to_string(), parsed);
+    Ok(())
 }

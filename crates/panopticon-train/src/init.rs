@@ -26,7 +26,7 @@ use crate::SslMetaArch;
 use crate::error::{Result, TrainError};
 
 /// `[init]` of a [`crate::TrainConfig`]; all fields optional (absent = random init).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InitSection {
     /// Backbone weights for the student (`.pth`, `.safetensors` or `.bpk`): a stock DINOv2

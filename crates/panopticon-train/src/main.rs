@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::prelude::*;
 use clap::Parser;
 use panopticon_train::{TrainConfig, train};
 
@@ -27,19 +26,26 @@ struct Args {
     /// Override `run.max_iters`.
     #[arg(long)]
     max_iters: Option<usize>,
+    /// Override any config value: `--set optim.lr=1e-3 --set data.batch_size=32` (TOML values;
+    /// bare words are strings). The effective config is saved as `<output_dir>/config.toml`.
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Device: cpu, wgpu, or cuda[:N] (GPU backends need `--features wgpu|cuda`).
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let run = || -> panopticon_train::Result<()> {
-        let mut cfg = TrainConfig::from_file(&args.config)?;
+    let run = || -> anyhow::Result<()> {
+        let mut cfg = TrainConfig::from_file_with(&args.config, &args.overrides)?;
         if let Some(d) = args.output_dir.clone() {
             cfg.run.output_dir = d;
         }
         if let Some(n) = args.max_iters {
             cfg.run.max_iters = Some(n);
         }
-        let device = Device::default().autodiff();
+        let device = panopticon_model::device::parse_device(&args.device)?.autodiff();
         let s = train(&cfg, &device, args.resume, None)?;
         for m in &s.steps {
             println!(
@@ -63,7 +69,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -11,12 +11,15 @@ use panopticon_data::augment::{
     CropSetConfig, PanopticonAugmentation, PanopticonAugmentationConfig,
 };
 use panopticon_data::datasets::{
-    ConcatDataset, PretrainSource, Satlas, SatlasConfig, SpectralEarth,
+    ConcatDataset, FaultyImgsLog, Fmow, FmowConfig, FmowSplit, Mmearth, MmearthConfig,
+    PretrainSource, Satlas, SatlasConfig, SpectralEarth, Subset, SubsetSize,
 };
 use panopticon_data::loader::{LoaderConfig, PretrainLoader, Sampling};
 use panopticon_data::masking::{IbotMaskConfig, MaskingGenerator};
 
-use crate::checkpoint::{DataPosition, last_checkpoint, load_checkpoint, save_checkpoint};
+use crate::checkpoint::{
+    DataPosition, last_checkpoint, load_checkpoint, save_checkpoint, write_atomic,
+};
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
 use crate::{SslMetaArch, StepMetrics, init_weights};
@@ -58,6 +61,11 @@ pub fn train(
         path: ckpt_dir.clone(),
         source,
     })?;
+    // The effective config (after `--set` overrides) next to the run, before step 0.
+    let saved = out.join("config.toml");
+    if !(resume && saved.exists()) {
+        write_atomic(&saved, &cfg.to_toml()?)?;
+    }
     device.seed(cfg.run.seed);
     let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?;
     let accum = cfg.optim.gradient_accumulation_steps;
@@ -204,7 +212,7 @@ fn next_batch(loader: &mut PretrainLoader) -> Result<panopticon_data::loader::Ba
         .ok_or_else(|| TrainError::Data("the infinite loader ended".into()))
 }
 
-/// The loader of the `[data]` section (SpectralEarth and/or Satlas, concatenated), from the
+/// The loader of the `[data]` section (FMoW, Satlas, MMEarth, SpectralEarth, concatenated), from the
 /// start of the run.
 pub fn build_loader(cfg: &TrainConfig) -> Result<PretrainLoader> {
     build_loader_at(
@@ -222,10 +230,31 @@ pub fn build_loader_at(cfg: &TrainConfig, at: DataPosition) -> Result<PretrainLo
     let d = &cfg.data;
     let data_err = |e: &dyn std::fmt::Display| TrainError::Data(e.to_string());
     let mut parts: Vec<Box<dyn PretrainSource>> = Vec::new();
-    if let Some(root) = &d.spectral_earth {
-        parts.push(Box::new(
-            SpectralEarth::open(root).map_err(|e| data_err(&e))?,
-        ));
+    // Upstream's stage-2 order: ConcatDataset[FMoW, Satlas, MMEarth, SpectralEarth].
+    if let Some(root) = &d.fmow_root {
+        let split = match d.fmow_split.as_deref() {
+            None | Some("train_val_clean") => FmowSplit::TrainValClean,
+            Some("train") => FmowSplit::Train,
+            Some("val") => FmowSplit::Val,
+            Some(path) => FmowSplit::Path(path.into()),
+        };
+        let fmow = Fmow::open(
+            root,
+            FmowConfig {
+                split,
+                max_crop: Some(d.fmow_max_crop.unwrap_or(256)),
+                // Into the run, not next to the metadata: dataset folders may be read-only.
+                faulty_imgs_log: FaultyImgsLog::At(cfg.run.output_dir.join("fmow_faulty_imgs.txt")),
+                ..FmowConfig::default()
+            },
+        )
+        .map_err(|e| data_err(&e))?;
+        parts.push(match d.fmow_subset {
+            Some(n) => Box::new(
+                Subset::new(fmow, SubsetSize::Count(n), cfg.run.seed).map_err(|e| data_err(&e))?,
+            ),
+            None => Box::new(fmow),
+        });
     }
     match (&d.satlas_root, &d.satlas_metadata) {
         (Some(root), Some(meta)) => parts.push(Box::new(
@@ -240,11 +269,21 @@ pub fn build_loader_at(cfg: &TrainConfig, at: DataPosition) -> Result<PretrainLo
             });
         }
     }
+    if let Some(base) = &d.mmearth {
+        parts.push(Box::new(
+            Mmearth::open(base, MmearthConfig::default()).map_err(|e| data_err(&e))?,
+        ));
+    }
+    if let Some(root) = &d.spectral_earth {
+        parts.push(Box::new(
+            SpectralEarth::open(root).map_err(|e| data_err(&e))?,
+        ));
+    }
     if parts.is_empty() {
         return Err(TrainError::Config {
             key: "data",
             value: "no dataset".into(),
-            hint: "set spectral_earth and/or satlas_root + satlas_metadata",
+            hint: "set fmow_root, satlas_root + satlas_metadata, mmearth and/or spectral_earth",
         });
     }
     let source = ConcatDataset::new(parts).map_err(|e| data_err(&e))?;

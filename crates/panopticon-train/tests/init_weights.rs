@@ -80,6 +80,15 @@ fn tiny_stage(name: &str, out: &Path, iters: usize) -> TrainConfig {
     c.data.spectral_earth = Some(ds.join("spectral_earth"));
     c.data.satlas_root = Some(ds.join("satlas"));
     c.data.satlas_metadata = Some(ds.join("satlas/metadata_v2/satlas_fixture.jsonl"));
+    let fx = repo().join("tests/fixtures/data");
+    c.data.fmow_root = c.data.fmow_root.as_ref().map(|_| fx.join("fmow"));
+    c.data.fmow_max_crop = c.data.fmow_max_crop.map(|_| 24);
+    c.data.fmow_subset = c.data.fmow_subset.map(|_| 40);
+    c.data.mmearth = c
+        .data
+        .mmearth
+        .as_ref()
+        .map(|_| fx.join("mmearth/data_tiny_v001"));
     c.data.batch_size = 2;
     c.data.workers = 1;
     c.data.global_size = 32;
@@ -131,6 +140,16 @@ fn stage_configs_parse_validate_and_trace_the_spec() {
     assert_eq!(s1.init.backbone_exclude, ["pos_emb", "patch_embed"]);
     assert!(s1.init.heads.is_some() && s1.init.checkpoint.is_none());
     assert!(s2.init.checkpoint.is_some() && s2.init.backbone.is_none());
+    // Stage 1: FMoW only; stage 2: FMoW ×800000, Satlas, MMEarth, SpectralEarth (§3.13, §5.8).
+    let d1 = &s1.data;
+    assert!(d1.fmow_root.is_some() && d1.fmow_subset.is_none());
+    assert!(d1.satlas_root.is_none() && d1.mmearth.is_none() && d1.spectral_earth.is_none());
+    let d2 = &s2.data;
+    assert_eq!(
+        (d2.fmow_subset, d2.fmow_max_crop),
+        (Some(800_000), Some(256))
+    );
+    assert!(d2.satlas_root.is_some() && d2.mmearth.is_some() && d2.spectral_earth.is_some());
 
     // Invalid combinations are named.
     let mut bad = s2.clone();

@@ -204,3 +204,64 @@ fn accumulated_run_resumes_bit_identically_with_the_same_samples() {
     let straight: Vec<f64> = full.steps.iter().map(|m| m.total).collect();
     assert_eq!(straight, resumed);
 }
+
+/// FMoW (with its stage-2 tiling subset) and MMEarth feed training through `[data]`, each
+/// alone and concatenated; the effective config is saved in the run.
+#[test]
+fn fmow_and_mmearth_train_through_the_data_section() {
+    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = repo().join("tests/fixtures/data");
+    for (fmow, mmearth) in [(true, false), (false, true), (true, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = quick(dir.path(), 2);
+        cfg.data.spectral_earth = None;
+        cfg.data.satlas_root = None;
+        cfg.data.satlas_metadata = None;
+        if fmow {
+            cfg.data.fmow_root = Some(fx.join("fmow"));
+            cfg.data.fmow_max_crop = Some(24);
+            cfg.data.fmow_subset = Some(40);
+        }
+        if mmearth {
+            cfg.data.mmearth = Some(fx.join("mmearth/data_tiny_v001"));
+        }
+        cfg.data.global_size = 16;
+        cfg.data.local_size = 8;
+        let dev = Device::default().autodiff();
+        let s = train(&cfg, &dev, false, None)
+            .unwrap_or_else(|e| panic!("fmow {fmow} mmearth {mmearth}: {e}"));
+        assert_eq!(s.steps.len(), 2);
+        assert!(s.steps.iter().all(|m| m.total.is_finite()));
+        let saved = TrainConfig::from_file(dir.path().join("config.toml")).unwrap();
+        assert_eq!(saved, cfg);
+    }
+}
+
+#[test]
+fn set_overrides_apply_typed_values_and_name_bad_keys() {
+    let path = repo().join("configs/train/quick_check.toml");
+    let sets = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let c = TrainConfig::from_file_with(
+        &path,
+        &sets(&[
+            "optim.lr=1e-3",
+            "run.output_dir=runs/override",
+            "data.global_channels=[2, 3]",
+            "data.fmow_root=\"data\"",
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.optim.lr, 1e-3);
+    assert_eq!(c.run.output_dir, PathBuf::from("runs/override"));
+    assert_eq!(c.data.global_channels, [2, 3]);
+    assert_eq!(c.data.fmow_root, Some(PathBuf::from("data")));
+    for (bad, needle) in [
+        ("optim.learning_rate=1", "learning_rate"),
+        ("optimiser.lr=1", "optimiser"),
+        ("optim.lr=fast", "lr"),
+        ("optim.lr", "section.key=value"),
+    ] {
+        let err = TrainConfig::from_file_with(&path, &sets(&[bad])).unwrap_err();
+        assert!(err.to_string().contains(needle), "{bad}: {err}");
+    }
+}
