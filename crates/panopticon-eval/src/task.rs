@@ -217,8 +217,8 @@ fn metrics(path: &Path, field: &str, keys: &[String], multilabel: bool) -> Resul
             } else {
                 "use acc_top-{k}_{micro|macro} (multiclass datasets)"
             };
-            let m = parse_metric(k)
-                .ok_or_else(|| cfg_err(path, field, format!("\"{k}\""), known))?;
+            let m =
+                parse_metric(k).ok_or_else(|| cfg_err(path, field, format!("\"{k}\""), known))?;
             if m.is_multilabel() != multilabel {
                 let reason = if multilabel {
                     "the dataset is multilabel; use MulLabAvergPrec_{micro|macro} or \
@@ -279,15 +279,16 @@ impl TaskConfig {
                 reason: format!("{line}{}", e.message().trim().replace('\n', " ")),
             }
         })?;
-        let dataset = DatasetKind::parse(&file.dataset.id, file.dataset.bands.as_deref())
-            .map_err(|e| match e {
+        let dataset = DatasetKind::parse(&file.dataset.id, file.dataset.bands.as_deref()).map_err(
+            |e| match e {
                 EvalError::Config {
                     field,
                     value,
                     reason,
                 } => cfg_err(path, &field, value, &reason),
                 other => other,
-            })?;
+            },
+        )?;
         let multilabel = dataset.is_multilabel();
         if let Some(f) = file.dataset.train_subset {
             if !matches!(dataset, DatasetKind::Benv2Webdataset(_)) {
@@ -562,9 +563,7 @@ impl TaskConfig {
                     return Err(EvalError::Config {
                         field: format!("dataset.num_classes` in `{}", self.path.display()),
                         value: self.num_classes.to_string(),
-                        reason: format!(
-                            "split `{split}` has {num_labels} labels per sample"
-                        ),
+                        reason: format!("split `{split}` has {num_labels} labels per sample"),
                     });
                 }
             }

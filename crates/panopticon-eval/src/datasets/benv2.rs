@@ -318,10 +318,7 @@ fn read_stats(path: &Path, channels: usize) -> Result<(Vec<f32>, Vec<f32>)> {
     };
     let (mean, std) = (get("mean")?, get("std")?);
     if let Some(c) = std.iter().position(|&s| !(s > 0.0 && s.is_finite())) {
-        return Err(ds_err(
-            path,
-            format!("std[{c}] = {} (must be > 0)", std[c]),
-        ));
+        return Err(ds_err(path, format!("std[{c}] = {} (must be > 0)", std[c])));
     }
     Ok((mean, std))
 }
@@ -386,10 +383,7 @@ impl EvalDataset {
                 Some(&n) => {
                     return Err(ds_err(
                         shard,
-                        format!(
-                            "holds {} samples but dataset.yaml says {n}",
-                            samples.len()
-                        ),
+                        format!("holds {} samples but dataset.yaml says {n}", samples.len()),
                     ));
                 }
                 None => {
@@ -413,10 +407,7 @@ impl EvalDataset {
                 if arr.data.len() != BEN_NUM_CLASSES {
                     return Err(ds_err(
                         shard,
-                        format!(
-                            "{key}.label.npy has shape {:?}, expected (19,)",
-                            arr.shape
-                        ),
+                        format!("{key}.label.npy has shape {:?}, expected (19,)", arr.shape),
                     ));
                 }
                 if let Some(v) = arr.data.iter().find(|&&v| v != 0.0 && v != 1.0) {

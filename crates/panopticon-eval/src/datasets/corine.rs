@@ -32,10 +32,15 @@ impl EvalDataset {
         let (img_dir, lbl_dir) = (base.join("enmap"), base.join("corine"));
         let mut targets = Vec::with_capacity(images.files().len() * CORINE_NUM_CLASSES);
         for img in images.files() {
-            let rel = img.strip_prefix(&img_dir).expect("joined under the enmap folder");
+            let rel = img
+                .strip_prefix(&img_dir)
+                .expect("joined under the enmap folder");
             let lbl = lbl_dir.join(rel);
             let raster = panopticon_data::read_geotiff(&lbl).map_err(|e| {
-                ds_err(&lbl, format!("Corine label raster of {}: {e}", img.display()))
+                ds_err(
+                    &lbl,
+                    format!("Corine label raster of {}: {e}", img.display()),
+                )
             })?;
             if raster.bands != 1 {
                 return Err(ds_err(

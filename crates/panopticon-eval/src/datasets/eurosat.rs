@@ -51,7 +51,15 @@ impl EvalDataset {
             }
         }
         let names = files.iter().map(|f| f.display().to_string()).collect();
-        Self::finish(kind, root, split, files, names, Targets::Classes(labels), Source::Files)
+        Self::finish(
+            kind,
+            root,
+            split,
+            files,
+            names,
+            Targets::Classes(labels),
+            Source::Files,
+        )
     }
 }
 

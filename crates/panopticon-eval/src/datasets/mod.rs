@@ -242,8 +242,7 @@ impl Targets {
     pub fn describe(&self, i: usize) -> String {
         match self {
             Self::Classes(c) => c[i].to_string(),
-            Self::MultiHot { values, num_labels } => values
-                [i * num_labels..(i + 1) * num_labels]
+            Self::MultiHot { values, num_labels } => values[i * num_labels..(i + 1) * num_labels]
                 .iter()
                 .map(|&v| if v == 1.0 { '1' } else { '0' })
                 .collect(),
@@ -328,7 +327,10 @@ impl EvalDataset {
             return Err(EvalError::Config {
                 field: "dataset.train_subset".into(),
                 value: format!("{subset:?}"),
-                reason: format!("only benv2_webdataset takes a shard subset, not {}", kind.id()),
+                reason: format!(
+                    "only benv2_webdataset takes a shard subset, not {}",
+                    kind.id()
+                ),
             });
         }
         match kind {

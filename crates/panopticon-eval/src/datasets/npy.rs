@@ -41,7 +41,11 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
                 12,
             )
         }
-        v => return Err(format!(".npy format version {v} is not supported (1, 2, 3 are)")),
+        v => {
+            return Err(format!(
+                ".npy format version {v} is not supported (1, 2, 3 are)"
+            ));
+        }
     };
     let end = start + header_len;
     let header = bytes
@@ -192,7 +196,11 @@ mod tests {
 
     #[test]
     fn bad_files_are_errors() {
-        assert!(parse_npy(b"PK\x03\x04 not npy").unwrap_err().contains("magic"));
+        assert!(
+            parse_npy(b"PK\x03\x04 not npy")
+                .unwrap_err()
+                .contains("magic")
+        );
         let e = parse_npy(&npy("<f4", "(4,)", &[0; 8])).unwrap_err();
         assert!(e.contains("truncated"), "{e}");
         let e = parse_npy(&npy("<c8", "(1,)", &[0; 8])).unwrap_err();

@@ -39,7 +39,15 @@ impl EvalDataset {
             files.push(root.join("NWPU-RESISC45").join(class).join(name));
         }
         let names = files.iter().map(|f| f.display().to_string()).collect();
-        Self::finish(kind, root, split, files, names, Targets::Classes(labels), Source::Files)
+        Self::finish(
+            kind,
+            root,
+            split,
+            files,
+            names,
+            Targets::Classes(labels),
+            Source::Files,
+        )
     }
 }
 

@@ -134,7 +134,10 @@ mod tests {
         let f = parse_yaml("nsamples_per_shard: {a.tar: 1, b.tar: 2}\nsensor: 's1s2'").unwrap();
         assert_eq!(
             f["nsamples_per_shard"],
-            YamlValue::Map(vec![("a.tar".into(), "1".into()), ("b.tar".into(), "2".into())])
+            YamlValue::Map(vec![
+                ("a.tar".into(), "1".into()),
+                ("b.tar".into(), "2".into())
+            ])
         );
         assert_eq!(f["sensor"], YamlValue::Scalar("s1s2".into()));
     }
