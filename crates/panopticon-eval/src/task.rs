@@ -558,14 +558,14 @@ impl TaskConfig {
     pub fn prepare(&self) -> Result<PreparedTask> {
         let open_subset = |split: &str, subset: Option<f64>| -> Result<EvalDataset> {
             let ds = EvalDataset::open(self.dataset, &self.root, split, subset)?;
-            if let Targets::MultiHot { num_labels, .. } = ds.targets() {
-                if *num_labels != self.num_classes {
-                    return Err(EvalError::Config {
-                        field: format!("dataset.num_classes` in `{}", self.path.display()),
-                        value: self.num_classes.to_string(),
-                        reason: format!("split `{split}` has {num_labels} labels per sample"),
-                    });
-                }
+            if let Targets::MultiHot { num_labels, .. } = ds.targets()
+                && *num_labels != self.num_classes
+            {
+                return Err(EvalError::Config {
+                    field: format!("dataset.num_classes` in `{}", self.path.display()),
+                    value: self.num_classes.to_string(),
+                    reason: format!("split `{split}` has {num_labels} labels per sample"),
+                });
             }
             if let Some((i, &l)) = ds
                 .labels()

@@ -25,11 +25,15 @@ use crate::rng::SplitMix64;
 /// Number of BigEarthNet v2 classes (the 19-class nomenclature).
 pub const BEN_NUM_CLASSES: usize = 19;
 
-/// Sentinel-1 means of the published `dataset.pt` (VH, VV: alphabetical file order).
+/// Sentinel-1 means of the published `dataset.pt` (VH, VV: alphabetical file order). The
+/// loader reads `dataset.pt`; these (the f32 values as torch prints them) document it.
+#[allow(clippy::excessive_precision)]
 pub const BEN_S1_MEAN: [f32; 2] = [-19.352558135986328, -12.643863677978516];
 /// Sentinel-1 standard deviations.
+#[allow(clippy::excessive_precision)]
 pub const BEN_S1_STD: [f32; 2] = [5.590505599975586, 5.133493900299072];
 /// Sentinel-2 means (B01..B12 without B10, B8A after B08).
+#[allow(clippy::excessive_precision)]
 pub const BEN_S2_MEAN: [f32; 12] = [
     360.64678955078125,
     438.3720703125,
@@ -45,6 +49,7 @@ pub const BEN_S2_MEAN: [f32; 12] = [
     997.715087890625,
 ];
 /// Sentinel-2 standard deviations.
+#[allow(clippy::excessive_precision)]
 pub const BEN_S2_STD: [f32; 12] = [
     563.1734008789062,
     607.02685546875,
@@ -119,18 +124,6 @@ impl BenBands {
             Self::S1 => 2,
             Self::S2 => 12,
             Self::All => 14,
-        }
-    }
-
-    /// The published normalisation statistics (S1 then S2 for `all`).
-    pub fn stats(self) -> (Vec<f32>, Vec<f32>) {
-        match self {
-            Self::S1 => (BEN_S1_MEAN.to_vec(), BEN_S1_STD.to_vec()),
-            Self::S2 => (BEN_S2_MEAN.to_vec(), BEN_S2_STD.to_vec()),
-            Self::All => (
-                [&BEN_S1_MEAN[..], &BEN_S2_MEAN[..]].concat(),
-                [&BEN_S1_STD[..], &BEN_S2_STD[..]].concat(),
-            ),
         }
     }
 }

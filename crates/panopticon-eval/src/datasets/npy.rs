@@ -23,6 +23,9 @@ impl NpyArray {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
+/// Decodes one element from its bytes (`true`: little-endian).
+type Decode = fn(&[u8], bool) -> f64;
+
 /// Parses an in-memory `.npy` file. Errors name what is wrong (magic, header, dtype,
 /// Fortran order, truncated data).
 pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
@@ -73,7 +76,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let n: usize = shape.iter().product();
     let body = &bytes[end..];
-    let (size, decode): (usize, fn(&[u8], bool) -> f64) = match &descr[1..] {
+    let (size, decode): (usize, Decode) = match &descr[1..] {
         "f4" => (4, |b, le| f32_from(b, le) as f64),
         "f8" => (8, |b, le| f64::from_bits(u64_from(b, le))),
         "i1" => (1, |b, _| b[0] as i8 as f64),
