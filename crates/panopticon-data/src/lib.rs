@@ -1,7 +1,7 @@
 //! Panopticon data: sensor registry, file readers, pre-training datasets, augmentations and
 //! loaders. Training and evaluation read their data only through this crate (in progress:
 //! the registry, the readers, the pre-training augmentations and the collate, the
-//! SpectralEarth/Satlas datasets and the multi-threaded loader are done).
+//! FMoW/SpectralEarth/Satlas datasets and the multi-threaded loader are done).
 //!
 //! * [`sensors`]: every sensor of spec §5.2 (`configs/sensors/*.toml`, compiled in) and the
 //!   dataset band lists of §5.3, mapping band names to the int16 chn_ids upstream feeds the
@@ -9,12 +9,12 @@
 //! * [`augment`]: the pre-training augmentations of spec §4 (spectral subsampling,
 //!   multi-resolution resized crops, flips, jitter, padding) and the crop-major collate.
 //! * [`masking`]: iBOT block masks (spec §3.6).
-//! * [`datasets`]: SpectralEarth (+ its Corine task) and SatlasPretrain in their upstream
-//!   on-disk layouts, concatenation and subsetting (spec §5.6–§5.8).
+//! * [`datasets`]: FMoW, SpectralEarth (+ its Corine task) and SatlasPretrain in their
+//!   upstream on-disk layouts, concatenation and subsetting (spec §5.4–§5.8).
 //! * [`loader`]: the infinite seeded sampler with rank striding and a multi-threaded,
 //!   order-deterministic loader with bounded prefetch and a bad-data policy.
 //! * [`readers`]: GeoTIFF (checked sample for sample against GDAL) and PNG into a
-//!   [`Raster`] with `[C, H, W]` samples.
+//!   [`Raster`] with `[C, H, W]` samples; Parquet tables read column by column.
 //!
 //! ```
 //! use panopticon_data::{SensorRegistry, read_geotiff};

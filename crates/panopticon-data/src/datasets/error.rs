@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::augment::AugmentError;
-use crate::readers::ReadError;
+use crate::readers::{ParquetError, ReadError};
 use crate::sensors::SensorError;
 
 /// Errors raised while opening a dataset or loading one of its samples.
@@ -37,6 +37,35 @@ pub enum DatasetError {
         line: usize,
         /// What is wrong.
         message: String,
+    },
+    /// A metadata table cannot be read (missing, corrupt, missing column, wrong column type).
+    #[error(transparent)]
+    Parquet(#[from] ParquetError),
+    /// A row of a metadata table is inconsistent.
+    #[error("`{}` row {row}: {message}", path.display())]
+    MetadataRow {
+        /// The metadata table.
+        path: PathBuf,
+        /// 0-based row.
+        row: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Every attempt at loading a sample's views hit a bad file.
+    #[error(
+        "metadata row {row}: no set of views could be loaded in {tries} tries{}; last error: \
+         {last}",
+        log.as_ref().map(|p| format!(" (failures appended to `{}`)", p.display())).unwrap_or_default()
+    )]
+    LoadFailed {
+        /// 0-based metadata row of the sample.
+        row: usize,
+        /// Attempts made.
+        tries: usize,
+        /// The faulty-images log, if one is kept.
+        log: Option<PathBuf>,
+        /// The error of the last attempt.
+        last: Box<DatasetError>,
     },
     /// A file has a different number of bands than the sensor has.
     #[error(
@@ -118,6 +147,28 @@ pub enum DatasetError {
         index: usize,
         /// Dataset length.
         len: usize,
+    },
+    /// A band-statistics file is malformed or lacks what the dataset needs.
+    #[error("band statistics `{}`: {message}", path.display())]
+    Stats {
+        /// The statistics file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Every channel of a view was no-data (NaN after normalisation) and was dropped.
+    #[error(
+        "row {row} of `{}` has no valid {sensor} channel (all hold no-data); drop the row from \
+         the metadata",
+        path.display()
+    )]
+    EmptyView {
+        /// The data file.
+        path: PathBuf,
+        /// The row in the data file.
+        row: usize,
+        /// The sensor whose view is empty.
+        sensor: &'static str,
     },
     /// Invalid dataset options.
     #[error("invalid dataset settings: {0}")]

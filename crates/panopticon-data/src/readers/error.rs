@@ -20,7 +20,7 @@ pub enum ReadError {
     Corrupt {
         /// The file.
         path: PathBuf,
-        /// `"GeoTIFF"` or `"PNG"`.
+        /// `"GeoTIFF"`, `"PNG"`, `"JPEG"` or `"HDF5"`.
         format: &'static str,
         /// What the decoder found.
         message: String,
@@ -30,7 +30,7 @@ pub enum ReadError {
     Unsupported {
         /// The file.
         path: PathBuf,
-        /// `"GeoTIFF"` or `"PNG"`.
+        /// `"GeoTIFF"`, `"PNG"`, `"JPEG"` or `"HDF5"`.
         format: &'static str,
         /// The unsupported feature and what is supported instead.
         what: String,
@@ -48,5 +48,15 @@ pub enum ReadError {
         limit_bytes: usize,
         /// The decoder's message.
         message: String,
+    },
+    /// An object the caller asked for (HDF5 dataset, group, attribute or row) is not in the
+    /// file.
+    #[error("`{}` has no {what}", path.display())]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+        /// What is missing, e.g. "dataset `/sentinel2`" or "row 12 in dataset `/sentinel2`
+        /// (10 rows)".
+        what: String,
     },
 }

@@ -1,17 +1,27 @@
-//! File readers. Each returns a [`Raster`] with samples in `[C, H, W]` order and a typed
-//! [`ReadError`] naming the file on failure; none panics on bad input.
+//! File readers. The image readers return a [`Raster`] with samples in `[C, H, W]` order, the
+//! HDF5 reader ([`Hdf5File`]) N-d arrays and attributes, and all give a typed [`ReadError`]
+//! naming the file on failure; [`ParquetTable`] reads metadata tables column by column
+//! ([`ParquetError`]). None panics on bad input.
 
 mod chunks;
 mod error;
 mod georef;
 mod geotiff;
 mod guard;
+mod hdf5;
 mod jpeg;
+mod parquet;
+mod parquet_value;
 mod png;
 mod raster;
 
 pub use error::ReadError;
 pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff, decode_geotiff, read_geotiff};
+pub use hdf5::{
+    AttrValue, DEFAULT_MAX_HDF5_READ_BYTES, H5Array, H5DType, H5Data, H5DatasetInfo, Hdf5File,
+};
 pub use jpeg::{decode_jpeg, read_jpeg};
+pub use parquet::{ParquetError, ParquetTable};
+pub use parquet_value::ParquetValue;
 pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
 pub use raster::{DType, GeoTransform, Raster, RasterData};

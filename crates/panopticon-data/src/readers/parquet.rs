@@ -1,0 +1,249 @@
+//! Parquet tables read column by column into typed vectors (metadata tables such as the FMoW
+//! footprints or the MMEarth sample list).
+//!
+//! ```no_run
+//! use panopticon_data::readers::ParquetTable;
+//!
+//! let table = ParquetTable::open("fmow_iwm_onid_train.parquet")?;
+//! let sensors: Vec<Vec<String>> = table.column("sensor")?; // LIST<STRING>
+//! let heights: Vec<Vec<i64>> = table.column("img_height")?; // LIST<INT*>
+//! let gsd: Vec<Vec<Option<f64>>> = table.column("gsd")?; // nullable elements
+//! assert_eq!(sensors.len(), table.num_rows());
+//! # Ok::<(), panopticon_data::readers::ParquetError>(())
+//! ```
+//!
+//! Decoding uses the `parquet` crate's row API (no Arrow), projected to the one requested
+//! top-level column; Snappy and Zstd pages are supported. A panic inside the decoder is caught
+//! and reported as [`ParquetError::Corrupt`].
+
+use std::fs::File;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::schema::types::Type;
+
+use super::parquet_value::{Mismatch, ParquetValue};
+
+/// Errors raised while reading a Parquet table. Every variant names the file (and the column
+/// and row where one is concerned).
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetError {
+    /// The file cannot be opened or read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid Parquet file (bad magic, truncated footer, corrupt pages).
+    #[error("`{}` is not a valid Parquet file: {message}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder found.
+        message: String,
+    },
+    /// The table has no top-level column of this name.
+    #[error(
+        "`{}` has no column `{column}` (columns: {}); the file is not the expected table",
+        path.display(),
+        available.join(", ")
+    )]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The top-level columns present.
+        available: Vec<String>,
+    },
+    /// A cell (or list element) holds another type than requested.
+    #[error(
+        "`{}` column `{column}` row {row}{}: expected {expected}, found {got}",
+        path.display(),
+        element.map(|k| format!(" element {k}")).unwrap_or_default()
+    )]
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// 0-based row.
+        row: usize,
+        /// 0-based list position, for list elements.
+        element: Option<usize>,
+        /// The type requested.
+        expected: &'static str,
+        /// The Parquet value kind found.
+        got: &'static str,
+    },
+    /// A cell (or list element) is null where the requested type has no null.
+    #[error(
+        "`{}` column `{column}` row {row}{} is null; read it as an `Option` or clean the table",
+        path.display(),
+        element.map(|k| format!(" element {k}")).unwrap_or_default()
+    )]
+    Null {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// 0-based row.
+        row: usize,
+        /// 0-based list position, for list elements.
+        element: Option<usize>,
+    },
+}
+
+/// An open Parquet file whose top-level columns are read on demand.
+pub struct ParquetTable {
+    path: PathBuf,
+    reader: SerializedFileReader<File>,
+}
+
+impl std::fmt::Debug for ParquetTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetTable")
+            .field("path", &self.path)
+            .field("num_rows", &self.num_rows())
+            .finish()
+    }
+}
+
+impl ParquetTable {
+    /// Opens `path` and reads its footer (schema, row groups).
+    ///
+    /// [`ParquetError::Io`] if it cannot be opened, [`ParquetError::Corrupt`] if the footer is
+    /// not Parquet.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ParquetError> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|source| ParquetError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let reader = guarded(&path, || {
+            SerializedFileReader::new(file).map_err(|e| corrupt(&path, e))
+        })?;
+        Ok(Self { path, reader })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of rows (sum over row groups, from the footer).
+    pub fn num_rows(&self) -> usize {
+        usize::try_from(self.reader.metadata().file_metadata().num_rows()).unwrap_or(0)
+    }
+
+    /// Names of the top-level columns, in schema order.
+    pub fn column_names(&self) -> Vec<String> {
+        self.root()
+            .get_fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect()
+    }
+
+    /// Reads the top-level column `name`, one value per row, as `T` (see [`ParquetValue`] for
+    /// the accepted types and conversions).
+    ///
+    /// Errors: [`ParquetError::MissingColumn`], [`ParquetError::WrongType`] /
+    /// [`ParquetError::Null`] at the first cell that does not convert (naming row and list
+    /// element), [`ParquetError::Corrupt`] if a page cannot be decoded or the row count
+    /// disagrees with the footer.
+    pub fn column<T: ParquetValue>(&self, name: &str) -> Result<Vec<T>, ParquetError> {
+        let root = self.root();
+        let field = root
+            .get_fields()
+            .iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| ParquetError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                available: self.column_names(),
+            })?;
+        let projection = Type::group_type_builder(root.name())
+            .with_fields(vec![field.clone()])
+            .build()
+            .map_err(|e| corrupt(&self.path, e))?;
+        let values = guarded(&self.path, || {
+            let rows = self
+                .reader
+                .get_row_iter(Some(projection))
+                .map_err(|e| corrupt(&self.path, e))?;
+            let mut out = Vec::with_capacity(self.num_rows());
+            for (r, row) in rows.enumerate() {
+                let row = row.map_err(|e| corrupt(&self.path, e))?;
+                let (_, cell) = row
+                    .get_column_iter()
+                    .next()
+                    .ok_or_else(|| corrupt(&self.path, format!("row {r} has no `{name}` cell")))?;
+                out.push(T::from_field(cell).map_err(|m| self.cell_error::<T>(name, r, m))?);
+            }
+            Ok(out)
+        })?;
+        if values.len() != self.num_rows() {
+            return Err(corrupt(
+                &self.path,
+                format!(
+                    "column `{name}` has {} rows but the footer says {}",
+                    values.len(),
+                    self.num_rows()
+                ),
+            ));
+        }
+        Ok(values)
+    }
+
+    fn root(&self) -> &Type {
+        self.reader.metadata().file_metadata().schema()
+    }
+
+    fn cell_error<T: ParquetValue>(&self, column: &str, row: usize, m: Mismatch) -> ParquetError {
+        let (path, column) = (self.path.clone(), column.to_string());
+        match m {
+            Mismatch::Null { element } => ParquetError::Null {
+                path,
+                column,
+                row,
+                element,
+            },
+            Mismatch::Type { got, element } => ParquetError::WrongType {
+                path,
+                column,
+                row,
+                element,
+                // At a list element, name the element type, not "list".
+                expected: if element.is_some() {
+                    T::ELEMENT
+                } else {
+                    T::EXPECTED
+                },
+                got,
+            },
+        }
+    }
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> ParquetError {
+    ParquetError::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Runs `f`, turning a decoder panic into [`ParquetError::Corrupt`].
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, ParquetError>) -> Result<T, ParquetError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(corrupt(path, format!("the decoder panicked ({what})")))
+    })
+}
