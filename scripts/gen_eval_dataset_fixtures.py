@@ -19,6 +19,9 @@ Layouts:
   benv2/wds/{train,validation,test}-{s1,s2,all}/dataset-NNNNNN.tar  webdataset shards of
       <key>.img.npy (f32 (C, 8, 8), raw values) + <key>.label.npy (bool (19,)), next to
       dataset.yaml (sensor, num_classes, nsamples_per_shard) and dataset.pt ({mean, std})
+  benv2/raw/metadata.parquet (patch_id, labels, split, s1_name, s2v1_name, country)
+  benv2/raw/BigEarthNet-S1/<tile>/<s1_name>/<s1_name>_{VH,VV}.tif   float32 dB
+  benv2/raw/BigEarthNet-S2/<tile>/<patch_id>/<patch_id>_B??.tif     uint16 (2-6 px)
   spectral_earth/splits/corine/{train,val,test}.txt
   spectral_earth/spectral_earth_downstream_datasets/enmap_corine/{enmap,corine}/<tile>/<patch>.tif
       202-band int16 EnMAP reflectance x10000 (4x4) and 1-band uint16 CLC codes
@@ -206,6 +209,91 @@ def benv2(rng):
         json.dump(expected, f)
 
 
+BEN19 = ["Urban fabric", "Industrial or commercial units", "Arable land", "Permanent crops",
+         "Pastures", "Complex cultivation patterns",
+         "Land principally occupied by agriculture, with significant areas of natural vegetation",
+         "Agro-forestry areas", "Broad-leaved forest", "Coniferous forest", "Mixed forest",
+         "Natural grassland and sparsely vegetated areas",
+         "Moors, heathland and sclerophyllous vegetation", "Transitional woodland, shrub",
+         "Beaches, dunes, sands", "Inland wetlands", "Coastal wetlands", "Inland waters",
+         "Marine waters"]
+# Native band sizes, scaled down from 120/60/20 px (10/20/60 m) to keep the fixture small;
+# the loader resamples every band to 120 x 120.
+BEN_RAW_S2 = {"B01": 2, "B02": 6, "B03": 6, "B04": 6, "B05": 3, "B06": 3, "B07": 3, "B08": 6,
+              "B8A": 3, "B09": 2, "B11": 3, "B12": 3}
+BEN_RAW_SPLITS = {"train": 6, "validation": 3, "test": 3}
+BEN_RAW_PIXELS = [(0, 0), (0, 119), (37, 53), (60, 60), (119, 0), (119, 119)]
+
+
+def benv2_raw(rng):
+    """Raw BigEarthNet v2 folders + metadata.parquet; expected values resampled with torch's
+    bilinear (align_corners=False), rounded half away from zero (int32), normalised."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import rasterio
+    import torch
+    import torch.nn.functional as F
+    root = os.path.join(ROOT, "benv2", "raw")
+    shutil.rmtree(root, ignore_errors=True)
+    rows = {"patch_id": [], "labels": [], "split": [], "s1_name": [], "s2v1_name": [],
+            "country": []}
+    expected = {"size": 120, "pixels": BEN_RAW_PIXELS, "splits": {}}
+    mean = np.array(BEN_S1_MEAN + BEN_S2_MEAN, dtype=np.float32)
+    std = np.array(BEN_S1_STD + BEN_S2_STD, dtype=np.float32)
+    n = 0
+    for split, count in BEN_RAW_SPLITS.items():
+        e = {"patch_ids": [], "targets": []}
+        for _ in range(count):
+            n += 1
+            scene = n % len(BEN_SCENES)
+            patch = f"S2B_MSIL2A_20180421T100029_N9999_R122_T34VER_{n:02d}_{scene:02d}"
+            s1 = f"S1B_IW_GRDH_1SDV_20180421T154003_34VER_{n:02d}_{scene:02d}"
+            labels = [BEN19[c] for c in BEN_SCENES[scene]]
+            bands = []  # (path, array) in loader order: S1 VH, VV, then S2
+            for pol in ("VH", "VV"):
+                arr = (mean[0 if pol == "VH" else 1] + 4 * pattern(scene, 6, rng)[:6, :6]
+                       ).astype(np.float32)
+                d = os.path.join(root, "BigEarthNet-S1", s1.rsplit("_", 2)[0], s1)
+                bands.append((os.path.join(d, f"{s1}_{pol}.tif"), arr, "float32"))
+            for bi, (b, size) in enumerate(BEN_RAW_S2.items()):
+                p = pattern(scene + bi % 3, 6, rng)[:size, :size]
+                arr = np.clip(mean[2 + bi] + std[2 + bi] * p, 0, 65535).astype(np.uint16)
+                d = os.path.join(root, "BigEarthNet-S2", patch.rsplit("_", 2)[0], patch)
+                bands.append((os.path.join(d, f"{patch}_{b}.tif"), arr, "uint16"))
+            for path, arr, dtype in bands:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with rasterio.open(path, "w", driver="GTiff", width=arr.shape[1],
+                                   height=arr.shape[0], count=1, dtype=dtype) as f:
+                    f.write(arr[None])
+            rows["patch_id"].append(patch)
+            rows["labels"].append(labels)
+            rows["split"].append(split)
+            rows["s1_name"].append(s1)
+            rows["s2v1_name"].append(patch.replace("S2B_MSIL2A", "S2B_MSIL1C"))
+            rows["country"].append("Finland")
+            e["patch_ids"].append(patch)
+            t = [0] * 19
+            for c in BEN_SCENES[scene]:
+                t[c] = 1
+            e["targets"].append(t)
+            if len(e["patch_ids"]) == 1:
+                vals = []
+                for c, (_, arr, _) in enumerate(bands):
+                    x = torch.from_numpy(arr.astype(np.float64))[None, None]
+                    up = F.interpolate(x, size=(120, 120), mode="bilinear",
+                                       align_corners=False)[0, 0].numpy()
+                    up = np.sign(up) * np.floor(np.abs(up) + 0.5)  # int32, half away
+                    norm = (up.astype(np.float32) - mean[c]) / std[c]
+                    vals.append([float(norm[r, q]) for r, q in BEN_RAW_PIXELS]
+                                + [float(norm.astype(np.float64).mean())])
+                e["first"] = vals
+        expected["splits"][split] = e
+    table = pa.table({k: pa.array(v) for k, v in rows.items()})
+    pq.write_table(table, os.path.join(root, "metadata.parquet"))
+    with open(os.path.join(root, "expected.json"), "w") as f:
+        json.dump(expected, f)
+
+
 # CLC code -> 43-class index and 43 -> 19 (spec §5.7), written out independently.
 CORINE_43 = {111: 0, 112: 1, 121: 2, 122: 43, 123: 43, 124: 43, 131: 43, 132: 43, 133: 43,
              141: 43, 142: 43, 211: 11, 212: 12, 213: 13, 221: 14, 222: 15, 223: 16, 231: 17,
@@ -286,6 +374,8 @@ def corine(rng):
 
 
 def main():
+    import warnings
+    warnings.filterwarnings("ignore", message="Dataset has no geotransform")
     parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine"]
     # EuroSAT-SAR and RESISC45 share one random stream (generate them together); the
     # others have their own seeds, so regenerating them leaves the first two unchanged.
@@ -296,9 +386,8 @@ def main():
         resisc(rng)
     if "benv2" in parts:
         benv2(np.random.default_rng(20250309))
+        benv2_raw(np.random.default_rng(20250311))
     if "corine" in parts:
-        import warnings
-        warnings.filterwarnings("ignore", message="Dataset has no geotransform")
         corine(np.random.default_rng(20250310))
 
 

@@ -355,11 +355,16 @@ fn impossible_k_and_top_k_are_rejected_before_extraction() {
     );
 }
 
-const MULTILABEL: [(&str, &[&str], &str); 3] = [
+const MULTILABEL: [(&str, &[&str], &str); 4] = [
     (
         "benv2_all_lin",
         &["MulLabAvergPrec_micro", "MulLabAvergPrec_macro"],
         "classifier_",
+    ),
+    (
+        "benv2_raw_s1_knn",
+        &["MulLabAvergPrec_micro", "MulLabAvergPrec_macro"],
+        "knn_k_3",
     ),
     (
         "benv2_s2_knn",
@@ -391,7 +396,7 @@ fn multilabel_tasks_run_end_to_end() {
     let o = eval(&tasks, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("3 run, 0 skipped"), "{err}");
+    assert!(err.contains("4 run, 0 skipped"), "{err}");
     // Two of the three BENv2 training shards (train_subset 0.67): 8 of 12 samples.
     assert!(err.contains("benv2_all_lin: train features 8/8"), "{err}");
     assert!(err.contains("corine_4c_lin: val features 4/4"), "{err}");
@@ -413,17 +418,19 @@ fn multilabel_tasks_run_end_to_end() {
     // kNN: average precision far above the ~15 % of a random ranking.
     let knn = rows(&out.join("benv2_s2_knn/results.csv"));
     assert!(knn[0].1 >= 60.0, "BENv2 kNN AP micro = {}", knn[0].1);
+    let raw = rows(&out.join("benv2_raw_s1_knn/results.csv"));
+    assert!(raw[0].1 >= 40.0, "raw BENv2 S1 kNN AP micro = {}", raw[0].1);
     // Softmax-across-labels kNN scores never exceed 0.5, so thresholded F1 is 0.
     assert_eq!(knn[2].1, 0.0);
     let summary = std::fs::read_to_string(out.join("results.csv")).unwrap();
     let n_rows: usize = MULTILABEL.iter().map(|(_, m, _)| m.len()).sum();
     assert_eq!(summary.lines().count(), 1 + n_rows, "{summary}");
     assert!(summary.contains("\ncorine_4c_lin,MulLabAvergPrec_macro,"));
-    // 2 (kNN) + 3 + 3 cached feature files; a second run skips everything.
-    assert_eq!(std::fs::read_dir(out.join("features")).unwrap().count(), 8);
+    // 2 + 2 (kNN) + 3 + 3 cached feature files; a second run skips everything.
+    assert_eq!(std::fs::read_dir(out.join("features")).unwrap().count(), 10);
     let o = eval(&tasks, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("0 run, 3 skipped"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 run, 4 skipped"), "{}", stderr(&o));
 }
 
 #[test]

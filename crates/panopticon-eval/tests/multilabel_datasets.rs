@@ -320,3 +320,96 @@ fn multilabel_task_configs() {
     let e = parse(&format!("{}[transform]\nchn_select = [202]\n", lin)).unwrap_err();
     assert!(e.contains("0..202"), "{e}");
 }
+
+#[test]
+fn benv2_raw_folders_metadata_resampling_and_normalisation() {
+    let exp = expected("benv2/raw");
+    let root = fixtures().join("benv2/raw");
+    let pixels: Vec<(usize, usize)> = exp["pixels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_u64().unwrap() as usize,
+                p[1].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    // Resampled values are rounded to int32; where torch's f64 sum and ours land on either
+    // side of a .5 tie (rounding noise) they differ by one unit. Tolerances, in raw units
+    // (normalised difference × std): 1 per sampled pixel, 0.05 on the channel mean (≤ 5 %
+    // of the pixels off by one).
+    let stds: Vec<f32> = [
+        panopticon_eval::datasets::BEN_S1_STD.as_slice(),
+        panopticon_eval::datasets::BEN_S2_STD.as_slice(),
+    ]
+    .concat();
+    let (mut worst, mut exact, mut sampled) = (0f32, 0usize, 0usize);
+    for split in ["train", "validation", "test"] {
+        let e = &exp["splits"][split];
+        let ds = EvalDataset::benv2_raw(&root, BenBands::All, split).unwrap();
+        let ids: Vec<&str> = e["patch_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let names: Vec<&str> = (0..ds.len()).map(|i| ds.sample_name(i)).collect();
+        assert_eq!(names, ids, "{split}: metadata rows of this split, in order");
+        assert_eq!(
+            ds.targets(),
+            &Targets::MultiHot {
+                values: multi_hot(&e["targets"]),
+                num_labels: 19
+            }
+        );
+        // ben-s1s2: SAR ids [-1, -2] although the files are VH, VV (spec quirk 12).
+        assert_eq!(&ds.chn_ids()[..3], &[-1.0, -2.0, 442.0]);
+        let img = ds.load(0).unwrap();
+        assert_eq!(img.shape, [14, 120, 120]);
+        let hw = 120 * 120;
+        for (c, want) in e["first"].as_array().unwrap().iter().enumerate() {
+            let want = f32s(want);
+            let plane = &img.data[c * hw..(c + 1) * hw];
+            for (k, &(r, q)) in pixels.iter().enumerate() {
+                let d = (plane[r * 120 + q] - want[k]).abs() * stds[c];
+                worst = worst.max(d);
+                exact += usize::from(d < 1e-3);
+                sampled += 1;
+            }
+            let mean = plane.iter().map(|&v| v as f64).sum::<f64>() / hw as f64;
+            let d = (mean - want[pixels.len()] as f64).abs() * stds[c] as f64;
+            assert!(
+                d <= 0.05,
+                "{split} channel {c}: mean differs by {d} raw units"
+            );
+        }
+        // S2 only and S1 only read the matching band files.
+        let s2 = EvalDataset::benv2_raw(&root, BenBands::S2, split).unwrap();
+        assert_eq!(s2.load(0).unwrap().data[..], img.data[2 * hw..]);
+        let s1 = EvalDataset::benv2_raw(&root, BenBands::S1, split).unwrap();
+        assert_eq!(s1.load(0).unwrap().data[..], img.data[..2 * hw]);
+    }
+    assert!(
+        worst <= 1.0 + 1e-3,
+        "max |resampled - torch| = {worst} raw units"
+    );
+    assert!(
+        exact * 10 >= sampled * 9,
+        "{exact} of {sampled} sampled pixels exact"
+    );
+    eprintln!("BENv2 raw: {exact}/{sampled} sampled pixels exact, worst {worst} raw units");
+    // A missing band file is named with its metadata row.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("raw");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(root.join("metadata.parquet"), copy.join("metadata.parquet")).unwrap();
+    let e = EvalDataset::benv2_raw(&copy, BenBands::S2, "test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("_B01.tif") && e.contains("does not exist"),
+        "{e}"
+    );
+}

@@ -6,13 +6,15 @@
 //! * RESISC45 ([`EvalDataset::resisc45`]): `resisc45-{split}.txt` file lists and
 //!   `NWPU-RESISC45/<class>/<file>.jpg`, chn_ids `[664, 559, 492]`.
 //! * BigEarthNet v2, 19-class multilabel: the webdataset shards of `.npy` members with
-//!   `dataset.yaml` / `dataset.pt` ([`EvalDataset::benv2_webdataset`]).
+//!   `dataset.yaml` / `dataset.pt` ([`EvalDataset::benv2_webdataset`]) and the raw
+//!   `BigEarthNet-S1/S2` folders with `metadata.parquet` ([`EvalDataset::benv2_raw`]).
 //! * SpectralEarth Corine ([`EvalDataset::corine`]), 19-class multilabel, 202 EnMAP bands.
 //!
 //! Channel ids come from the sensor registry of `panopticon-data`. Samples are decoded
 //! lazily, batch by batch; only the sample list and the targets are held.
 
 mod benv2;
+mod benv2_raw;
 mod corine;
 mod eurosat;
 mod npy;
@@ -27,6 +29,7 @@ use burn::prelude::*;
 use panopticon_model::PanopticonInput;
 
 pub use benv2::{BEN_S1_MEAN, BEN_S1_STD, BEN_S2_MEAN, BEN_S2_STD, BenBands};
+pub use benv2_raw::BEN_RAW_SIZE;
 pub use npy::{NpyArray, parse_npy};
 pub use transform::{EvalImage, EvalTransform, center_crop, chn_select, resize_bilinear_aa};
 
@@ -128,20 +131,23 @@ pub enum DatasetKind {
     Resisc45,
     /// `benv2_webdataset`: the webdataset shards the paper's tasks read.
     Benv2Webdataset(BenBands),
+    /// `benv2`: the raw BigEarthNet v2 folders.
+    Benv2Raw(BenBands),
     /// `corine`: the SpectralEarth EnMAP-Corine multilabel task.
     Corine,
 }
 
 /// Known `dataset.id` values, for error messages.
-pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, corine";
+pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, benv2, corine";
 
 impl DatasetKind {
-    /// The config id (`eurosat-sar`, `resisc45`, `benv2_webdataset`, `corine`).
+    /// The config id (`eurosat-sar`, `resisc45`, `benv2_webdataset`, `benv2`, `corine`).
     pub fn id(self) -> &'static str {
         match self {
             Self::EurosatSar => "eurosat-sar",
             Self::Resisc45 => "resisc45",
             Self::Benv2Webdataset(_) => "benv2_webdataset",
+            Self::Benv2Raw(_) => "benv2",
             Self::Corine => "corine",
         }
     }
@@ -154,6 +160,7 @@ impl DatasetKind {
             "benv2_webdataset" => {
                 return Ok(Self::Benv2Webdataset(BenBands::parse(bands.unwrap_or(""))?));
             }
+            "benv2" => return Ok(Self::Benv2Raw(BenBands::parse(bands.unwrap_or(""))?)),
             "corine" => Self::Corine,
             other => {
                 return Err(EvalError::Config {
@@ -178,13 +185,16 @@ impl DatasetKind {
         match self {
             Self::EurosatSar => &EUROSAT_CLASSES,
             Self::Resisc45 => &RESISC45_CLASSES,
-            Self::Benv2Webdataset(_) | Self::Corine => &BEN19_CLASSES,
+            Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine => &BEN19_CLASSES,
         }
     }
 
     /// `true` for multi-hot targets.
     pub fn is_multilabel(self) -> bool {
-        matches!(self, Self::Benv2Webdataset(_) | Self::Corine)
+        matches!(
+            self,
+            Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine
+        )
     }
 
     /// The sensor-registry dataset whose band list gives the chn_ids.
@@ -192,7 +202,7 @@ impl DatasetKind {
         match self {
             Self::EurosatSar => "eval/eurosat-sar",
             Self::Resisc45 => "eval/resisc45",
-            Self::Benv2Webdataset(b) => b.registry_name(),
+            Self::Benv2Webdataset(b) | Self::Benv2Raw(b) => b.registry_name(),
             Self::Corine => "pretrain/spectral_earth",
         }
     }
@@ -257,6 +267,8 @@ enum Source {
     Files,
     /// Webdataset tar members.
     Wds(benv2::WdsSource),
+    /// Raw BigEarthNet v2 band files.
+    BenRaw(benv2_raw::RawSource),
     /// SpectralEarth EnMAP patches.
     Corine(panopticon_data::datasets::SpectralEarth),
 }
@@ -337,6 +349,7 @@ impl EvalDataset {
             DatasetKind::EurosatSar => Self::eurosat_sar(root, split),
             DatasetKind::Resisc45 => Self::resisc45(root, split),
             DatasetKind::Benv2Webdataset(b) => Self::benv2_webdataset(root, b, split, subset),
+            DatasetKind::Benv2Raw(b) => Self::benv2_raw(root, b, split),
             DatasetKind::Corine => Self::corine(root, split),
         }
     }
@@ -439,6 +452,7 @@ impl EvalDataset {
                 _ => unreachable!("only EuroSAT-SAR and RESISC45 read plain files"),
             },
             Source::Wds(w) => w.load(i, &self.files[i])?,
+            Source::BenRaw(r) => r.load(i)?,
             Source::Corine(se) => corine::load(se, i)?,
         };
         if shape[0] != self.chn_ids.len() {
