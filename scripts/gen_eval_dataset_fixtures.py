@@ -3,10 +3,10 @@
 under tests/fixtures/eval/datasets/, for the `panopticon eval` tests.
 
     /usr/bin/python3 scripts/gen_eval_dataset_fixtures.py eurosat resisc45
-    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine
+    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine geobench
 
 EuroSAT-SAR and RESISC45 need GDAL (osgeo) and numpy; BigEarthNet v2 and Corine need numpy,
-torch (dataset.pt), PyYAML and rasterio (the venv). Deterministic (seeded). Each class gets
+torch (dataset.pt), PyYAML, pyarrow, rasterio and h5py (the venv). Deterministic (seeded). Each class gets
 its own pattern plus noise, so a frozen model separates some classes and the kNN /
 linear-probe numbers are not trivially constant. What the Rust loaders must find (targets,
 chn_ids from the spec's band tables, normalised pixels) goes to `<dataset>/expected.json`.
@@ -22,6 +22,8 @@ Layouts:
   benv2/raw/metadata.parquet (patch_id, labels, split, s1_name, s2v1_name, country)
   benv2/raw/BigEarthNet-S1/<tile>/<s1_name>/<s1_name>_{VH,VV}.tif   float32 dB
   benv2/raw/BigEarthNet-S2/<tile>/<patch_id>/<patch_id>_B??.tif     uint16 (2-6 px)
+  geobench/classification_v1.0/m-so2sat/{default_partition.json,band_stats.json,id_NNNNN.hdf5}
+      18 float32 4x4 band datasets + a pickled attribute dict (bands_order, label)
   spectral_earth/splits/corine/{train,val,test}.txt
   spectral_earth/spectral_earth_downstream_datasets/enmap_corine/{enmap,corine}/<tile>/<patch>.tif
       202-band int16 EnMAP reflectance x10000 (4x4) and 1-band uint16 CLC codes
@@ -373,10 +375,71 @@ def corine(rng):
         json.dump(expected, f)
 
 
+# m-so2sat's 18 bands in the file's bands_order (8 Sentinel-1 parts, then 10 Sentinel-2).
+SO2SAT_BANDS = ["01 - VH.Real", "02 - VH.Imaginary", "03 - VV.Real", "04 - VV.Imaginary",
+                "05 - VH.LEE Filtered", "06 - VV.LEE Filtered", "07 - VH.LEE Filtered.Real",
+                "08 - VV.LEE Filtered.Imaginary", "02 - Blue", "03 - Green", "04 - Red",
+                "05 - Vegetation Red Edge", "06 - Vegetation Red Edge.1",
+                "07 - Vegetation Red Edge.2", "08 - NIR", "08A - Vegetation Red Edge",
+                "11 - SWIR", "12 - SWIR.1"]
+SO2SAT_KEEP = [0, 2, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+# spec §5.9: chn_ids after the selection.
+SO2SAT_IDS = [-2, -1, 492, 559, 664, 704, 740, 782, 827, 864, 1613, 2203]
+GEOBENCH_SPLITS = {"train": 8, "valid": 4, "test": 4}
+
+
+def geobench(rng):
+    """GeoBench classification_v1.0/m-so2sat: per-sample HDF5 (one dataset per band, a
+    pickled attribute dict with bands_order and label), default_partition.json,
+    band_stats.json."""
+    import pickle
+    import h5py
+    root = os.path.join(ROOT, "geobench", "classification_v1.0", "m-so2sat")
+    shutil.rmtree(os.path.join(ROOT, "geobench"), ignore_errors=True)
+    os.makedirs(root)
+    size = 4
+    mean = rng.normal(0, 50, len(SO2SAT_BANDS)).round(3)
+    std = rng.uniform(0.5, 20, len(SO2SAT_BANDS)).round(3)
+    stats = {b: {"mean": float(m), "std": float(s), "min": float(m - 3 * s),
+                 "max": float(m + 3 * s)} for b, m, s in zip(SO2SAT_BANDS, mean, std)}
+    stats["label"] = {"mean": 8.0, "std": 4.0, "min": 0.0, "max": 16.0}
+    partition, expected = {}, {"chn_ids": SO2SAT_IDS, "splits": {}}
+    n = 0
+    for split, count in GEOBENCH_SPLITS.items():
+        names, labels = [], []
+        for _ in range(count):
+            n += 1
+            label = n % 4
+            name = f"id_{n:05d}"
+            bands = np.stack([mean[c] + std[c] * pattern(label + c % 2, 5, rng)[:size, :size]
+                              for c in range(len(SO2SAT_BANDS))]).astype(np.float32)
+            attrs = {"bands_order": SO2SAT_BANDS, "label": label,
+                     **{b: {"spatial_resolution": 10.0, "date": None} for b in SO2SAT_BANDS}}
+            with h5py.File(os.path.join(root, f"{name}.hdf5"), "w") as f:
+                for b, arr in zip(SO2SAT_BANDS, bands):
+                    f.create_dataset(b, data=arr)
+                f.attrs["pickle"] = str(pickle.dumps(attrs))
+            names.append(name)
+            labels.append(label)
+            if len(names) == 1:
+                m32, s32 = mean.astype(np.float32), std.astype(np.float32)
+                norm = (bands - m32[:, None, None]) / s32[:, None, None]
+                expected["splits"][split] = {
+                    "first_normalised": [float(v) for v in norm[SO2SAT_KEEP].reshape(-1)]}
+        partition[split] = names
+        expected["splits"][split].update(names=names, labels=labels)
+    with open(os.path.join(root, "default_partition.json"), "w") as f:
+        json.dump(partition, f)
+    with open(os.path.join(root, "band_stats.json"), "w") as f:
+        json.dump(stats, f)
+    with open(os.path.join(ROOT, "geobench", "expected.json"), "w") as f:
+        json.dump(expected, f)
+
+
 def main():
     import warnings
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine"]
+    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine", "geobench"]
     # EuroSAT-SAR and RESISC45 share one random stream (generate them together); the
     # others have their own seeds, so regenerating them leaves the first two unchanged.
     rng = np.random.default_rng(20250307)
@@ -389,6 +452,8 @@ def main():
         benv2_raw(np.random.default_rng(20250311))
     if "corine" in parts:
         corine(np.random.default_rng(20250310))
+    if "geobench" in parts:
+        geobench(np.random.default_rng(20250312))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 //! # n_last_blocks = 1          # blocks extracted (knn: 1, linear: max of n_last_blocks_list)
 //!
 //! [dataset]
-//! id = "eurosat-sar"           # or "resisc45", "benv2_webdataset", "corine"
+//! id = "eurosat-sar"           # or "resisc45", "benv2_webdataset", "benv2", "corine",
+//!                              # "geobench.m-eurosat", ... (see DATASET_IDS)
 //! root = "$RDIR/datasets/eurosat_SAR"   # relative paths: from the config file's folder
 //! train = "small_train"
 //! # val = "val"
@@ -313,7 +314,7 @@ impl TaskConfig {
         if file.batch_size == 0 {
             return Err(cfg_err(path, "batch_size", 0, "must be at least 1"));
         }
-        let num_classes = file.dataset.num_classes.unwrap_or(dataset.classes().len());
+        let num_classes = file.dataset.num_classes.unwrap_or(dataset.num_classes());
         if num_classes == 0 {
             return Err(cfg_err(
                 path,
@@ -322,7 +323,7 @@ impl TaskConfig {
                 "must be at least 1",
             ));
         }
-        if multilabel && num_classes != dataset.classes().len() {
+        if multilabel && num_classes != dataset.num_classes() {
             return Err(cfg_err(
                 path,
                 "dataset.num_classes",
@@ -330,7 +331,7 @@ impl TaskConfig {
                 &format!(
                     "{} targets have {} labels (upstream yamls say 43; the data hold 19)",
                     dataset.id(),
-                    dataset.classes().len()
+                    dataset.num_classes()
                 ),
             ));
         }
@@ -580,9 +581,9 @@ impl TaskConfig {
                         "split `{split}` sample {i} ({}) has class {l} (`{}`); the class count \
                          disagrees with the labels ({} has {} classes)",
                         ds.sample_name(i),
-                        self.dataset.classes()[l as usize],
+                        self.dataset.class_name(l as usize),
                         self.dataset.id(),
-                        self.dataset.classes().len()
+                        self.dataset.num_classes()
                     ),
                 });
             }

@@ -9,6 +9,8 @@
 //!   `dataset.yaml` / `dataset.pt` ([`EvalDataset::benv2_webdataset`]) and the raw
 //!   `BigEarthNet-S1/S2` folders with `metadata.parquet` ([`EvalDataset::benv2_raw`]).
 //! * SpectralEarth Corine ([`EvalDataset::corine`]), 19-class multilabel, 202 EnMAP bands.
+//! * GeoBench classification tasks ([`EvalDataset::geobench`]): per-sample HDF5 files,
+//!   `default_partition.json`, `band_stats.json`; m-so2sat band selection.
 //!
 //! Channel ids come from the sensor registry of `panopticon-data`. Samples are decoded
 //! lazily, batch by batch; only the sample list and the targets are held.
@@ -17,6 +19,7 @@ mod benv2;
 mod benv2_raw;
 mod corine;
 mod eurosat;
+mod geobench;
 mod npy;
 mod resisc45;
 mod transform;
@@ -30,6 +33,7 @@ use panopticon_model::PanopticonInput;
 
 pub use benv2::{BEN_S1_MEAN, BEN_S1_STD, BEN_S2_MEAN, BEN_S2_STD, BenBands};
 pub use benv2_raw::BEN_RAW_SIZE;
+pub use geobench::{GeoBenchTask, SO2SAT_KEEP};
 pub use npy::{NpyArray, parse_npy};
 pub use transform::{EvalImage, EvalTransform, center_crop, chn_select, resize_bilinear_aa};
 
@@ -135,10 +139,13 @@ pub enum DatasetKind {
     Benv2Raw(BenBands),
     /// `corine`: the SpectralEarth EnMAP-Corine multilabel task.
     Corine,
+    /// `geobench.<task>`: a GeoBench classification task.
+    GeoBench(GeoBenchTask),
 }
 
 /// Known `dataset.id` values, for error messages.
-pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, benv2, corine";
+pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, benv2, corine, \
+                               geobench.{m-eurosat, m-brick-kiln, m-forestnet, m-pv4ger, m-so2sat}";
 
 impl DatasetKind {
     /// The config id (`eurosat-sar`, `resisc45`, `benv2_webdataset`, `benv2`, `corine`).
@@ -149,6 +156,7 @@ impl DatasetKind {
             Self::Benv2Webdataset(_) => "benv2_webdataset",
             Self::Benv2Raw(_) => "benv2",
             Self::Corine => "corine",
+            Self::GeoBench(t) => t.id(),
         }
     }
 
@@ -162,6 +170,18 @@ impl DatasetKind {
             }
             "benv2" => return Ok(Self::Benv2Raw(BenBands::parse(bands.unwrap_or(""))?)),
             "corine" => Self::Corine,
+            other if other.starts_with("geobench.") => {
+                match GeoBenchTask::parse(&other["geobench.".len()..]) {
+                    Some(t) => Self::GeoBench(t),
+                    None => {
+                        return Err(EvalError::Config {
+                            field: "dataset.id".into(),
+                            value: format!("\"{other}\""),
+                            reason: format!("known datasets: {DATASET_IDS}"),
+                        });
+                    }
+                }
+            }
             other => {
                 return Err(EvalError::Config {
                     field: "dataset.id".into(),
@@ -186,7 +206,23 @@ impl DatasetKind {
             Self::EurosatSar => &EUROSAT_CLASSES,
             Self::Resisc45 => &RESISC45_CLASSES,
             Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine => &BEN19_CLASSES,
+            Self::GeoBench(_) => &[],
         }
+    }
+
+    /// Number of classes (labels, for multilabel datasets).
+    pub fn num_classes(self) -> usize {
+        match self {
+            Self::GeoBench(t) => t.num_classes(),
+            other => other.classes().len(),
+        }
+    }
+
+    /// The name of class `i` (its index where the dataset has no names).
+    pub fn class_name(self, i: usize) -> String {
+        self.classes()
+            .get(i)
+            .map_or_else(|| i.to_string(), |c| c.to_string())
     }
 
     /// `true` for multi-hot targets.
@@ -204,10 +240,12 @@ impl DatasetKind {
             Self::Resisc45 => "eval/resisc45",
             Self::Benv2Webdataset(b) | Self::Benv2Raw(b) => b.registry_name(),
             Self::Corine => "pretrain/spectral_earth",
+            Self::GeoBench(t) => t.registry_name(),
         }
     }
 
-    /// Channel ids of every sample: the int16 values of the registry's band list.
+    /// Channel ids of every sample: the int16 values of the registry's band list (after the
+    /// m-so2sat band selection).
     pub fn chn_ids(self) -> Result<Vec<f32>> {
         let reg = panopticon_data::SensorRegistry::builtin()
             .and_then(|r| r.dataset_chn_ids(self.registry_name()))
@@ -216,7 +254,14 @@ impl DatasetKind {
                 value: self.id().into(),
                 reason: format!("sensor registry: {e}"),
             })?;
-        Ok(reg.into_iter().map(f32::from).collect())
+        let ids: Vec<f32> = reg.into_iter().map(f32::from).collect();
+        Ok(match self {
+            Self::GeoBench(t) => match t.keep() {
+                Some(keep) => keep.iter().map(|&i| ids[i]).collect(),
+                None => ids,
+            },
+            _ => ids,
+        })
     }
 }
 
@@ -271,6 +316,8 @@ enum Source {
     BenRaw(benv2_raw::RawSource),
     /// SpectralEarth EnMAP patches.
     Corine(panopticon_data::datasets::SpectralEarth),
+    /// GeoBench per-sample HDF5 files.
+    GeoBench(geobench::GeoBenchSource),
 }
 
 /// One split of an evaluation dataset: sample list and targets (pixels are read on demand).
@@ -351,6 +398,7 @@ impl EvalDataset {
             DatasetKind::Benv2Webdataset(b) => Self::benv2_webdataset(root, b, split, subset),
             DatasetKind::Benv2Raw(b) => Self::benv2_raw(root, b, split),
             DatasetKind::Corine => Self::corine(root, split),
+            DatasetKind::GeoBench(t) => Self::geobench(root, t, split),
         }
     }
 
@@ -454,6 +502,7 @@ impl EvalDataset {
             Source::Wds(w) => w.load(i, &self.files[i])?,
             Source::BenRaw(r) => r.load(i)?,
             Source::Corine(se) => corine::load(se, i)?,
+            Source::GeoBench(g) => g.load(&self.files[i])?,
         };
         if shape[0] != self.chn_ids.len() {
             return Err(ds_err(
