@@ -454,3 +454,29 @@ fn multilabel_configs_with_multiclass_metrics_are_rejected() {
         &["tset-s1", "no such webdataset folder"],
     );
 }
+
+#[test]
+fn geobench_tasks_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = eval(&root().join("configs/eval/quick_geobench"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("2 run, 0 skipped"), "{err}");
+    assert!(err.contains("so2sat_lin: val features 4/4"), "{err}");
+    let knn = rows(&out.join("so2sat_knn/results.csv"));
+    let names: Vec<&str> = knn.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        names,
+        ["acc_top-1_micro", "acc_top-1_macro", "acc_top-3_micro"]
+    );
+    // One pattern per class in the synthetic m-so2sat: kNN beats the 25 % of chance.
+    assert!(knn[0].1 > 25.0, "so2sat kNN top-1 = {}", knn[0].1);
+    assert!(knn[2].1 >= knn[0].1, "top-3 below top-1: {knn:?}");
+    let lin = rows(&out.join("so2sat_lin/results.csv"));
+    assert_eq!(lin.len(), 2);
+    assert!(
+        lin.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
+        "{lin:?}"
+    );
+}
