@@ -128,12 +128,17 @@ impl BenBands {
     }
 }
 
-/// Where a sample's image member lies in its shard.
+/// Where a sample's member lies in its shard; small non-image members (labels) are read
+/// while indexing, so opening a split reads each shard once.
 #[derive(Debug, Clone)]
 struct Member {
     offset: u64,
     size: u64,
+    bytes: Option<Vec<u8>>,
 }
+
+/// Members up to this size are kept in memory while indexing (a 19-label `.npy` is 147 B).
+const INLINE_MEMBER_BYTES: u64 = 4096;
 
 /// The members and statistics of an opened webdataset split.
 #[derive(Debug, Clone)]
@@ -180,6 +185,9 @@ impl WdsSource {
 }
 
 fn read_member(shard: &Path, m: &Member) -> Result<Vec<u8>> {
+    if let Some(b) = &m.bytes {
+        return Ok(b.clone());
+    }
     let io = |e: std::io::Error| ds_err(shard, format!("cannot read tar member: {e}"));
     let mut f = std::fs::File::open(shard).map_err(io)?;
     f.seek(SeekFrom::Start(m.offset)).map_err(io)?;
@@ -196,7 +204,7 @@ fn index_shard(shard: &Path) -> Result<Vec<(String, BTreeMap<String, Member>)>> 
     let mut archive = tar::Archive::new(file);
     let mut out: Vec<(String, BTreeMap<String, Member>)> = Vec::new();
     for entry in archive.entries().map_err(bad)? {
-        let entry = entry.map_err(bad)?;
+        let mut entry = entry.map_err(bad)?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
@@ -210,9 +218,19 @@ fn index_shard(shard: &Path) -> Result<Vec<(String, BTreeMap<String, Member>)>> 
         } else {
             format!("{dir}/{stem}")
         };
+        let (offset, size) = (entry.raw_file_position(), entry.size());
+        // Images are always read later by seeking (the same path for any image size).
+        let bytes = if size <= INLINE_MEMBER_BYTES && ext != "img.npy" {
+            let mut buf = Vec::with_capacity(size as usize);
+            entry.read_to_end(&mut buf).map_err(bad)?;
+            Some(buf)
+        } else {
+            None
+        };
         let member = Member {
-            offset: entry.raw_file_position(),
-            size: entry.size(),
+            offset,
+            size,
+            bytes,
         };
         match out.last_mut() {
             Some((k, m)) if *k == key => {
