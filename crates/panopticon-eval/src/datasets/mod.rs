@@ -284,7 +284,7 @@ impl Targets {
     pub fn len(&self) -> usize {
         match self {
             Self::Classes(c) => c.len(),
-            Self::MultiHot { values, num_labels } => values.len() / num_labels.max(&1),
+            Self::MultiHot { values, num_labels } => values.len() / (*num_labels).max(1),
         }
     }
 
