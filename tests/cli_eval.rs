@@ -354,3 +354,129 @@ fn impossible_k_and_top_k_are_rejected_before_extraction() {
         &["acc_top-11", "num_classes = 10"],
     );
 }
+
+const MULTILABEL: [(&str, &[&str], &str); 4] = [
+    (
+        "benv2_all_lin",
+        &["MulLabAvergPrec_micro", "MulLabAvergPrec_macro"],
+        "classifier_",
+    ),
+    (
+        "benv2_raw_s1_knn",
+        &["MulLabAvergPrec_micro", "MulLabAvergPrec_macro"],
+        "knn_k_3",
+    ),
+    (
+        "benv2_s2_knn",
+        &[
+            "MulLabAvergPrec_micro",
+            "MulLabAvergPrec_macro",
+            "MulLabF1ScoreMacro_micro",
+            "MulLabF1ScoreMacro_macro",
+        ],
+        "knn_k_",
+    ),
+    (
+        "corine_4c_lin",
+        &[
+            "MulLabF1ScoreMacro_micro",
+            "MulLabF1ScoreMacro_macro",
+            "MulLabAvergPrec_micro",
+            "MulLabAvergPrec_macro",
+        ],
+        "classifier_2_blocks_pooling_avgpool_",
+    ),
+];
+
+#[test]
+fn multilabel_tasks_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let tasks = root().join("configs/eval/quick_multilabel");
+    let o = eval(&tasks, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("4 run, 0 skipped"), "{err}");
+    // Two of the three BENv2 training shards (train_subset 0.67): 8 of 12 samples.
+    assert!(err.contains("benv2_all_lin: train features 8/8"), "{err}");
+    assert!(err.contains("corine_4c_lin: val features 4/4"), "{err}");
+    for (task, metrics, classifier) in MULTILABEL {
+        let tdir = out.join(task);
+        for f in ["results.csv", "results.json", "results.txt"] {
+            assert!(tdir.join(f).is_file(), "{task}/{f} missing");
+        }
+        let r = rows(&tdir.join("results.csv"));
+        let names: Vec<&str> = r.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(names, metrics, "{task}");
+        for (m, v) in &r {
+            assert!((0.0..=100.0).contains(v), "{task} {m} = {v}");
+        }
+        let csv = std::fs::read_to_string(tdir.join("results.csv")).unwrap();
+        assert!(csv.lines().skip(1).all(|l| l.contains(classifier)), "{csv}");
+    }
+    // The synthetic BENv2 scenes (one spatial pattern and label set each) are separable for
+    // kNN: average precision far above the ~15 % of a random ranking.
+    let knn = rows(&out.join("benv2_s2_knn/results.csv"));
+    assert!(knn[0].1 >= 60.0, "BENv2 kNN AP micro = {}", knn[0].1);
+    let raw = rows(&out.join("benv2_raw_s1_knn/results.csv"));
+    assert!(raw[0].1 >= 40.0, "raw BENv2 S1 kNN AP micro = {}", raw[0].1);
+    // Softmax-across-labels kNN scores never exceed 0.5, so thresholded F1 is 0.
+    assert_eq!(knn[2].1, 0.0);
+    let summary = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let n_rows: usize = MULTILABEL.iter().map(|(_, m, _)| m.len()).sum();
+    assert_eq!(summary.lines().count(), 1 + n_rows, "{summary}");
+    assert!(summary.contains("\ncorine_4c_lin,MulLabAvergPrec_macro,"));
+    // 2 + 2 (kNN) + 3 + 3 cached feature files; a second run skips everything.
+    assert_eq!(std::fs::read_dir(out.join("features")).unwrap().count(), 10);
+    let o = eval(&tasks, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 run, 4 skipped"), "{}", stderr(&o));
+}
+
+#[test]
+fn multilabel_configs_with_multiclass_metrics_are_rejected() {
+    let toml = format!(
+        "type = \"knn\"\n[dataset]\nid = \"benv2_webdataset\"\nbands = \"s1\"\nroot = \"{}\"\n\
+         train = \"train\"\ntest = \"test\"\n[knn]\nmetrics = [\"acc_top-1_micro\"]\n",
+        datasets().join("benv2/wds").display()
+    );
+    rejects(&toml, &["knn.metrics", "the dataset is multilabel"]);
+    rejects(
+        &toml
+            .replace("bands = \"s1\"\n", "")
+            .replace("[knn]\nmetrics = [\"acc_top-1_micro\"]\n", ""),
+        &["dataset.bands"],
+    );
+    rejects(
+        &toml
+            .replace("test = \"test\"", "test = \"tset\"")
+            .replace("metrics = [\"acc_top-1_micro\"]", "ks = [3]"),
+        &["tset-s1", "no such webdataset folder"],
+    );
+}
+
+#[test]
+fn geobench_tasks_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = eval(&root().join("configs/eval/quick_geobench"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("2 run, 0 skipped"), "{err}");
+    assert!(err.contains("so2sat_lin: val features 4/4"), "{err}");
+    let knn = rows(&out.join("so2sat_knn/results.csv"));
+    let names: Vec<&str> = knn.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        names,
+        ["acc_top-1_micro", "acc_top-1_macro", "acc_top-3_micro"]
+    );
+    // One pattern per class in the synthetic m-so2sat: kNN beats the 25 % of chance.
+    assert!(knn[0].1 > 25.0, "so2sat kNN top-1 = {}", knn[0].1);
+    assert!(knn[2].1 >= knn[0].1, "top-3 below top-1: {knn:?}");
+    let lin = rows(&out.join("so2sat_lin/results.csv"));
+    assert_eq!(lin.len(), 2);
+    assert!(
+        lin.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
+        "{lin:?}"
+    );
+}

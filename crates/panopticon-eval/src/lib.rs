@@ -4,9 +4,10 @@
 //! the grid of linear probes trained together on cached features (§6.4), the metrics with
 //! torchmetrics 0.10.3 semantics (§6.5) and the result files (§6.1).
 //!
-//! [`datasets`] reads the EuroSAT-SAR and RESISC45 evaluation sets (spec §5.9) with the eval
-//! transforms (§4.10); [`task`] parses TOML task configs (§6.6) and runs a task end to end
-//! (cached features, kNN or probes), as `panopticon eval` does.
+//! [`datasets`] reads the EuroSAT-SAR, RESISC45, BigEarthNet v2 (webdataset shards) and
+//! SpectralEarth Corine evaluation sets (spec §5.7, §5.9) with the eval transforms (§4.10);
+//! [`task`] parses TOML task configs (§6.6) and runs a task end to end (cached features,
+//! kNN or probes; multilabel datasets make multilabel tasks), as `panopticon eval` does.
 //!
 //! Library code takes a `&Device` and never names a backend. Features are Burn tensors;
 //! metrics work on host `f32` score rows.

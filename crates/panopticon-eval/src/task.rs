@@ -7,12 +7,15 @@
 //! # n_last_blocks = 1          # blocks extracted (knn: 1, linear: max of n_last_blocks_list)
 //!
 //! [dataset]
-//! id = "eurosat-sar"           # or "resisc45"
+//! id = "eurosat-sar"           # or "resisc45", "benv2_webdataset", "benv2", "corine",
+//!                              # "geobench.m-eurosat", ... (see DATASET_IDS)
 //! root = "$RDIR/datasets/eurosat_SAR"   # relative paths: from the config file's folder
 //! train = "small_train"
 //! # val = "val"
 //! test = "test"
 //! # num_classes = 10           # default: the dataset's class count
+//! # bands = "s2"               # benv2_webdataset: "s1", "s2" or "all"
+//! # train_subset = 0.1         # benv2_webdataset: fraction of the training shards
 //!
 //! [transform]                  # applied in this order (spec §4.10)
 //! resize = 224                 # or [h, w]
@@ -26,6 +29,11 @@
 //! # k_selection = "best_on_test"   # or "validation" (needs dataset.val)
 //! ```
 //!
+//! Multilabel datasets (BigEarthNet v2, Corine) make multilabel tasks: the kNN variant
+//! of spec §6.3 and probes with the multilabel soft-margin loss and the 17-rate grid
+//! (`base_lrs` default adds 1.0); their metrics are `MulLabAvergPrec_{micro|macro}` and
+//! `MulLabF1ScoreMacro_{micro|macro}` (default AP micro, AP macro).
+//!
 //! Linear tasks have a `[linear]` table instead: `epochs` (required), `n_last_blocks_list`
 //! (`[1, 4]`), `poolings` (`["avgpool", "cls"]`), `base_lrs` (the 16-value grid), `metrics`
 //! (top-1 micro, top-1 macro, top-5 micro), `sampler_seed`, `init_seed` (0). Unknown keys
@@ -38,7 +46,7 @@ use burn::prelude::*;
 use panopticon_model::Panopticon;
 use serde::Deserialize;
 
-use crate::datasets::{DatasetKind, EvalDataset, EvalTransform};
+use crate::datasets::{DatasetKind, EvalDataset, EvalTransform, Targets};
 use crate::error::{EvalError, Result};
 use crate::extract::{FeatureCache, extract_features};
 use crate::knn::{KSelection, KnnConfig};
@@ -76,6 +84,8 @@ struct DatasetSection {
     val: Option<String>,
     test: String,
     num_classes: Option<usize>,
+    bands: Option<String>,
+    train_subset: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +169,8 @@ pub struct TaskConfig {
     pub batch_size: usize,
     /// Backbone blocks extracted.
     pub n_last_blocks: usize,
+    /// Fraction of the training shards kept (benv2_webdataset only).
+    pub train_subset: Option<f64>,
 }
 
 fn cfg_err(path: &Path, field: &str, value: impl std::fmt::Display, reason: &str) -> EvalError {
@@ -194,27 +206,28 @@ pub fn parse_metric(key: &str) -> Option<Metric> {
     None
 }
 
-fn metrics(path: &Path, field: &str, keys: &[String]) -> Result<Vec<Metric>> {
+fn metrics(path: &Path, field: &str, keys: &[String], multilabel: bool) -> Result<Vec<Metric>> {
     if keys.is_empty() {
         return Err(cfg_err(path, field, "[]", "list at least one metric"));
     }
     keys.iter()
         .map(|k| {
-            let m = parse_metric(k).ok_or_else(|| {
-                cfg_err(
-                    path,
-                    field,
-                    format!("\"{k}\""),
-                    "use acc_top-{k}_{micro|macro} (multiclass datasets)",
-                )
-            })?;
-            if m.is_multilabel() {
-                return Err(cfg_err(
-                    path,
-                    field,
-                    format!("\"{k}\""),
-                    "multilabel metrics need a multilabel dataset; use acc_top-{k}_{micro|macro}",
-                ));
+            let known = if multilabel {
+                "use MulLabAvergPrec_{micro|macro} or MulLabF1ScoreMacro_{micro|macro} \
+                 (multilabel datasets)"
+            } else {
+                "use acc_top-{k}_{micro|macro} (multiclass datasets)"
+            };
+            let m =
+                parse_metric(k).ok_or_else(|| cfg_err(path, field, format!("\"{k}\""), known))?;
+            if m.is_multilabel() != multilabel {
+                let reason = if multilabel {
+                    "the dataset is multilabel; use MulLabAvergPrec_{micro|macro} or \
+                     MulLabF1ScoreMacro_{micro|macro}"
+                } else {
+                    "multilabel metrics need a multilabel dataset; use acc_top-{k}_{micro|macro}"
+                };
+                return Err(cfg_err(path, field, format!("\"{k}\""), reason));
             }
             Ok(m)
         })
@@ -267,26 +280,59 @@ impl TaskConfig {
                 reason: format!("{line}{}", e.message().trim().replace('\n', " ")),
             }
         })?;
-        let dataset = DatasetKind::parse(&file.dataset.id).map_err(|_| {
-            cfg_err(
-                path,
-                "dataset.id",
-                format!("\"{}\"", file.dataset.id),
-                "known datasets: eurosat-sar, resisc45",
-            )
-        })?;
+        let dataset = DatasetKind::parse(&file.dataset.id, file.dataset.bands.as_deref()).map_err(
+            |e| match e {
+                EvalError::Config {
+                    field,
+                    value,
+                    reason,
+                } => cfg_err(path, &field, value, &reason),
+                other => other,
+            },
+        )?;
+        let multilabel = dataset.is_multilabel();
+        if let Some(f) = file.dataset.train_subset {
+            if !matches!(dataset, DatasetKind::Benv2Webdataset(_)) {
+                return Err(cfg_err(
+                    path,
+                    "dataset.train_subset",
+                    f,
+                    "only benv2_webdataset takes a shard subset",
+                ));
+            }
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(cfg_err(
+                    path,
+                    "dataset.train_subset",
+                    f,
+                    "a fraction of the training shards, in (0, 1]",
+                ));
+            }
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let root = resolve_root(&file.dataset.root, base, path)?;
         if file.batch_size == 0 {
             return Err(cfg_err(path, "batch_size", 0, "must be at least 1"));
         }
-        let num_classes = file.dataset.num_classes.unwrap_or(dataset.classes().len());
+        let num_classes = file.dataset.num_classes.unwrap_or(dataset.num_classes());
         if num_classes == 0 {
             return Err(cfg_err(
                 path,
                 "dataset.num_classes",
                 0,
                 "must be at least 1",
+            ));
+        }
+        if multilabel && num_classes != dataset.num_classes() {
+            return Err(cfg_err(
+                path,
+                "dataset.num_classes",
+                num_classes,
+                &format!(
+                    "{} targets have {} labels (upstream yamls say 43; the data hold 19)",
+                    dataset.id(),
+                    dataset.num_classes()
+                ),
             ));
         }
         let kind = match (file.task_type.as_str(), file.knn, file.linear) {
@@ -309,6 +355,9 @@ impl TaskConfig {
                     k_selection: KSelection::BestOnTest,
                     ..KnnConfig::default()
                 };
+                if multilabel {
+                    c.metrics = vec![Metric::AP_MICRO, Metric::AP_MACRO];
+                }
                 if let Some(ks) = s.ks {
                     if ks.is_empty() || ks.contains(&0) {
                         return Err(cfg_err(
@@ -327,7 +376,7 @@ impl TaskConfig {
                     c.temperature = t;
                 }
                 if let Some(m) = s.metrics {
-                    c.metrics = metrics(path, "knn.metrics", &m)?;
+                    c.metrics = metrics(path, "knn.metrics", &m, multilabel)?;
                 }
                 c.k_selection = match s.k_selection.as_deref() {
                     None | Some("best_on_test") => KSelection::BestOnTest,
@@ -365,7 +414,11 @@ impl TaskConfig {
                 if s.epochs == 0 {
                     return Err(cfg_err(path, "linear.epochs", 0, "must be at least 1"));
                 }
-                let mut c = ProbeConfig::classification(s.epochs, file.batch_size);
+                let mut c = if multilabel {
+                    ProbeConfig::multilabel(s.epochs, file.batch_size)
+                } else {
+                    ProbeConfig::classification(s.epochs, file.batch_size)
+                };
                 if let Some(n) = s.n_last_blocks_list {
                     if n.is_empty() || n.contains(&0) {
                         return Err(cfg_err(
@@ -412,7 +465,7 @@ impl TaskConfig {
                     c.base_lrs = lrs;
                 }
                 if let Some(m) = s.metrics {
-                    c.metrics = metrics(path, "linear.metrics", &m)?;
+                    c.metrics = metrics(path, "linear.metrics", &m, multilabel)?;
                 }
                 c.sampler_seed = s.sampler_seed.unwrap_or(0);
                 c.init_seed = s.init_seed.unwrap_or(0);
@@ -472,7 +525,7 @@ impl TaskConfig {
             chn_select: file.transform.chn_select,
         };
         if let Some(sel) = &transform.chn_select {
-            let c = dataset.chn_ids().len();
+            let c = dataset.chn_ids()?.len();
             if sel.is_empty() || sel.iter().any(|&i| i >= c) {
                 return Err(cfg_err(
                     path,
@@ -498,13 +551,23 @@ impl TaskConfig {
             transform,
             batch_size: file.batch_size,
             n_last_blocks,
+            train_subset: file.dataset.train_subset,
         })
     }
 
     /// Opens every split and checks labels against `num_classes` (no pixels are read).
     pub fn prepare(&self) -> Result<PreparedTask> {
-        let open = |split: &str| -> Result<EvalDataset> {
-            let ds = EvalDataset::open(self.dataset, &self.root, split)?;
+        let open_subset = |split: &str, subset: Option<f64>| -> Result<EvalDataset> {
+            let ds = EvalDataset::open(self.dataset, &self.root, split, subset)?;
+            if let Targets::MultiHot { num_labels, .. } = ds.targets()
+                && *num_labels != self.num_classes
+            {
+                return Err(EvalError::Config {
+                    field: format!("dataset.num_classes` in `{}", self.path.display()),
+                    value: self.num_classes.to_string(),
+                    reason: format!("split `{split}` has {num_labels} labels per sample"),
+                });
+            }
             if let Some((i, &l)) = ds
                 .labels()
                 .iter()
@@ -517,16 +580,17 @@ impl TaskConfig {
                     reason: format!(
                         "split `{split}` sample {i} ({}) has class {l} (`{}`); the class count \
                          disagrees with the labels ({} has {} classes)",
-                        ds.files()[i].display(),
-                        self.dataset.classes()[l as usize],
+                        ds.sample_name(i),
+                        self.dataset.class_name(l as usize),
                         self.dataset.id(),
-                        self.dataset.classes().len()
+                        self.dataset.num_classes()
                     ),
                 });
             }
             Ok(ds)
         };
-        let train = open(&self.train)?;
+        let open = |split: &str| open_subset(split, None);
+        let train = open_subset(&self.train, self.train_subset)?;
         if let TaskKind::Knn(k) = &self.kind {
             let max_k = k.ks.iter().copied().max().unwrap_or(0);
             if max_k > train.len() {
@@ -621,13 +685,13 @@ impl PreparedTask {
     ) -> Result<ProbeFeatures> {
         let c = &self.config;
         let mut listing = String::new();
-        for (f, l) in ds.files().iter().zip(ds.labels()) {
-            listing += &format!("{}\t{l}\n", f.display());
+        for i in 0..ds.len() {
+            listing += &format!("{}\t{}\n", ds.sample_name(i), ds.targets().describe(i));
         }
         let root = std::fs::canonicalize(ds.root()).unwrap_or_else(|_| ds.root().to_path_buf());
         let key = FeatureCache::key(&[
             model_id,
-            c.dataset.id(),
+            &format!("{}|{}", c.dataset.id(), c.dataset.registry_name()),
             &root.display().to_string(),
             ds.split(),
             &c.transform.describe(),
@@ -665,7 +729,12 @@ impl PreparedTask {
         progress: &mut dyn FnMut(&str, usize, usize),
     ) -> Result<Results> {
         let c = &self.config;
-        let labels = |ds: &EvalDataset| Labels::multiclass(ds.labels(), c.num_classes);
+        let labels = |ds: &EvalDataset| match ds.targets() {
+            Targets::Classes(l) => Labels::multiclass(l, c.num_classes),
+            Targets::MultiHot { values, num_labels } => {
+                Labels::multilabel(values.clone(), *num_labels)
+            }
+        };
         let mut feats =
             |ds: &EvalDataset| self.features(ds, model, model_id, cache, device, progress);
         let train = feats(&self.train)?;

@@ -338,14 +338,16 @@ fn shipped_task_configs_all_parse() {
     let names: Vec<&str> = tasks.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"quick/eurosat_sar_knn"), "{names:?}");
     assert!(names.contains(&"15min/sar/eurosat-sar_lin"), "{names:?}");
-    // The 5min/15min configs name $RDIR; substitute a value for parsing only.
+    // The 5min/15min/1h configs name $RDIR / $GEO_BENCH_DIR; substitute values for parsing.
     for (name, path) in &tasks {
         let text = std::fs::read_to_string(path).unwrap();
-        let text = text.replace("$RDIR", "/rdir");
+        let text = text
+            .replace("$RDIR", "/rdir")
+            .replace("$GEO_BENCH_DIR", "/geobench");
         TaskConfig::parse(&text, path, name).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     // The quick configs point at the fixtures and open.
-    for (name, path) in tasks.iter().filter(|(n, _)| n.starts_with("quick/")) {
+    for (name, path) in tasks.iter().filter(|(n, _)| n.starts_with("quick")) {
         let c = TaskConfig::from_file(path, name).unwrap();
         c.prepare().unwrap_or_else(|e| panic!("{name}: {e}"));
     }

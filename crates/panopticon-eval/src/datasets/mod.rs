@@ -5,10 +5,25 @@
 //!   2-band float GeoTIFFs (VV, VH in dB), chn_ids `[-1, -2]`.
 //! * RESISC45 ([`EvalDataset::resisc45`]): `resisc45-{split}.txt` file lists and
 //!   `NWPU-RESISC45/<class>/<file>.jpg`, chn_ids `[664, 559, 492]`.
+//! * BigEarthNet v2, 19-class multilabel: the webdataset shards of `.npy` members with
+//!   `dataset.yaml` / `dataset.pt` ([`EvalDataset::benv2_webdataset`]) and the raw
+//!   `BigEarthNet-S1/S2` folders with `metadata.parquet` ([`EvalDataset::benv2_raw`]).
+//! * SpectralEarth Corine ([`EvalDataset::corine`]), 19-class multilabel, 202 EnMAP bands.
+//! * GeoBench classification tasks ([`EvalDataset::geobench`]): per-sample HDF5 files,
+//!   `default_partition.json`, `band_stats.json`; m-so2sat band selection.
 //!
-//! Samples are decoded lazily, batch by batch; only the file list and labels are held.
+//! Channel ids come from the sensor registry of `panopticon-data`. Samples are decoded
+//! lazily, batch by batch; only the sample list and the targets are held.
 
+mod benv2;
+mod benv2_raw;
+mod corine;
+mod eurosat;
+mod geobench;
+mod npy;
+mod resisc45;
 mod transform;
+mod yaml;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -16,6 +31,10 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use panopticon_model::PanopticonInput;
 
+pub use benv2::{BEN_S1_MEAN, BEN_S1_STD, BEN_S2_MEAN, BEN_S2_STD, BenBands};
+pub use benv2_raw::BEN_RAW_SIZE;
+pub use geobench::{GeoBenchTask, SO2SAT_KEEP};
+pub use npy::{NpyArray, parse_npy};
 pub use transform::{EvalImage, EvalTransform, center_crop, chn_select, resize_bilinear_aa};
 
 use crate::error::{EvalError, Result};
@@ -83,10 +102,29 @@ pub const RESISC45_CLASSES: [&str; 45] = [
     "wetland",
 ];
 
-const EUROSAT_SAR_MEAN: [f64; 2] = [-11.6568, -18.4975];
-const EUROSAT_SAR_STD: [f64; 2] = [6.0908, 6.1924];
-const RESISC45_MEAN: [f32; 3] = [0.3682, 0.3808, 0.3434];
-const RESISC45_STD: [f32; 3] = [0.2033, 0.1852, 0.1846];
+/// The 19 classes of the BigEarthNet nomenclature (BENv2 and the SpectralEarth Corine task
+/// use the same 43 → 19 conversion), in label order.
+pub const BEN19_CLASSES: [&str; 19] = [
+    "Urban fabric",
+    "Industrial or commercial units",
+    "Arable land",
+    "Permanent crops",
+    "Pastures",
+    "Complex cultivation patterns",
+    "Land principally occupied by agriculture, with significant areas of natural vegetation",
+    "Agro-forestry areas",
+    "Broad-leaved forest",
+    "Coniferous forest",
+    "Mixed forest",
+    "Natural grassland and sparsely vegetated areas",
+    "Moors, heathland and sclerophyllous vegetation",
+    "Transitional woodland, shrub",
+    "Beaches, dunes, sands",
+    "Inland wetlands",
+    "Coastal wetlands",
+    "Inland waters",
+    "Marine waters",
+];
 
 /// Which dataset (and so which reader and normalisation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,28 +133,71 @@ pub enum DatasetKind {
     EurosatSar,
     /// `resisc45`.
     Resisc45,
+    /// `benv2_webdataset`: the webdataset shards the paper's tasks read.
+    Benv2Webdataset(BenBands),
+    /// `benv2`: the raw BigEarthNet v2 folders.
+    Benv2Raw(BenBands),
+    /// `corine`: the SpectralEarth EnMAP-Corine multilabel task.
+    Corine,
+    /// `geobench.<task>`: a GeoBench classification task.
+    GeoBench(GeoBenchTask),
 }
 
+/// Known `dataset.id` values, for error messages.
+pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, benv2, corine, \
+                               geobench.{m-eurosat, m-brick-kiln, m-forestnet, m-pv4ger, m-so2sat}";
+
 impl DatasetKind {
-    /// The config id (`eurosat-sar`, `resisc45`).
+    /// The config id (`eurosat-sar`, `resisc45`, `benv2_webdataset`, `benv2`, `corine`).
     pub fn id(self) -> &'static str {
         match self {
             Self::EurosatSar => "eurosat-sar",
             Self::Resisc45 => "resisc45",
+            Self::Benv2Webdataset(_) => "benv2_webdataset",
+            Self::Benv2Raw(_) => "benv2",
+            Self::Corine => "corine",
+            Self::GeoBench(t) => t.id(),
         }
     }
 
-    /// Parses a config id.
-    pub fn parse(id: &str) -> Result<Self> {
-        match id {
-            "eurosat-sar" => Ok(Self::EurosatSar),
-            "resisc45" => Ok(Self::Resisc45),
-            other => Err(EvalError::Config {
-                field: "dataset.id".into(),
-                value: format!("\"{other}\""),
-                reason: "known datasets: eurosat-sar, resisc45".into(),
-            }),
+    /// Parses a config id; BigEarthNet v2 also needs `bands` (`s1`, `s2` or `all`).
+    pub fn parse(id: &str, bands: Option<&str>) -> Result<Self> {
+        let kind = match id {
+            "eurosat-sar" => Self::EurosatSar,
+            "resisc45" => Self::Resisc45,
+            "benv2_webdataset" => {
+                return Ok(Self::Benv2Webdataset(BenBands::parse(bands.unwrap_or(""))?));
+            }
+            "benv2" => return Ok(Self::Benv2Raw(BenBands::parse(bands.unwrap_or(""))?)),
+            "corine" => Self::Corine,
+            other if other.starts_with("geobench.") => {
+                match GeoBenchTask::parse(&other["geobench.".len()..]) {
+                    Some(t) => Self::GeoBench(t),
+                    None => {
+                        return Err(EvalError::Config {
+                            field: "dataset.id".into(),
+                            value: format!("\"{other}\""),
+                            reason: format!("known datasets: {DATASET_IDS}"),
+                        });
+                    }
+                }
+            }
+            other => {
+                return Err(EvalError::Config {
+                    field: "dataset.id".into(),
+                    value: format!("\"{other}\""),
+                    reason: format!("known datasets: {DATASET_IDS}"),
+                });
+            }
+        };
+        if let Some(b) = bands {
+            return Err(EvalError::Config {
+                field: "dataset.bands".into(),
+                value: format!("\"{b}\""),
+                reason: format!("only BigEarthNet v2 takes `bands`; {id} has fixed bands"),
+            });
         }
+        Ok(kind)
     }
 
     /// Class names in label order.
@@ -124,36 +205,142 @@ impl DatasetKind {
         match self {
             Self::EurosatSar => &EUROSAT_CLASSES,
             Self::Resisc45 => &RESISC45_CLASSES,
+            Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine => &BEN19_CLASSES,
+            Self::GeoBench(_) => &[],
         }
     }
 
-    /// Channel ids of every sample (int16 values of the registry).
-    pub fn chn_ids(self) -> &'static [f32] {
+    /// Number of classes (labels, for multilabel datasets).
+    pub fn num_classes(self) -> usize {
         match self {
-            Self::EurosatSar => &[-1.0, -2.0],
-            Self::Resisc45 => &[664.0, 559.0, 492.0],
+            Self::GeoBench(t) => t.num_classes(),
+            other => other.classes().len(),
+        }
+    }
+
+    /// The name of class `i` (its index where the dataset has no names).
+    pub fn class_name(self, i: usize) -> String {
+        self.classes()
+            .get(i)
+            .map_or_else(|| i.to_string(), |c| c.to_string())
+    }
+
+    /// `true` for multi-hot targets.
+    pub fn is_multilabel(self) -> bool {
+        matches!(
+            self,
+            Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine
+        )
+    }
+
+    /// The sensor-registry dataset whose band list gives the chn_ids.
+    pub fn registry_name(self) -> &'static str {
+        match self {
+            Self::EurosatSar => "eval/eurosat-sar",
+            Self::Resisc45 => "eval/resisc45",
+            Self::Benv2Webdataset(b) | Self::Benv2Raw(b) => b.registry_name(),
+            Self::Corine => "pretrain/spectral_earth",
+            Self::GeoBench(t) => t.registry_name(),
+        }
+    }
+
+    /// Channel ids of every sample: the int16 values of the registry's band list (after the
+    /// m-so2sat band selection).
+    pub fn chn_ids(self) -> Result<Vec<f32>> {
+        let reg = panopticon_data::SensorRegistry::builtin()
+            .and_then(|r| r.dataset_chn_ids(self.registry_name()))
+            .map_err(|e| EvalError::Config {
+                field: "dataset.id".into(),
+                value: self.id().into(),
+                reason: format!("sensor registry: {e}"),
+            })?;
+        let ids: Vec<f32> = reg.into_iter().map(f32::from).collect();
+        Ok(match self {
+            Self::GeoBench(t) => match t.keep() {
+                Some(keep) => keep.iter().map(|&i| ids[i]).collect(),
+                None => ids,
+            },
+            _ => ids,
+        })
+    }
+}
+
+/// The targets of a split.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    /// One class index per sample.
+    Classes(Vec<i64>),
+    /// Multi-hot rows, `[N * num_labels]` row-major, values 0 or 1.
+    MultiHot {
+        /// Row-major targets.
+        values: Vec<f32>,
+        /// Labels per sample.
+        num_labels: usize,
+    },
+}
+
+impl Targets {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Classes(c) => c.len(),
+            Self::MultiHot { values, num_labels } => values.len() / (*num_labels).max(1),
+        }
+    }
+
+    /// `true` when there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sample `i` as text (`3`, or `0100…` for a multi-hot row), for cache keys.
+    pub fn describe(&self, i: usize) -> String {
+        match self {
+            Self::Classes(c) => c[i].to_string(),
+            Self::MultiHot { values, num_labels } => values[i * num_labels..(i + 1) * num_labels]
+                .iter()
+                .map(|&v| if v == 1.0 { '1' } else { '0' })
+                .collect(),
         }
     }
 }
 
-/// One split of an evaluation dataset: files and labels (pixels are read on demand).
+/// How sample `i` is decoded (per-dataset details live in the dataset's module).
+#[derive(Debug, Clone)]
+enum Source {
+    /// One image file per sample (`files[i]`), read by the kind's reader.
+    Files,
+    /// Webdataset tar members.
+    Wds(benv2::WdsSource),
+    /// Raw BigEarthNet v2 band files.
+    BenRaw(benv2_raw::RawSource),
+    /// SpectralEarth EnMAP patches.
+    Corine(panopticon_data::datasets::SpectralEarth),
+    /// GeoBench per-sample HDF5 files.
+    GeoBench(geobench::GeoBenchSource),
+}
+
+/// One split of an evaluation dataset: sample list and targets (pixels are read on demand).
 #[derive(Debug, Clone)]
 pub struct EvalDataset {
     kind: DatasetKind,
     root: PathBuf,
     split: String,
     files: Vec<PathBuf>,
-    labels: Vec<i64>,
+    names: Vec<String>,
+    targets: Targets,
+    chn_ids: Vec<f32>,
+    source: Source,
 }
 
-fn ds_err(path: &Path, reason: impl Into<String>) -> EvalError {
+pub(crate) fn ds_err(path: &Path, reason: impl Into<String>) -> EvalError {
     EvalError::Dataset {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
 }
 
-fn read_text(path: &Path) -> Result<String> {
+pub(crate) fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
         ds_err(
             path,
@@ -166,14 +353,14 @@ fn read_text(path: &Path) -> Result<String> {
     })
 }
 
-fn check_root(root: &Path) -> Result<()> {
+pub(crate) fn check_root(root: &Path) -> Result<()> {
     if !root.is_dir() {
         return Err(ds_err(root, "dataset root is not a directory"));
     }
     Ok(())
 }
 
-fn class_index(kind: DatasetKind, name: &str, file: &Path, line: usize) -> Result<i64> {
+pub(crate) fn class_index(kind: DatasetKind, name: &str, file: &Path, line: usize) -> Result<i64> {
     kind.classes()
         .iter()
         .position(|c| *c == name)
@@ -191,96 +378,47 @@ fn class_index(kind: DatasetKind, name: &str, file: &Path, line: usize) -> Resul
 }
 
 impl EvalDataset {
-    /// Opens a split of `kind` under `root` (see [`Self::eurosat_sar`], [`Self::resisc45`]).
-    pub fn open(kind: DatasetKind, root: &Path, split: &str) -> Result<Self> {
+    /// Opens a split of `kind` under `root`. BigEarthNet split names are those of its
+    /// folders / metadata (`train`, `validation`, `test`); `subset` keeps that fraction of
+    /// the webdataset shards (spec §5.9), and is refused for other datasets.
+    pub fn open(kind: DatasetKind, root: &Path, split: &str, subset: Option<f64>) -> Result<Self> {
+        if subset.is_some() && !matches!(kind, DatasetKind::Benv2Webdataset(_)) {
+            return Err(EvalError::Config {
+                field: "dataset.train_subset".into(),
+                value: format!("{subset:?}"),
+                reason: format!(
+                    "only benv2_webdataset takes a shard subset, not {}",
+                    kind.id()
+                ),
+            });
+        }
         match kind {
             DatasetKind::EurosatSar => Self::eurosat_sar(root, split),
             DatasetKind::Resisc45 => Self::resisc45(root, split),
+            DatasetKind::Benv2Webdataset(b) => Self::benv2_webdataset(root, b, split, subset),
+            DatasetKind::Benv2Raw(b) => Self::benv2_raw(root, b, split),
+            DatasetKind::Corine => Self::corine(root, split),
+            DatasetKind::GeoBench(t) => Self::geobench(root, t, split),
         }
     }
 
-    /// EuroSAT-SAR split(s) under `root` (`$RDIR/datasets/eurosat_SAR`): `split` names one
-    /// or several (comma-separated, concatenated) of `{train,val,test,small_*}.csv`.
-    pub fn eurosat_sar(root: &Path, split: &str) -> Result<Self> {
-        let kind = DatasetKind::EurosatSar;
-        check_root(root)?;
-        let (mut files, mut labels) = (Vec::new(), Vec::new());
-        for name in split.split(',').map(str::trim) {
-            let csv = root.join(format!("{name}.csv"));
-            let text = read_text(&csv)?;
-            let mut lines = text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty());
-            let header: Vec<&str> = match lines.next() {
-                Some((_, h)) => h.split(',').map(str::trim).collect(),
-                None => return Err(ds_err(&csv, "empty split file (no header, no samples)")),
-            };
-            let col = |want: &str| {
-                header.iter().position(|c| *c == want).ok_or_else(|| {
-                    ds_err(
-                        &csv,
-                        format!("header has no `{want}` column (need filepath,class_name)"),
-                    )
-                })
-            };
-            let (fp, cn) = (col("filepath")?, col("class_name")?);
-            for (i, line) in lines {
-                let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-                let (Some(path), Some(class)) = (cells.get(fp), cells.get(cn)) else {
-                    return Err(ds_err(
-                        &csv,
-                        format!("line {}: expected {} columns", i + 1, header.len()),
-                    ));
-                };
-                labels.push(class_index(kind, class, &csv, i + 1)?);
-                files.push(root.join(path));
-            }
-        }
-        Self::finish(kind, root, split, files, labels)
-    }
-
-    /// RESISC45 split under `root` (`$RDIR/datasets/resisc45`): `resisc45-{split}.txt`
-    /// lists file names; the class is the name up to the last `_`, the image
-    /// `NWPU-RESISC45/<class>/<file>`.
-    pub fn resisc45(root: &Path, split: &str) -> Result<Self> {
-        let kind = DatasetKind::Resisc45;
-        check_root(root)?;
-        let list = root.join(format!("resisc45-{split}.txt"));
-        let text = read_text(&list)?;
-        let (mut files, mut labels) = (Vec::new(), Vec::new());
-        for (i, line) in text.lines().enumerate() {
-            let name = line.trim();
-            if name.is_empty() {
-                continue;
-            }
-            let Some((class, _)) = name.rsplit_once('_') else {
-                return Err(ds_err(
-                    &list,
-                    format!(
-                        "line {}: `{name}` has no `_` (expected <class>_<nnn>.jpg)",
-                        i + 1
-                    ),
-                ));
-            };
-            labels.push(class_index(kind, class, &list, i + 1)?);
-            files.push(root.join("NWPU-RESISC45").join(class).join(name));
-        }
-        Self::finish(kind, root, split, files, labels)
-    }
-
+    /// Checks and wraps what a loader found. `names[i]` identifies sample `i` in messages
+    /// and cache keys (its file, or `shard.tar:key`).
     fn finish(
         kind: DatasetKind,
         root: &Path,
         split: &str,
         files: Vec<PathBuf>,
-        labels: Vec<i64>,
+        names: Vec<String>,
+        targets: Targets,
+        source: Source,
     ) -> Result<Self> {
         if files.is_empty() {
             return Err(EvalError::EmptySplit {
                 split: format!("{} {split} ({})", kind.id(), root.display()),
             });
         }
+        debug_assert_eq!(files.len(), targets.len());
         if let Some(missing) = files.iter().find(|f| !f.is_file()) {
             return Err(ds_err(
                 missing,
@@ -292,7 +430,10 @@ impl EvalDataset {
             root: root.to_path_buf(),
             split: split.to_string(),
             files,
-            labels,
+            names,
+            targets,
+            chn_ids: kind.chn_ids()?,
+            source,
         })
     }
 
@@ -311,14 +452,33 @@ impl EvalDataset {
         &self.split
     }
 
-    /// Image files, in sample order.
+    /// The file holding each sample, in sample order (the shard for webdataset samples).
     pub fn files(&self) -> &[PathBuf] {
         &self.files
     }
 
-    /// Class indices, in sample order.
+    /// A name per sample: its file, or `<shard>.tar:<key>` for webdataset samples.
+    pub fn sample_name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    /// Class indices of a multiclass dataset; empty for a multilabel one (see
+    /// [`Self::targets`]).
     pub fn labels(&self) -> &[i64] {
-        &self.labels
+        match &self.targets {
+            Targets::Classes(c) => c,
+            Targets::MultiHot { .. } => &[],
+        }
+    }
+
+    /// Class indices or multi-hot rows, in sample order.
+    pub fn targets(&self) -> &Targets {
+        &self.targets
+    }
+
+    /// Channel ids of every sample (before any channel selection).
+    pub fn chn_ids(&self) -> &[f32] {
+        &self.chn_ids
     }
 
     /// Number of samples.
@@ -333,50 +493,33 @@ impl EvalDataset {
 
     /// Sample `i`, decoded and normalised (before transforms), `[C, H, W]`.
     pub fn load(&self, i: usize) -> Result<EvalImage> {
-        let path = &self.files[i];
-        let read = |e: panopticon_data::ReadError| ds_err(path, e.to_string());
-        let ids = self.kind.chn_ids().to_vec();
-        let (raster, mut data) = match self.kind {
-            DatasetKind::EurosatSar => {
-                let r = panopticon_data::read_geotiff(path).map_err(read)?;
-                let v = r.data.to_f64();
-                if r.bands != 2 {
-                    return Err(ds_err(
-                        path,
-                        format!("has {} bands, expected 2 (VV, VH)", r.bands),
-                    ));
-                }
-                let hw = r.height * r.width;
-                let data = v
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &x)| {
-                        let c = j / hw;
-                        ((x - EUROSAT_SAR_MEAN[c]) / EUROSAT_SAR_STD[c]) as f32
-                    })
-                    .collect();
-                (r, data)
-            }
-            DatasetKind::Resisc45 => {
-                let r = panopticon_data::read_jpeg(path).map_err(read)?;
-                if r.bands != 3 {
-                    return Err(ds_err(path, format!("has {} bands, expected RGB", r.bands)));
-                }
-                let data = r.to_f32();
-                (r, data)
-            }
+        let (data, shape) = match &self.source {
+            Source::Files => match self.kind {
+                DatasetKind::EurosatSar => eurosat::load(&self.files[i])?,
+                DatasetKind::Resisc45 => resisc45::load(&self.files[i])?,
+                _ => unreachable!("only EuroSAT-SAR and RESISC45 read plain files"),
+            },
+            Source::Wds(w) => w.load(i, &self.files[i])?,
+            Source::BenRaw(r) => r.load(i)?,
+            Source::Corine(se) => corine::load(se, i)?,
+            Source::GeoBench(g) => g.load(&self.files[i])?,
         };
-        if self.kind == DatasetKind::Resisc45 {
-            let hw = raster.height * raster.width;
-            for (j, x) in data.iter_mut().enumerate() {
-                let c = j / hw;
-                *x = (*x / 255.0 - RESISC45_MEAN[c]) / RESISC45_STD[c];
-            }
+        if shape[0] != self.chn_ids.len() {
+            return Err(ds_err(
+                &self.files[i],
+                format!(
+                    "sample {} has {} channels but {} lists {} bands",
+                    self.names[i],
+                    shape[0],
+                    self.kind.registry_name(),
+                    self.chn_ids.len()
+                ),
+            ));
         }
         Ok(EvalImage {
             data,
-            shape: [raster.bands, raster.height, raster.width],
-            chn_ids: ids,
+            shape,
+            chn_ids: self.chn_ids.clone(),
         })
     }
 
@@ -423,9 +566,9 @@ impl EvalDataset {
                     return Err(ds_err(
                         &self.files[i],
                         format!(
-                            "transformed to {:?} but the batch has {s:?}: add `resize` / \
+                            "{} transformed to {:?} but the batch has {s:?}: add `resize` / \
                              `center_crop` to the task's transform so samples share a size",
-                            img.shape
+                            self.names[i], img.shape
                         ),
                     ));
                 }

@@ -14,8 +14,11 @@ pub struct EvalImage {
     pub chn_ids: Vec<f32>,
 }
 
-/// The test-time transform of a task, applied in the order resize → center crop → channel
-/// select (the order of every task config).
+/// The test-time transform of a task: channel select, resize, center crop.
+///
+/// Every task config lists `ChnSelect` first or last; both resizing and cropping act on each
+/// channel alone, so selecting first gives the same pixels and spares resizing dropped
+/// channels (202 → 4 for Corine).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EvalTransform {
     /// `Resize((h, w))`: exact output size, aspect ratio not kept.
@@ -37,14 +40,14 @@ impl EvalTransform {
 
     /// Applies the transform.
     pub fn apply(&self, mut img: EvalImage) -> Result<EvalImage> {
+        if let Some(idxs) = &self.chn_select {
+            img = chn_select(&img, idxs)?;
+        }
         if let Some((h, w)) = self.resize {
             img = resize_bilinear_aa(&img, h, w)?;
         }
         if let Some((h, w)) = self.center_crop {
             img = center_crop(&img, h, w)?;
-        }
-        if let Some(idxs) = &self.chn_select {
-            img = chn_select(&img, idxs)?;
         }
         Ok(img)
     }
