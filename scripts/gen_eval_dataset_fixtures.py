@@ -3,7 +3,7 @@
 under tests/fixtures/eval/datasets/, for the `panopticon eval` tests.
 
     /usr/bin/python3 scripts/gen_eval_dataset_fixtures.py eurosat resisc45
-    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine geobench
+    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine geobench separable
 
 EuroSAT-SAR and RESISC45 need GDAL (osgeo) and numpy; BigEarthNet v2 and Corine need numpy,
 torch (dataset.pt), PyYAML, pyarrow, rasterio and h5py (the venv). Deterministic (seeded). Each class gets
@@ -31,6 +31,10 @@ Layouts:
   geobench/bad_labels/m-bigearthnet/  three samples with malformed labels (42 entries, a 2, an int)
   geobench/pickles.json  pickle.dumps of GeoBench-like values (protocols 2-5, numpy arrays of
       several dtypes / byte orders / memory orders) with their JSON rendering
+  separable/eurosat_SAR/{train,val,test}.csv + <class>/<class>_<i>.tif   a genuinely
+      separable 4-class EuroSAT-SAR (16x16 float32 GeoTIFFs written with rasterio): each class
+      has its own stripe orientation / backscatter level, so the probes must reach > 90 %
+      top-1 through the tiny model
   spectral_earth/splits/corine/{train,val,test}.txt
   spectral_earth/spectral_earth_downstream_datasets/enmap_corine/{enmap,corine}/<tile>/<patch>.tif
       202-band int16 EnMAP reflectance x10000 (4x4) and 1-band uint16 CLC codes
@@ -382,6 +386,55 @@ def corine(rng):
         json.dump(expected, f)
 
 
+SEPARABLE_CLASSES = EUROSAT_CLASSES[:4]  # label indices 0..3: `num_classes = 4` in the configs
+SEPARABLE_SPLITS = {"train": 8, "val": 3, "test": 6}
+
+
+def separable_image(ci, rng):
+    """Class 0: vertical stripes; 1: horizontal stripes; 2: bright and flat; 3: dark
+    checkerboard. Random phase and mild noise, so no two samples are equal. Returns VV, VH
+    in dB around the EuroSAT-SAR means (scaled by their stds)."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    ph = rng.integers(0, 4)
+    if ci == 0:
+        p = np.where((x + ph) % 4 < 2, 1.5, -1.5)
+    elif ci == 1:
+        p = np.where((y + ph) % 4 < 2, 1.5, -1.5)
+    elif ci == 2:
+        p = np.full((SIZE, SIZE), 2.0)
+    else:
+        p = np.where(((x + ph) // 2 + y // 2) % 2 == 0, -1.0, -2.5)
+    p = p + 0.15 * rng.standard_normal((SIZE, SIZE))
+    vv = -11.6568 + 6.0908 * p
+    vh = -18.4975 + 6.1924 * (p if ci != 2 else -p)
+    return np.stack([vv, vh]).astype(np.float32)
+
+
+def separable(rng):
+    import rasterio
+    root = os.path.join(ROOT, "separable", "eurosat_SAR")
+    shutil.rmtree(os.path.join(ROOT, "separable"), ignore_errors=True)
+    rows = {s: [] for s in SEPARABLE_SPLITS}
+    for ci, cls in enumerate(SEPARABLE_CLASSES):
+        os.makedirs(os.path.join(root, cls))
+        i = 0
+        for split, n in SEPARABLE_SPLITS.items():
+            for _ in range(n):
+                i += 1
+                rel = f"{cls}/{cls}_{i}.tif"
+                img = separable_image(ci, rng)
+                with rasterio.open(os.path.join(root, rel), "w", driver="GTiff", width=SIZE,
+                                   height=SIZE, count=2, dtype="float32",
+                                   compress="deflate", predictor=3) as ds:
+                    ds.write(img)
+                rows[split].append((rel, cls))
+    for split, r in rows.items():
+        with open(os.path.join(root, f"{split}.csv"), "w") as f:
+            f.write("filepath,class_name\n")
+            for rel, cls in r:
+                f.write(f"{rel},{cls}\n")
+
+
 # m-so2sat's 18 bands in the file's bands_order (8 Sentinel-1 parts, then 10 Sentinel-2).
 SO2SAT_BANDS = ["01 - VH.Real", "02 - VH.Imaginary", "03 - VV.Real", "04 - VV.Imaginary",
                 "05 - VH.LEE Filtered", "06 - VV.LEE Filtered", "07 - VH.LEE Filtered.Real",
@@ -587,7 +640,7 @@ def geobench_pickles():
 def main():
     import warnings
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine", "geobench"]
+    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine", "geobench", "separable"]
     # EuroSAT-SAR and RESISC45 share one random stream (generate them together); the
     # others have their own seeds, so regenerating them leaves the first two unchanged.
     rng = np.random.default_rng(20250307)
@@ -600,6 +653,8 @@ def main():
         benv2_raw(np.random.default_rng(20250311))
     if "corine" in parts:
         corine(np.random.default_rng(20250310))
+    if "separable" in parts:
+        separable(np.random.default_rng(20250314))
     if "geobench" in parts:
         geobench(np.random.default_rng(20250312))
         geobench_bigearthnet(np.random.default_rng(20250313))
