@@ -76,6 +76,7 @@ struct Vm<'a> {
     arena: Vec<Node>,
     stack: Vec<Slot>,
     memo: std::collections::HashMap<u64, usize>,
+    built: std::cell::Cell<usize>,
 }
 
 type R<T> = std::result::Result<T, String>;
@@ -182,7 +183,7 @@ impl<'a> Vm<'a> {
         Ok(())
     }
     fn set_items(&mut self, target: usize, items: Vec<usize>) -> R<()> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err("SETITEMS with an odd number of items".into());
         }
         match &mut self.arena[target] {
@@ -382,6 +383,12 @@ impl<'a> Vm<'a> {
         if depth > 64 {
             return Err("pickled value nested deeper than 64 levels (or recursive)".into());
         }
+        // Shared (memoised) values are copied into the tree; bound the copies so a small
+        // pickle of nested shared references cannot expand exponentially.
+        self.built.set(self.built.get() + 1);
+        if self.built.get() > 64 * (self.arena.len() + 1024) {
+            return Err("pickled value expands to too many shared copies".into());
+        }
         let many = |ids: &[usize]| -> R<Vec<Py>> {
             ids.iter().map(|&i| self.tree(i, depth + 1)).collect()
         };
@@ -448,6 +455,7 @@ pub fn loads(bytes: &[u8]) -> std::result::Result<Py, String> {
         arena: Vec::new(),
         stack: Vec::new(),
         memo: Default::default(),
+        built: Default::default(),
     };
     let root = vm.run()?;
     vm.tree(root, 0)
@@ -502,7 +510,13 @@ fn dtype(d: &Py) -> R<(char, usize, bool)> {
 }
 
 fn decode(raw: &[u8], (kind, size, little): (char, usize, bool)) -> R<Vec<f64>> {
-    if raw.len() % size.max(1) != 0 {
+    if !matches!(
+        (kind, size),
+        ('b', 1) | ('u' | 'i', 1 | 2 | 4 | 8) | ('f', 4 | 8)
+    ) {
+        return Err(format!("numpy dtype {kind}{size} is not supported"));
+    }
+    if !raw.len().is_multiple_of(size) {
         return Err(format!(
             "{} data bytes for items of {size} bytes",
             raw.len()
@@ -629,8 +643,8 @@ impl Py {
 }
 
 fn finish((shape, values, fortran): (Vec<usize>, Vec<f64>, bool)) -> R<NdArray> {
-    let n: usize = shape.iter().product();
-    if n != values.len() {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if n != Some(values.len()) {
         return Err(format!(
             "numpy array of shape {shape:?} holds {} values",
             values.len()
