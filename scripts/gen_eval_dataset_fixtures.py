@@ -3,7 +3,7 @@
 under tests/fixtures/eval/datasets/, for the `panopticon eval` tests.
 
     /usr/bin/python3 scripts/gen_eval_dataset_fixtures.py eurosat resisc45
-    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine geobench
+    ~/.cache/panopticon-venv/bin/python scripts/gen_eval_dataset_fixtures.py benv2 corine geobench separable
 
 EuroSAT-SAR and RESISC45 need GDAL (osgeo) and numpy; BigEarthNet v2 and Corine need numpy,
 torch (dataset.pt), PyYAML, pyarrow, rasterio and h5py (the venv). Deterministic (seeded). Each class gets
@@ -24,6 +24,17 @@ Layouts:
   benv2/raw/BigEarthNet-S2/<tile>/<patch_id>/<patch_id>_B??.tif     uint16 (2-6 px)
   geobench/classification_v1.0/m-so2sat/{default_partition.json,band_stats.json,id_NNNNN.hdf5}
       18 float32 4x4 band datasets + a pickled attribute dict (bands_order, label)
+  geobench/classification_v1.0/m-bigearthnet/{default_partition.json,band_stats.json,id_NNNN.hdf5}
+      12 float32 8x8 S2 band datasets + a pickled attribute dict whose `label` is the numpy
+      int64 (43,) multi-hot array and whose per-band dicts hold `band_info` objects (class
+      geobench.dataset.SpectralBand, rebuilt with NEWOBJ + BUILD), as GeoBench writes them
+  geobench/bad_labels/m-bigearthnet/  three samples with malformed labels (42 entries, a 2, an int)
+  geobench/pickles.json  pickle.dumps of GeoBench-like values (protocols 2-5, numpy arrays of
+      several dtypes / byte orders / memory orders) with their JSON rendering
+  separable/eurosat_SAR/{train,val,test}.csv + <class>/<class>_<i>.tif   a genuinely
+      separable 4-class EuroSAT-SAR (16x16 float32 GeoTIFFs written with rasterio): each class
+      has its own stripe orientation / backscatter level, so the probes must reach > 90 %
+      top-1 through the tiny model
   spectral_earth/splits/corine/{train,val,test}.txt
   spectral_earth/spectral_earth_downstream_datasets/enmap_corine/{enmap,corine}/<tile>/<patch>.tif
       202-band int16 EnMAP reflectance x10000 (4x4) and 1-band uint16 CLC codes
@@ -375,6 +386,55 @@ def corine(rng):
         json.dump(expected, f)
 
 
+SEPARABLE_CLASSES = EUROSAT_CLASSES[:4]  # label indices 0..3: `num_classes = 4` in the configs
+SEPARABLE_SPLITS = {"train": 8, "val": 3, "test": 6}
+
+
+def separable_image(ci, rng):
+    """Class 0: vertical stripes; 1: horizontal stripes; 2: bright and flat; 3: dark
+    checkerboard. Random phase and mild noise, so no two samples are equal. Returns VV, VH
+    in dB around the EuroSAT-SAR means (scaled by their stds)."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    ph = rng.integers(0, 4)
+    if ci == 0:
+        p = np.where((x + ph) % 4 < 2, 1.5, -1.5)
+    elif ci == 1:
+        p = np.where((y + ph) % 4 < 2, 1.5, -1.5)
+    elif ci == 2:
+        p = np.full((SIZE, SIZE), 2.0)
+    else:
+        p = np.where(((x + ph) // 2 + y // 2) % 2 == 0, -1.0, -2.5)
+    p = p + 0.15 * rng.standard_normal((SIZE, SIZE))
+    vv = -11.6568 + 6.0908 * p
+    vh = -18.4975 + 6.1924 * (p if ci != 2 else -p)
+    return np.stack([vv, vh]).astype(np.float32)
+
+
+def separable(rng):
+    import rasterio
+    root = os.path.join(ROOT, "separable", "eurosat_SAR")
+    shutil.rmtree(os.path.join(ROOT, "separable"), ignore_errors=True)
+    rows = {s: [] for s in SEPARABLE_SPLITS}
+    for ci, cls in enumerate(SEPARABLE_CLASSES):
+        os.makedirs(os.path.join(root, cls))
+        i = 0
+        for split, n in SEPARABLE_SPLITS.items():
+            for _ in range(n):
+                i += 1
+                rel = f"{cls}/{cls}_{i}.tif"
+                img = separable_image(ci, rng)
+                with rasterio.open(os.path.join(root, rel), "w", driver="GTiff", width=SIZE,
+                                   height=SIZE, count=2, dtype="float32",
+                                   compress="deflate", predictor=3) as ds:
+                    ds.write(img)
+                rows[split].append((rel, cls))
+    for split, r in rows.items():
+        with open(os.path.join(root, f"{split}.csv"), "w") as f:
+            f.write("filepath,class_name\n")
+            for rel, cls in r:
+                f.write(f"{rel},{cls}\n")
+
+
 # m-so2sat's 18 bands in the file's bands_order (8 Sentinel-1 parts, then 10 Sentinel-2).
 SO2SAT_BANDS = ["01 - VH.Real", "02 - VH.Imaginary", "03 - VV.Real", "04 - VV.Imaginary",
                 "05 - VH.LEE Filtered", "06 - VV.LEE Filtered", "07 - VH.LEE Filtered.Real",
@@ -436,10 +496,151 @@ def geobench(rng):
         json.dump(expected, f)
 
 
+# GeoBench's band names of m-bigearthnet (sentinel2_13_bands[0:10] + [-2:], no B10).
+BIGEARTHNET_BANDS = ["01 - Coastal aerosol", "02 - Blue", "03 - Green", "04 - Red",
+                     "05 - Vegetation Red Edge", "06 - Vegetation Red Edge",
+                     "07 - Vegetation Red Edge", "08 - NIR", "08A - Vegetation Red Edge",
+                     "09 - Water vapour", "11 - SWIR", "12 - SWIR"]
+# Registry chn_ids of eval/m-bigearthnet (spec §5.3).
+BIGEARTHNET_IDS = [442, 492, 559, 664, 704, 740, 782, 827, 864, 945, 1613, 2203]
+# Label sets (of the 43 BigEarthNet-v1 classes) the synthetic scenes carry.
+BIGEARTHNET_SCENES = [[0, 11], [2, 12, 20], [23, 24, 25], [40, 42]]
+
+
+def geobench_classes():
+    """Stand-ins for geobench.dataset.SpectralBand, importable under GeoBench's module name
+    so pickle writes the same GLOBAL / NEWOBJ / BUILD records as the real files."""
+    import types
+    if "geobench.dataset" in sys.modules:
+        return sys.modules["geobench.dataset"].SpectralBand
+    pkg, mod = types.ModuleType("geobench"), types.ModuleType("geobench.dataset")
+
+    class SpectralBand:
+        def __init__(self, name, alt_names, spatial_resolution, wavelength):
+            self.name, self.alt_names = name, alt_names
+            self.spatial_resolution, self.wavelength = spatial_resolution, wavelength
+
+    SpectralBand.__module__, SpectralBand.__qualname__ = "geobench.dataset", "SpectralBand"
+    mod.SpectralBand = SpectralBand
+    pkg.dataset = mod
+    sys.modules["geobench"], sys.modules["geobench.dataset"] = pkg, mod
+    return SpectralBand
+
+
+def geobench_bigearthnet(rng):
+    """GeoBench classification_v1.0/m-bigearthnet (43-label multilabel, 12 S2 bands)."""
+    import pickle
+    import h5py
+    SpectralBand = geobench_classes()
+    root = os.path.join(ROOT, "geobench", "classification_v1.0", "m-bigearthnet")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    size = 8
+    mean = rng.uniform(200, 2500, len(BIGEARTHNET_BANDS)).round(4)
+    std = rng.uniform(300, 1300, len(BIGEARTHNET_BANDS)).round(4)
+    stats = {b: {"mean": float(m), "std": float(s), "min": 0.0, "max": float(m + 4 * s),
+                 "median": float(m), "percentile_0.1": 0.0, "percentile_99.9": float(m + 3 * s)}
+             for b, m, s in zip(BIGEARTHNET_BANDS, mean, std)}
+    infos = [SpectralBand(b, (f"B{b[:3].strip()}",), 10.0, 0.5 + 0.1 * i)
+             for i, b in enumerate(BIGEARTHNET_BANDS)]
+    partition, expected = {}, {"chn_ids": BIGEARTHNET_IDS, "splits": {}}
+    n = 0
+    for split, count in GEOBENCH_SPLITS.items():
+        names, targets = [], []
+        for _ in range(count):
+            scene = n % len(BIGEARTHNET_SCENES)
+            name = f"id_{n:04d}"
+            n += 1
+            # torchgeo's 43-class target (torch.long) → np.array, as GeoBench's converter.
+            label = np.zeros(43, dtype=np.int64)
+            label[BIGEARTHNET_SCENES[scene]] = 1
+            bands = np.stack([mean[c] + std[c] * pattern(scene + c % 3, 6, rng)[:size, :size]
+                              for c in range(len(BIGEARTHNET_BANDS))]).astype(np.float32)
+            attrs = {"label": label}
+            for b, info in zip(BIGEARTHNET_BANDS, infos):
+                attrs[b] = dict(date=None, date_id=None, spatial_resolution=10.0,
+                                band_info=info, meta_info=None, transform=None, crs=None)
+            attrs["bands_order"] = BIGEARTHNET_BANDS
+            with h5py.File(os.path.join(root, f"{name}.hdf5"), "w") as f:
+                for b, arr in zip(BIGEARTHNET_BANDS, bands):
+                    f.create_dataset(b, data=arr)
+                f.attrs["pickle"] = str(pickle.dumps(attrs))
+            names.append(name)
+            targets.append([int(v) for v in label])
+            if len(names) == 1:
+                m32, s32 = mean.astype(np.float32), std.astype(np.float32)
+                norm = (bands - m32[:, None, None]) / s32[:, None, None]
+                expected["splits"][split] = {
+                    "first_normalised": [float(v) for v in norm.reshape(-1)]}
+        partition[split] = names
+        expected["splits"][split].update(names=names, targets=targets)
+    with open(os.path.join(root, "default_partition.json"), "w") as f:
+        json.dump(partition, f)
+    with open(os.path.join(root, "band_stats.json"), "w") as f:
+        json.dump(stats, f)
+    with open(os.path.join(ROOT, "geobench", "expected_bigearthnet.json"), "w") as f:
+        json.dump(expected, f)
+    # Malformed labels, one sample per split (1x1 bands): 42 labels, a 2, an int.
+    bad = os.path.join(ROOT, "geobench", "bad_labels", "m-bigearthnet")
+    shutil.rmtree(os.path.dirname(bad), ignore_errors=True)
+    os.makedirs(bad)
+    labels = {"train": np.zeros(42, dtype=np.int64),
+              "valid": np.array([0, 2] + [0] * 41, dtype=np.int64), "test": 3}
+    for split, label in labels.items():
+        with h5py.File(os.path.join(bad, f"bad_{split}.hdf5"), "w") as f:
+            for b in BIGEARTHNET_BANDS:
+                f.create_dataset(b, data=np.zeros((1, 1), np.float32))
+            f.attrs["pickle"] = str(pickle.dumps(
+                {"label": label, "bands_order": BIGEARTHNET_BANDS}))
+    with open(os.path.join(bad, "default_partition.json"), "w") as f:
+        json.dump({s: [f"bad_{s}"] for s in labels}, f)
+    with open(os.path.join(bad, "band_stats.json"), "w") as f:
+        json.dump(stats, f)
+
+
+def pickle_json(v):
+    """JSON rendering of a pickled value, as the Rust test renders `Py`."""
+    if isinstance(v, np.ndarray):
+        return {"ndarray": list(v.shape), "values": [float(x) for x in v.reshape(-1)]}
+    if isinstance(v, dict):
+        return {"dict": [[pickle_json(k), pickle_json(x)] for k, x in v.items()]}
+    if isinstance(v, tuple):
+        return {"tuple": [pickle_json(x) for x in v]}
+    if isinstance(v, list):
+        return [pickle_json(x) for x in v]
+    if isinstance(v, bytes):
+        return {"bytes": list(v)}
+    if isinstance(v, bool) or v is None or isinstance(v, (int, float, str)):
+        return v
+    return {"object": f"{type(v).__module__}.{type(v).__qualname__}"}
+
+
+def geobench_pickles():
+    import pickle
+    SpectralBand = geobench_classes()
+    shared = ["a", "b"]
+    values = [
+        {"label": np.array([0, 1, 1, 0], dtype=np.int64), "bands_order": ["01 - x", "02 - y"]},
+        {"m": np.arange(6, dtype=">i4").reshape(2, 3), "f": np.asfortranarray(
+            np.arange(6, dtype=np.float32).reshape(2, 3) / 4)},
+        {"u": np.array([3, 255], dtype=np.uint8), "b": np.array([True, False]),
+         "d": np.array([[1.5, -2.25]], dtype=np.float64), "i16": np.array([-300], dtype="<i2")},
+        {"x": shared, "y": shared, "t": (1, -1, 2 ** 40, -(2 ** 40), 1.25, None, True),
+         "band": SpectralBand("02 - Blue", ("B02",), 10.0, 0.49), "by": b"\x00\xff", "s": "é"},
+    ]
+    cases = []
+    for proto in (2, 3, 4, 5):
+        for v in values:
+            cases.append({"protocol": proto, "hex": pickle.dumps(v, protocol=proto).hex(),
+                          "json": pickle_json(v)})
+    with open(os.path.join(ROOT, "geobench", "pickles.json"), "w") as f:
+        json.dump(cases, f)
+
+
 def main():
     import warnings
     warnings.filterwarnings("ignore", message="Dataset has no geotransform")
-    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine", "geobench"]
+    parts = sys.argv[1:] or ["eurosat", "resisc45", "benv2", "corine", "geobench", "separable"]
     # EuroSAT-SAR and RESISC45 share one random stream (generate them together); the
     # others have their own seeds, so regenerating them leaves the first two unchanged.
     rng = np.random.default_rng(20250307)
@@ -452,8 +653,12 @@ def main():
         benv2_raw(np.random.default_rng(20250311))
     if "corine" in parts:
         corine(np.random.default_rng(20250310))
+    if "separable" in parts:
+        separable(np.random.default_rng(20250314))
     if "geobench" in parts:
         geobench(np.random.default_rng(20250312))
+        geobench_bigearthnet(np.random.default_rng(20250313))
+        geobench_pickles()
 
 
 if __name__ == "__main__":

@@ -462,8 +462,10 @@ fn geobench_tasks_run_end_to_end() {
     let o = eval(&root().join("configs/eval/quick_geobench"), &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("2 run, 0 skipped"), "{err}");
+    assert!(err.contains("4 run, 0 skipped"), "{err}");
     assert!(err.contains("so2sat_lin: val features 4/4"), "{err}");
+    // train_subset 0.5 of m-bigearthnet's 8 training samples.
+    assert!(err.contains("bigearthnet_lin: train features 4/4"), "{err}");
     let knn = rows(&out.join("so2sat_knn/results.csv"));
     let names: Vec<&str> = knn.iter().map(|(m, _)| m.as_str()).collect();
     assert_eq!(
@@ -479,4 +481,58 @@ fn geobench_tasks_run_end_to_end() {
         lin.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
         "{lin:?}"
     );
+    // m-bigearthnet: multilabel metrics over its 43 labels (numpy multi-hot targets).
+    for (task, classifier) in [
+        ("bigearthnet_knn", "knn_k_"),
+        ("bigearthnet_lin", "classifier_"),
+    ] {
+        let r = rows(&out.join(task).join("results.csv"));
+        let names: Vec<&str> = r.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(
+            names,
+            ["MulLabAvergPrec_micro", "MulLabAvergPrec_macro"],
+            "{task}"
+        );
+        assert!(
+            r.iter().all(|(_, v)| (0.0..=100.0).contains(v)),
+            "{task}: {r:?}"
+        );
+        let csv = std::fs::read_to_string(out.join(task).join("results.csv")).unwrap();
+        assert!(csv.lines().skip(1).all(|l| l.contains(classifier)), "{csv}");
+    }
+    // Four scenes, one spatial pattern and label set each: kNN AP micro far above the
+    // ~6 % (2.5 of 43 labels positive) of a random ranking.
+    let ben = rows(&out.join("bigearthnet_knn/results.csv"));
+    assert!(
+        ben[0].1 >= 50.0,
+        "m-bigearthnet kNN AP micro = {}",
+        ben[0].1
+    );
+}
+
+#[test]
+fn probes_learn_through_the_model_on_a_separable_dataset() {
+    // Self-check of the whole chain (GeoTIFF reader, normalisation, resize, tiny-model
+    // features, kNN, probe training and selection): the separable 4-class EuroSAT-SAR
+    // fixture (one stripe orientation / backscatter level per class) must be classified
+    // almost perfectly on its 24-sample test split, by kNN and by the selected probe.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = eval(&root().join("configs/eval/quick_separable"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("2 run, 0 skipped"), "{err}");
+    assert!(
+        err.contains("eurosat_sar_knn: test features 24/24"),
+        "{err}"
+    );
+    assert!(err.contains("eurosat_sar_lin: val features 12/12"), "{err}");
+    for task in ["eurosat_sar_knn", "eurosat_sar_lin"] {
+        let r = rows(&out.join(task).join("results.csv"));
+        let names: Vec<&str> = r.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(names, ["acc_top-1_micro", "acc_top-1_macro"], "{task}");
+        for (m, v) in &r {
+            assert!(*v > 90.0, "{task} {m} = {v} (must exceed 90 %)");
+        }
+    }
 }

@@ -15,7 +15,8 @@
 //! test = "test"
 //! # num_classes = 10           # default: the dataset's class count
 //! # bands = "s2"               # benv2_webdataset: "s1", "s2" or "all"
-//! # train_subset = 0.1         # benv2_webdataset: fraction of the training shards
+//! # train_subset = 0.1         # benv2_webdataset: fraction of the training shards;
+//!                              # geobench.*: fraction of the training samples
 //!
 //! [transform]                  # applied in this order (spec §4.10)
 //! resize = 224                 # or [h, w]
@@ -29,7 +30,7 @@
 //! # k_selection = "best_on_test"   # or "validation" (needs dataset.val)
 //! ```
 //!
-//! Multilabel datasets (BigEarthNet v2, Corine) make multilabel tasks: the kNN variant
+//! Multilabel datasets (BigEarthNet v2, Corine, GeoBench m-bigearthnet) make multilabel tasks: the kNN variant
 //! of spec §6.3 and probes with the multilabel soft-margin loss and the 17-rate grid
 //! (`base_lrs` default adds 1.0); their metrics are `MulLabAvergPrec_{micro|macro}` and
 //! `MulLabF1ScoreMacro_{micro|macro}` (default AP micro, AP macro).
@@ -292,12 +293,15 @@ impl TaskConfig {
         )?;
         let multilabel = dataset.is_multilabel();
         if let Some(f) = file.dataset.train_subset {
-            if !matches!(dataset, DatasetKind::Benv2Webdataset(_)) {
+            if !matches!(
+                dataset,
+                DatasetKind::Benv2Webdataset(_) | DatasetKind::GeoBench(_)
+            ) {
                 return Err(cfg_err(
                     path,
                     "dataset.train_subset",
                     f,
-                    "only benv2_webdataset takes a shard subset",
+                    "only benv2_webdataset (shards) and geobench.* (samples) take a subset",
                 ));
             }
             if !(f > 0.0 && f <= 1.0) {
@@ -305,7 +309,7 @@ impl TaskConfig {
                     path,
                     "dataset.train_subset",
                     f,
-                    "a fraction of the training shards, in (0, 1]",
+                    "a fraction of the training shards / samples, in (0, 1]",
                 ));
             }
         }

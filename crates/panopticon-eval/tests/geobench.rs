@@ -113,7 +113,7 @@ fn malformed_task_folders_are_named_errors() {
     let first = t.join("id_00001.hdf5");
     std::fs::write(&first, b"not hdf5").unwrap();
     assert!(err(&t, "train").contains("id_00001.hdf5"));
-    assert!(GeoBenchTask::parse("m-bigearthnet").is_none());
+    assert!(GeoBenchTask::parse("m-cashew-plantation").is_none());
 }
 
 #[test]

@@ -310,7 +310,7 @@ fn multilabel_task_configs() {
     // train_subset: BENv2 only, a fraction.
     let e = parse(&lin.replace("val = \"val\"", "val = \"val\"\ntrain_subset = 0.5")).unwrap_err();
     assert!(
-        e.contains("only benv2_webdataset takes a shard subset"),
+        e.contains("only benv2_webdataset (shards) and geobench.* (samples) take a subset"),
         "{e}"
     );
     let e = parse(&BEN_KNN.replace("test = \"test\"", "test = \"test\"\ntrain_subset = 2.0"))

@@ -5,7 +5,10 @@
 //! `default_partition.json` (`{"train": [names], "valid": [...], "test": [...]}`; split
 //! `val` means `valid`), `band_stats.json` (`{band name: {"mean", "std", ...}}`) and one
 //! `<name>.hdf5` per sample: a 2-D dataset per band and a root attribute `pickle` holding
-//! `str(pickle.dumps(attrs))`, whose dict gives `bands_order` and the integer `label`.
+//! `str(pickle.dumps(attrs))`, whose dict gives `bands_order` and the `label`: an integer
+//! class, or for **m-bigearthnet** (43-label multilabel) the numpy int64 multi-hot array
+//! GeoBench's converter stored (`np.array(torchgeo_sample["label"])`; lists of 0/1 are
+//! accepted too). The dict is read with [`super::pickle`], which decodes numpy arrays.
 //!
 //! The image stacks the bands in `bands_order` (the `label` band, if any, excluded) as f32
 //! and normalises each with its `band_stats.json` mean/std before any transform. The band
@@ -15,11 +18,12 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 use panopticon_data::readers::Hdf5File;
 
+use super::pickle::{self, Py};
 use super::{DatasetKind, EvalDataset, Source, Targets, check_root, ds_err};
 use crate::error::{EvalError, Result};
+use crate::rng::SplitMix64;
 
 /// The GeoBench classification tasks the paper evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +38,16 @@ pub enum GeoBenchTask {
     Pv4ger,
     /// `m-so2sat`: 18 bands (8 S1 parts + 10 S2) → 12 kept, 17 classes.
     So2sat,
+    /// `m-bigearthnet`: 12 S2 bands, 43 labels (multilabel).
+    Bigearthnet,
 }
 
 /// m-so2sat: the bands kept after normalisation.
 pub const SO2SAT_KEEP: [usize; 12] = [0, 2, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
 
 impl GeoBenchTask {
-    /// Parses `m-eurosat`, `m-brick-kiln`, `m-forestnet`, `m-pv4ger`, `m-so2sat`.
+    /// Parses `m-eurosat`, `m-brick-kiln`, `m-forestnet`, `m-pv4ger`, `m-so2sat`,
+    /// `m-bigearthnet`.
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "m-eurosat" => Self::Eurosat,
@@ -48,6 +55,7 @@ impl GeoBenchTask {
             "m-forestnet" => Self::Forestnet,
             "m-pv4ger" => Self::Pv4ger,
             "m-so2sat" => Self::So2sat,
+            "m-bigearthnet" => Self::Bigearthnet,
             _ => return None,
         })
     }
@@ -60,6 +68,7 @@ impl GeoBenchTask {
             Self::Forestnet => "geobench.m-forestnet",
             Self::Pv4ger => "geobench.m-pv4ger",
             Self::So2sat => "geobench.m-so2sat",
+            Self::Bigearthnet => "geobench.m-bigearthnet",
         }
     }
 
@@ -71,6 +80,7 @@ impl GeoBenchTask {
             Self::Forestnet => "m-forestnet",
             Self::Pv4ger => "m-pv4ger",
             Self::So2sat => "m-so2sat",
+            Self::Bigearthnet => "m-bigearthnet",
         }
     }
 
@@ -82,6 +92,7 @@ impl GeoBenchTask {
             Self::Forestnet => 12,
             Self::Pv4ger => 4,
             Self::So2sat => 17,
+            Self::Bigearthnet => 43,
         }
     }
 
@@ -93,7 +104,13 @@ impl GeoBenchTask {
             Self::Forestnet => "eval/m-forestnet",
             Self::Pv4ger => "eval/m-pv4ger",
             Self::So2sat => "eval/m-so2sat",
+            Self::Bigearthnet => "eval/m-bigearthnet",
         }
+    }
+
+    /// `true` for the multilabel task (m-bigearthnet).
+    pub fn is_multilabel(self) -> bool {
+        self == Self::Bigearthnet
     }
 
     /// Bands kept after normalisation (`None`: all).
@@ -152,9 +169,8 @@ fn bytes_literal(s: &str) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The attribute dict of a sample: `pickle.loads` of the `pickle` attribute (read through
-/// burn-store's pickle reader, which takes a file).
-fn sample_attrs(h5: &Hdf5File, path: &Path) -> Result<PickleValue> {
+/// The attribute dict of a sample: `pickle.loads` of the `pickle` attribute.
+fn sample_attrs(h5: &Hdf5File, path: &Path) -> Result<Py> {
     let text = h5
         .attr("/", "pickle")
         .map_err(|e| ds_err(path, format!("no `pickle` attribute: {e}")))?;
@@ -162,16 +178,76 @@ fn sample_attrs(h5: &Hdf5File, path: &Path) -> Result<PickleValue> {
         .as_str()
         .ok_or_else(|| ds_err(path, "the `pickle` attribute is not a string"))?;
     let bytes = bytes_literal(text).map_err(|e| ds_err(path, e))?;
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let tmp = std::env::temp_dir().join(format!(
-        "panopticon-geobench-{}-{}.pkl",
-        std::process::id(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::write(&tmp, &bytes).map_err(|e| ds_err(&tmp, e.to_string()))?;
-    let value = PytorchReader::read_pickle_data(&tmp, None);
-    let _ = std::fs::remove_file(&tmp);
-    value.map_err(|e| ds_err(path, format!("cannot unpickle the attribute dict: {e}")))
+    let attrs = pickle::loads(&bytes)
+        .map_err(|e| ds_err(path, format!("cannot unpickle the attribute dict: {e}")))?;
+    if !matches!(attrs, Py::Dict(_)) {
+        return Err(ds_err(path, "the attribute dict is not a dict"));
+    }
+    Ok(attrs)
+}
+
+/// The `label` of a sample: a class index in `0..n`, or (multilabel) `n` values 0/1 from a
+/// numpy array or a list, appended to `multi_hot`.
+fn sample_label(
+    attrs: &Py,
+    task: GeoBenchTask,
+    path: &Path,
+    multi_hot: &mut Vec<f32>,
+) -> Result<i64> {
+    let n = task.num_classes();
+    let label = attrs
+        .get("label")
+        .ok_or_else(|| ds_err(path, "the attribute dict has no `label`"))?;
+    if !task.is_multilabel() {
+        return match label {
+            Py::Int(l) if (0..n as i64).contains(l) => Ok(*l),
+            other => Err(ds_err(
+                path,
+                format!("label {other:?} is not a class index in 0..{n}"),
+            )),
+        };
+    }
+    let values: Vec<f64> = match (label.ndarray(), label) {
+        (Some(arr), _) => {
+            let arr = arr.map_err(|e| ds_err(path, format!("label array: {e}")))?;
+            if arr.shape != [n] {
+                return Err(ds_err(
+                    path,
+                    format!("label array has shape {:?}, expected ({n},)", arr.shape),
+                ));
+            }
+            arr.values
+        }
+        (None, Py::List(v) | Py::Tuple(v)) => v
+            .iter()
+            .map(|x| match x {
+                Py::Int(i) => Ok(*i as f64),
+                Py::Bool(b) => Ok(*b as u8 as f64),
+                Py::Float(f) => Ok(*f),
+                other => Err(ds_err(path, format!("label entry {other:?} is not 0 or 1"))),
+            })
+            .collect::<Result<_>>()?,
+        (None, other) => {
+            return Err(ds_err(
+                path,
+                format!("label {other:?} is not a multi-hot vector of {n} labels"),
+            ));
+        }
+    };
+    if values.len() != n {
+        return Err(ds_err(
+            path,
+            format!("label has {} entries, expected {n}", values.len()),
+        ));
+    }
+    if let Some(v) = values.iter().find(|&&v| v != 0.0 && v != 1.0) {
+        return Err(ds_err(
+            path,
+            format!("multi-hot label holds {v}, not 0 or 1"),
+        ));
+    }
+    multi_hot.extend(values.iter().map(|&v| v as f32));
+    Ok(0)
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
@@ -222,6 +298,19 @@ impl EvalDataset {
     /// folder `root`. Labels come from each sample's attribute dict, so every file is opened
     /// once here (only its attribute, no pixels).
     pub fn geobench(root: &Path, task: GeoBenchTask, split: &str) -> Result<Self> {
+        Self::geobench_subset(root, task, split, None)
+    }
+
+    /// [`Self::geobench`] keeping the fraction `subset` in (0, 1] of the split's samples:
+    /// `max(1, floor(n · subset))` of them, drawn with a SplitMix64 permutation seeded 42,
+    /// in partition order. (Deviation: the reference draws with torch's seeded multinomial,
+    /// so the subset holds different samples.)
+    pub fn geobench_subset(
+        root: &Path,
+        task: GeoBenchTask,
+        split: &str,
+        subset: Option<f64>,
+    ) -> Result<Self> {
         let kind = DatasetKind::GeoBench(task);
         check_root(root)?;
         let part_path = root.join("default_partition.json");
@@ -241,8 +330,29 @@ impl EvalDataset {
                     .ok_or_else(|| ds_err(&part_path, format!("`{key}` holds a non-string {n}")))
             })
             .collect::<Result<_>>()?;
+        let files = match subset {
+            None => files,
+            Some(f) if f > 0.0 && f <= 1.0 => {
+                let keep = ((files.len() as f64 * f).floor() as usize).max(1);
+                let mut picked: Vec<usize> = SplitMix64::new(42)
+                    .permutation(files.len())
+                    .into_iter()
+                    .take(keep)
+                    .collect();
+                picked.sort_unstable();
+                picked.into_iter().map(|i| files[i].clone()).collect()
+            }
+            Some(f) => {
+                return Err(EvalError::Config {
+                    field: "dataset.train_subset".into(),
+                    value: f.to_string(),
+                    reason: "a fraction of the samples, in (0, 1]".into(),
+                });
+            }
+        };
         let n_registry = kind.registry_bands()?;
         let (mut labels, mut bands) = (Vec::with_capacity(files.len()), None::<Vec<String>>);
+        let mut multi_hot = Vec::new();
         for f in &files {
             if !f.is_file() {
                 return Err(ds_err(
@@ -251,27 +361,13 @@ impl EvalDataset {
                 ));
             }
             let h5 = Hdf5File::open(f).map_err(|e| ds_err(f, e.to_string()))?;
-            let PickleValue::Dict(attrs) = sample_attrs(&h5, f)? else {
-                return Err(ds_err(f, "the attribute dict is not a dict"));
-            };
-            let label = match attrs.get("label") {
-                Some(PickleValue::Int(l)) if (0..task.num_classes() as i64).contains(l) => *l,
-                other => {
-                    return Err(ds_err(
-                        f,
-                        format!(
-                            "label {other:?} is not a class index in 0..{}",
-                            task.num_classes()
-                        ),
-                    ));
-                }
-            };
-            labels.push(label);
+            let attrs = sample_attrs(&h5, f)?;
+            labels.push(sample_label(&attrs, task, f, &mut multi_hot)?);
             let order: Vec<String> = match attrs.get("bands_order") {
-                Some(PickleValue::List(v)) => v
+                Some(Py::List(v)) => v
                     .iter()
                     .filter_map(|b| match b {
-                        PickleValue::String(s) if s != "label" => Some(s.clone()),
+                        Py::Str(s) if s != "label" => Some(s.clone()),
                         _ => None,
                     })
                     .collect(),
@@ -330,7 +426,14 @@ impl EvalDataset {
             split,
             files,
             names,
-            Targets::Classes(labels),
+            if task.is_multilabel() {
+                Targets::MultiHot {
+                    values: multi_hot,
+                    num_labels: task.num_classes(),
+                }
+            } else {
+                Targets::Classes(labels)
+            },
             Source::GeoBench(GeoBenchSource {
                 bands,
                 mean,

@@ -10,7 +10,8 @@
 //!   `BigEarthNet-S1/S2` folders with `metadata.parquet` ([`EvalDataset::benv2_raw`]).
 //! * SpectralEarth Corine ([`EvalDataset::corine`]), 19-class multilabel, 202 EnMAP bands.
 //! * GeoBench classification tasks ([`EvalDataset::geobench`]): per-sample HDF5 files,
-//!   `default_partition.json`, `band_stats.json`; m-so2sat band selection.
+//!   `default_partition.json`, `band_stats.json`; m-so2sat band selection; m-bigearthnet
+//!   (43-label multilabel, numpy multi-hot labels in the pickled attribute dict).
 //!
 //! Channel ids come from the sensor registry of `panopticon-data`. Samples are decoded
 //! lazily, batch by batch; only the sample list and the targets are held.
@@ -21,6 +22,7 @@ mod corine;
 mod eurosat;
 mod geobench;
 mod npy;
+mod pickle;
 mod resisc45;
 mod transform;
 mod yaml;
@@ -35,6 +37,7 @@ pub use benv2::{BEN_S1_MEAN, BEN_S1_STD, BEN_S2_MEAN, BEN_S2_STD, BenBands};
 pub use benv2_raw::BEN_RAW_SIZE;
 pub use geobench::{GeoBenchTask, SO2SAT_KEEP};
 pub use npy::{NpyArray, parse_npy};
+pub use pickle::{NdArray, Py, loads as pickle_loads};
 pub use transform::{EvalImage, EvalTransform, center_crop, chn_select, resize_bilinear_aa};
 
 use crate::error::{EvalError, Result};
@@ -145,7 +148,8 @@ pub enum DatasetKind {
 
 /// Known `dataset.id` values, for error messages.
 pub const DATASET_IDS: &str = "eurosat-sar, resisc45, benv2_webdataset, benv2, corine, \
-                               geobench.{m-eurosat, m-brick-kiln, m-forestnet, m-pv4ger, m-so2sat}";
+                               geobench.{m-eurosat, m-brick-kiln, m-forestnet, m-pv4ger, m-so2sat, \
+                               m-bigearthnet}";
 
 impl DatasetKind {
     /// The config id (`eurosat-sar`, `resisc45`, `benv2_webdataset`, `benv2`, `corine`).
@@ -230,7 +234,7 @@ impl DatasetKind {
         matches!(
             self,
             Self::Benv2Webdataset(_) | Self::Benv2Raw(_) | Self::Corine
-        )
+        ) || matches!(self, Self::GeoBench(t) if t.is_multilabel())
     }
 
     /// The sensor-registry dataset whose band list gives the chn_ids.
@@ -380,14 +384,20 @@ pub(crate) fn class_index(kind: DatasetKind, name: &str, file: &Path, line: usiz
 impl EvalDataset {
     /// Opens a split of `kind` under `root`. BigEarthNet split names are those of its
     /// folders / metadata (`train`, `validation`, `test`); `subset` keeps that fraction of
-    /// the webdataset shards (spec §5.9), and is refused for other datasets.
+    /// the webdataset shards (spec §5.9) or of a GeoBench split's samples (spec §6.6
+    /// `1h/geobench/ben-10`), and is refused for other datasets.
     pub fn open(kind: DatasetKind, root: &Path, split: &str, subset: Option<f64>) -> Result<Self> {
-        if subset.is_some() && !matches!(kind, DatasetKind::Benv2Webdataset(_)) {
+        if subset.is_some()
+            && !matches!(
+                kind,
+                DatasetKind::Benv2Webdataset(_) | DatasetKind::GeoBench(_)
+            )
+        {
             return Err(EvalError::Config {
                 field: "dataset.train_subset".into(),
                 value: format!("{subset:?}"),
                 reason: format!(
-                    "only benv2_webdataset takes a shard subset, not {}",
+                    "only benv2_webdataset and geobench.* take a subset, not {}",
                     kind.id()
                 ),
             });
@@ -398,7 +408,7 @@ impl EvalDataset {
             DatasetKind::Benv2Webdataset(b) => Self::benv2_webdataset(root, b, split, subset),
             DatasetKind::Benv2Raw(b) => Self::benv2_raw(root, b, split),
             DatasetKind::Corine => Self::corine(root, split),
-            DatasetKind::GeoBench(t) => Self::geobench(root, t, split),
+            DatasetKind::GeoBench(t) => Self::geobench_subset(root, t, split, subset),
         }
     }
 
