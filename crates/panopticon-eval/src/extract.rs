@@ -18,7 +18,8 @@ use crate::probe::ProbeFeatures;
 /// `n_last_blocks` ≥ 1 (4 in the paper's probes); `progress` gets the number of samples done.
 ///
 /// # Shapes
-/// output: `cls` `[N, n, D]` (oldest block first), `patch_mean` `[N, D]`.
+/// output: `cls` `[N, n, D]` (oldest block first), `patch_mean` `[N, D]`, `global_pool`
+/// `[N, D]` (DOFA: norm of the mean raw patch token; registers excluded).
 pub fn extract_features(
     model: &Panopticon,
     batches: impl IntoIterator<Item = PanopticonInput>,
@@ -37,17 +38,26 @@ pub fn extract_features(
         value: "batch".into(),
         reason: e.to_string(),
     };
-    let (mut cls, mut means, mut done) = (Vec::new(), Vec::new(), 0);
+    let (mut cls, mut means, mut globals, mut done) = (Vec::new(), Vec::new(), Vec::new(), 0);
     for input in batches {
+        // Raw block outputs, normalised here: DOFA's global pool needs the raw patch mean.
         let layers = model
-            .intermediate_layers(&input, LayerSelection::Last(n_last_blocks), true)
+            .intermediate_layers(&input, LayerSelection::Last(n_last_blocks), false)
             .map_err(backbone)?;
         let tokens: Vec<Tensor<3>> = layers
             .iter()
-            .map(|l| l.cls.clone().unsqueeze_dim(1))
+            .map(|l| model.norm.forward(l.cls.clone()).unsqueeze_dim(1))
             .collect();
         let last = layers.last().expect("n_last_blocks >= 1");
-        means.push(last.patches.clone().mean_dim(1).squeeze_dim::<2>(1));
+        let patches = last.patches.clone();
+        means.push(
+            model
+                .norm
+                .forward(patches.clone())
+                .mean_dim(1)
+                .squeeze_dim::<2>(1),
+        );
+        globals.push(model.norm.forward(patches.mean_dim(1).squeeze_dim::<2>(1)));
         done += last.cls.dims()[0];
         cls.push(Tensor::cat(tokens, 1));
         progress(done);
@@ -57,7 +67,8 @@ pub fn extract_features(
             split: "features".into(),
         });
     }
-    ProbeFeatures::new(Tensor::cat(cls, 0), Tensor::cat(means, 0))
+    ProbeFeatures::new(Tensor::cat(cls, 0), Tensor::cat(means, 0))?
+        .with_global_pool(Tensor::cat(globals, 0))
 }
 
 /// Extracted features on disk, one safetensors file per key.
@@ -124,6 +135,8 @@ impl FeatureCache {
         };
         let cls = read("cls")?;
         let mean = read("patch_mean")?;
+        // Caches written before the DOFA pool existed lack it: recomputed.
+        let global = read("global_pool")?;
         if cls.shape().len() != 3 || mean.shape().len() != 2 {
             return None;
         }
@@ -131,6 +144,7 @@ impl FeatureCache {
             Tensor::from_data(cls, device),
             Tensor::from_data(mean, device),
         )
+        .and_then(|f| f.with_global_pool(Tensor::from_data(global, device)))
         .ok()
     }
 
@@ -143,8 +157,12 @@ impl FeatureCache {
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         let cls = f.cls().clone().into_data();
         let mean = f.patch_mean().clone().into_data();
+        let mut parts = vec![("cls", cls), ("patch_mean", mean)];
+        if let Some(g) = f.global_pool() {
+            parts.push(("global_pool", g.clone().into_data()));
+        }
         let mut views = HashMap::new();
-        for (name, data) in [("cls", &cls), ("patch_mean", &mean)] {
+        for (name, data) in &parts {
             let view = TensorView::new(Dtype::F32, data.shape().to_vec(), data.as_bytes())
                 .map_err(|e| io(std::io::Error::other(e.to_string())))?;
             views.insert(name.to_string(), view);

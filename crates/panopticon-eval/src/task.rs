@@ -36,7 +36,7 @@
 //! `MulLabF1ScoreMacro_{micro|macro}` (default AP micro, AP macro).
 //!
 //! Linear tasks have a `[linear]` table instead: `epochs` (required), `n_last_blocks_list`
-//! (`[1, 4]`), `poolings` (`["avgpool", "cls"]`), `base_lrs` (the 16-value grid), `metrics`
+//! (`[1, 4]`), `poolings` (`["avgpool", "cls"]`; also `DOFA_globalpool`, `DOFA_no_globalpool`), `base_lrs` (the 16-value grid), `metrics`
 //! (top-1 micro, top-1 macro, top-5 micro), `sampler_seed`, `init_seed` (0). Unknown keys
 //! are errors.
 
@@ -437,15 +437,15 @@ impl TaskConfig {
                 if let Some(p) = s.poolings {
                     c.poolings = p
                         .iter()
-                        .map(|p| match p.as_str() {
-                            "avgpool" => Ok(Pooling::Avgpool),
-                            "cls" => Ok(Pooling::Cls),
-                            o => Err(cfg_err(
-                                path,
-                                "linear.poolings",
-                                format!("\"{o}\""),
-                                "use \"avgpool\" or \"cls\"",
-                            )),
+                        .map(|p| {
+                            Pooling::parse(p).ok_or_else(|| {
+                                cfg_err(
+                                    path,
+                                    "linear.poolings",
+                                    format!("\"{p}\""),
+                                    "use \"avgpool\", \"cls\", \"DOFA_globalpool\" or \"DOFA_no_globalpool\"",
+                                )
+                            })
                         })
                         .collect::<Result<_>>()?;
                     if c.poolings.is_empty() {

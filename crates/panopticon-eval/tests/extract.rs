@@ -54,6 +54,24 @@ fn parts_equal_the_models_outputs() {
         })
         .collect();
     assert!(max_diff(f.patch_mean().clone(), Tensor::cat(ff, 0)) < 1e-6);
+    // DOFA poolings: norm(mean of the raw last-block patch tokens); the last normalised cls.
+    let raw: Vec<_> = batches
+        .iter()
+        .map(|b| {
+            let l = m.intermediate_layers(b, 1, false).unwrap().pop().unwrap();
+            m.norm.forward(l.patches.mean_dim(1).squeeze_dim::<2>(1))
+        })
+        .collect();
+    let global = f.pooled(2, Pooling::DofaGlobalpool).unwrap();
+    assert_eq!(global.dims(), [5, 48]);
+    assert!(max_diff(global, Tensor::cat(raw, 0)) < 1e-6);
+    let no_global = f.pooled(2, Pooling::DofaNoGlobalpool).unwrap();
+    assert!(max_diff(no_global, f.pooled(1, Pooling::Cls).unwrap()) == 0.0);
+    assert_eq!(
+        Pooling::parse("DOFA_globalpool"),
+        Some(Pooling::DofaGlobalpool)
+    );
+    assert_eq!(Pooling::parse("avg"), None);
 
     let err = extract_features(&m, batches, 3, &mut |_| {}).unwrap_err();
     assert!(matches!(err, EvalError::Config { .. }), "{err}");

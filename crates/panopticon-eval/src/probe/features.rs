@@ -12,6 +12,11 @@ pub enum Pooling {
     Avgpool,
     /// The last n normalised cls tokens, concatenated: `n·D`.
     Cls,
+    /// DOFA's: the mean of the last block's raw patch tokens, then the final norm: `D`
+    /// (independent of n).
+    DofaGlobalpool,
+    /// DOFA's: the last block's normalised cls token: `D` (independent of n).
+    DofaNoGlobalpool,
 }
 
 impl Pooling {
@@ -20,7 +25,21 @@ impl Pooling {
         match self {
             Self::Avgpool => "avgpool",
             Self::Cls => "cls",
+            Self::DofaGlobalpool => "DOFA_globalpool",
+            Self::DofaNoGlobalpool => "DOFA_no_globalpool",
         }
+    }
+
+    /// Parses a [`Pooling::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Avgpool,
+            Self::Cls,
+            Self::DofaGlobalpool,
+            Self::DofaNoGlobalpool,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
     }
 }
 
@@ -28,11 +47,14 @@ impl Pooling {
 ///
 /// # Shapes
 /// `cls`: `[N, B, D]`, the normalised cls tokens of the last `B` blocks, oldest first;
-/// `patch_mean`: `[N, D]`, the mean over the patch tokens of the last normalised block output.
+/// `patch_mean`: `[N, D]`, the mean over the patch tokens of the last normalised block output;
+/// `global_pool` (optional, for [`Pooling::DofaGlobalpool`]): `[N, D]`, the final norm of the
+/// mean over the last block's raw patch tokens.
 #[derive(Debug, Clone)]
 pub struct ProbeFeatures {
     cls: Tensor<3>,
     patch_mean: Tensor<2>,
+    global_pool: Option<Tensor<2>>,
 }
 
 impl ProbeFeatures {
@@ -57,7 +79,33 @@ impl ProbeFeatures {
                 got: d2,
             });
         }
-        Ok(Self { cls, patch_mean })
+        Ok(Self {
+            cls,
+            patch_mean,
+            global_pool: None,
+        })
+    }
+
+    /// Adds the DOFA global-pool features (`[N, D]`, see [`Pooling::DofaGlobalpool`]).
+    pub fn with_global_pool(mut self, global_pool: Tensor<2>) -> Result<Self> {
+        let (want, got) = (self.patch_mean.dims(), global_pool.dims());
+        if want != got {
+            return Err(EvalError::Shape {
+                what: "global_pool rows/width vs patch_mean".into(),
+                expected: want[0] * want[1],
+                got: got[0] * got[1],
+            });
+        }
+        self.global_pool = Some(global_pool);
+        Ok(self)
+    }
+
+    /// The DOFA global-pool features, when extracted.
+    ///
+    /// # Shapes
+    /// `[N, D]`
+    pub fn global_pool(&self) -> Option<&Tensor<2>> {
+        self.global_pool.as_ref()
     }
 
     /// Builds the cache from the already **normalised** outputs of the last blocks (oldest
@@ -101,7 +149,7 @@ impl ProbeFeatures {
             .slice([0..n, 1..t, 0..d])
             .mean_dim(1)
             .reshape([n, d]);
-        Ok(Self { cls, patch_mean })
+        Self::new(cls, patch_mean)
     }
 
     /// The normalised cls tokens of the last blocks, oldest first.
@@ -145,6 +193,7 @@ impl ProbeFeatures {
         match pooling {
             Pooling::Avgpool => (n + 1) * self.token_dim(),
             Pooling::Cls => n * self.token_dim(),
+            Pooling::DofaGlobalpool | Pooling::DofaNoGlobalpool => self.token_dim(),
         }
     }
 
@@ -169,6 +218,16 @@ impl ProbeFeatures {
         Ok(match pooling {
             Pooling::Cls => cls,
             Pooling::Avgpool => Tensor::cat(vec![cls, self.patch_mean.clone()], 1),
+            Pooling::DofaNoGlobalpool => self
+                .cls
+                .clone()
+                .slice([0..len, b - 1..b, 0..d])
+                .reshape([len, d]),
+            Pooling::DofaGlobalpool => self.global_pool.clone().ok_or(EvalError::Config {
+                field: "linear.poolings".into(),
+                value: "DOFA_globalpool".into(),
+                reason: "these features were extracted without the global pool".into(),
+            })?,
         })
     }
 
@@ -176,6 +235,10 @@ impl ProbeFeatures {
     pub(crate) fn check_finite(&self, split: &str) -> Result<()> {
         let [n, b, d] = self.cls.dims();
         crate::split::check_finite(split, &self.cls.clone().reshape([n, b * d]))?;
-        crate::split::check_finite(split, &self.patch_mean)
+        crate::split::check_finite(split, &self.patch_mean)?;
+        match &self.global_pool {
+            Some(g) => crate::split::check_finite(split, g),
+            None => Ok(()),
+        }
     }
 }
