@@ -536,3 +536,53 @@ fn probes_learn_through_the_model_on_a_separable_dataset() {
         }
     }
 }
+
+/// `--model RUN_DIR` evaluates a training run's newest teacher (its preset read from the run's
+/// config.toml, no `--config`), `--set` overrides every task that has the section, and an
+/// override no task can take is refused before any work.
+#[test]
+fn a_training_run_and_set_overrides() {
+    use panopticon::train::{TrainConfig, train};
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let mut cfg = TrainConfig::from_file(root().join("configs/train/quick_check.toml")).unwrap();
+    let ds = root().join("tests/fixtures/data/datasets");
+    cfg.data.spectral_earth = Some(ds.join("spectral_earth"));
+    cfg.data.satlas_root = None;
+    cfg.data.satlas_metadata = None;
+    cfg.data.batch_size = 2;
+    cfg.data.n_local = 2;
+    cfg.run.output_dir = run.clone();
+    cfg.run.max_iters = Some(2);
+    cfg.run.checkpoint_every = 2;
+    let dev = burn::prelude::Device::default().autodiff();
+    train(&cfg, &dev, false, None).unwrap();
+
+    let task = root().join("configs/eval/quick/eurosat_sar_knn.toml");
+    let out = dir.path().join("eval");
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["eval", "--model", run.to_str().unwrap(), "--quiet"])
+        .args([
+            "--tasks",
+            task.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--set", "knn.ks=[1]"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = rows(&out.join("eurosat_sar_knn/results.csv"));
+    assert_eq!(r.len(), 2);
+    let csv = std::fs::read_to_string(out.join("eurosat_sar_knn/results.csv")).unwrap();
+    assert!(csv.contains("knn_k_1"), "{csv}");
+
+    let o = eval(
+        &task,
+        &dir.path().join("bad"),
+        &["--set", "linear.epochs=3"],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no task"), "{}", stderr(&o));
+    assert!(!dir.path().join("bad").exists());
+}

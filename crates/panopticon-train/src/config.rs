@@ -417,9 +417,9 @@ impl TrainConfig {
     }
 }
 
-/// Sets `a.b.c = value` in `table`; the sections must exist (typos are errors, not new keys
-/// that `deny_unknown_fields` would report less clearly).
-fn apply_override(table: &mut toml::Table, spec: &str) -> std::result::Result<(), String> {
+/// Sets `a.b.c = value` in `table` (a `--set a.b.c=value` override; the value in TOML syntax,
+/// or a bare string); the sections must exist, so a typo is an error rather than a new key.
+pub fn apply_override(table: &mut toml::Table, spec: &str) -> std::result::Result<(), String> {
     let (key, value) = spec
         .split_once('=')
         .ok_or_else(|| format!("--set {spec}: expected section.key=value"))?;
