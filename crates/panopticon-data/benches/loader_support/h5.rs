@@ -94,6 +94,17 @@ fn dataset_header(shape: &[usize], values: &H5Values, data_addr: u64) -> Vec<u8>
     ])
 }
 
+/// The root group's messages: Link Info and Group Info (what makes it a "new-style" group
+/// for libhdf5), then one hard link per dataset.
+fn root_messages(links: impl Iterator<Item = (String, u64)>) -> Vec<Vec<u8>> {
+    let mut info = vec![0u8, 0]; // version 0, no creation order
+    info.extend(UNDEFINED.to_le_bytes()); // no fractal heap: links are compact
+    info.extend(UNDEFINED.to_le_bytes()); // no name index
+    let mut m = vec![message(0x0002, &info), message(0x000A, &[0, 0])];
+    m.extend(links.map(|(n, a)| link(&n, a)));
+    m
+}
+
 fn link(name: &str, addr: u64) -> Vec<u8> {
     let mut body = vec![1u8, 0, name.len() as u8]; // version 1, hard link, 1-byte name length
     body.extend(name.as_bytes());
@@ -107,12 +118,9 @@ pub fn write_h5(path: &Path, datasets: &[(&str, Vec<usize>, H5Values)]) {
         assert_eq!(shape.iter().product::<usize>(), values.len(), "{name}");
     }
     // Layout: superblock, root header, dataset headers, then the data blocks.
-    let root_len = object_header(
-        &datasets
-            .iter()
-            .map(|(n, _, _)| link(n, 0))
-            .collect::<Vec<_>>(),
-    )
+    let root_len = object_header(&root_messages(
+        datasets.iter().map(|(n, _, _)| (n.to_string(), 0)),
+    ))
     .len();
     let header_lens: Vec<usize> = datasets
         .iter()
@@ -144,13 +152,12 @@ pub fn write_h5(path: &Path, datasets: &[(&str, Vec<usize>, H5Values)]) {
     f.extend((SUPERBLOCK_LEN as u64).to_le_bytes());
     f.extend([0u8; 24]);
     assert_eq!(f.len(), SUPERBLOCK_LEN);
-    f.extend(object_header(
-        &datasets
+    f.extend(object_header(&root_messages(
+        datasets
             .iter()
             .zip(&header_addr)
-            .map(|((n, _, _), &a)| link(n, a))
-            .collect::<Vec<_>>(),
-    ));
+            .map(|((n, _, _), &a)| (n.to_string(), a)),
+    )));
     for ((_, s, v), &a) in datasets.iter().zip(&data_addr) {
         f.extend(dataset_header(s, v, a));
     }
