@@ -5,10 +5,7 @@ use std::path::PathBuf;
 
 /// Writes `data` to this process's scratch file with extension `ext` and returns its path.
 pub fn write(data: &[u8], ext: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "panopticon-fuzz-{}.{ext}",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("panopticon-fuzz-{}.{ext}", std::process::id()));
     std::fs::write(&path, data).expect("write the fuzz input to a scratch file");
     path
 }

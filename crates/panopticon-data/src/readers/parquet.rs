@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
+use super::parquet_pages::check_dictionary_pages;
 use super::parquet_value::{Mismatch, ParquetValue};
 
 /// Errors raised while reading a Parquet table. Every variant names the file (and the column
@@ -171,6 +172,7 @@ impl ParquetTable {
             .build()
             .map_err(|e| corrupt(&self.path, e))?;
         let values = guarded(&self.path, || {
+            check_dictionary_pages(&self.reader, &self.path, name)?;
             let rows = self
                 .reader
                 .get_row_iter(Some(projection))
@@ -229,7 +231,7 @@ impl ParquetTable {
     }
 }
 
-fn corrupt(path: &Path, e: impl std::fmt::Display) -> ParquetError {
+pub(super) fn corrupt(path: &Path, e: impl std::fmt::Display) -> ParquetError {
     ParquetError::Corrupt {
         path: path.to_path_buf(),
         message: e.to_string(),
