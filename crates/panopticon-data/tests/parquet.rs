@@ -234,16 +234,20 @@ fn mutated_files_give_errors_or_values_never_panics() {
 /// reader's guard catches.
 #[test]
 fn fuzz_regressions_are_errors_without_panics() {
-    let cases = [(
-        "dict_page_missing.parquet",
-        "dictionary-encoded but the column chunk has no dictionary page",
-    )];
+    let cases = [
+        (
+            "dict_page_missing.parquet",
+            "dictionary-encoded but the column chunk has no dictionary page",
+        ),
+        ("negative_chunk_range.parquet", "does not fit in the"),
+    ];
     for (file, message) in cases {
         let path = dir().join("fuzz").join(file);
         let mut errors = Vec::new();
         let panics = common::panics_during(|| {
-            let Ok(t) = ParquetTable::open(&path) else {
-                return;
+            let t = match ParquetTable::open(&path) {
+                Ok(t) => t,
+                Err(e) => return errors.push(e),
             };
             for name in t.column_names() {
                 errors.extend(t.column::<String>(&name).err());

@@ -1,10 +1,12 @@
-//! Page-level checks run before the `parquet` crate's row decoder sees a column.
+//! Structural checks run before the `parquet` crate decodes, for corrupt inputs on which
+//! `parquet` 60.1 panics (found by `fuzz/`). The panics would be caught, but a corrupt file
+//! should be a plain error naming what is wrong:
 //!
-//! `parquet` 60.1 panics (`Decoder for dict should have been set`, found by `fuzz/`) when a
-//! data page is dictionary-encoded but its column chunk has no dictionary page before it.
-//! The panic would be caught, but a corrupt file should be a plain error: the pages of the
-//! requested column are walked once (headers + decompression, no value decoding) and such
-//! a chunk is refused. Metadata tables are small, so reading their pages twice is cheap.
+//! * a column chunk whose footer offset or size is negative (`byte_range` asserts);
+//! * a dictionary-encoded data page with no dictionary page before it in its column chunk
+//!   (`Decoder for dict should have been set`). The pages of the requested column are
+//!   walked once (headers + decompression, no value decoding); metadata tables are small,
+//!   so reading their pages twice is cheap.
 
 use std::fs::File;
 use std::path::Path;
@@ -13,6 +15,38 @@ use parquet::basic::Encoding;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use super::parquet::{ParquetError, corrupt};
+
+/// Refuses a footer whose column chunks have a negative offset or size, or end past the
+/// end of the file (`file_len` bytes).
+pub(super) fn check_chunk_ranges(
+    reader: &SerializedFileReader<File>,
+    path: &Path,
+    file_len: u64,
+) -> Result<(), ParquetError> {
+    for (g, group) in reader.metadata().row_groups().iter().enumerate() {
+        for chunk in group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let (data, len) = (chunk.data_page_offset(), chunk.compressed_size());
+            let end = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(s, l)| s.checked_add(l));
+            if data < 0 || end.is_none_or(|e| e > file_len) {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "row group {g} column `{}`: chunk at offset {start} with {len} bytes \
+                         (data page at {data}) does not fit in the {file_len}-byte file",
+                        chunk.column_path()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Refuses column `name` when a dictionary-encoded data page comes without a dictionary page
 /// earlier in its column chunk. Errors name the column, row group and page.
