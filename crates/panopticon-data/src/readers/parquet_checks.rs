@@ -6,12 +6,19 @@
 //! * a dictionary-encoded data page with no dictionary page before it in its column chunk
 //!   (`Decoder for dict should have been set`). The pages of the requested column are
 //!   walked once (headers + decompression, no value decoding); metadata tables are small,
-//!   so reading their pages twice is cheap.
+//!   so reading their pages twice is cheap;
+//! * a `BYTE_ARRAY` dictionary page whose length-prefixed values run past its end (the PLAIN
+//!   decoder slices without a bounds check).
+//!
+//! Not covered: the same overrun in a PLAIN `BYTE_ARRAY` *data* page (checking it needs the
+//! definition levels decoded); `parquet` then panics inside the reader's guard, which turns
+//! it into [`ParquetError::Corrupt`].
 
 use std::fs::File;
 use std::path::Path;
 
-use parquet::basic::Encoding;
+use parquet::basic::{Encoding, Type as PhysicalType};
+use parquet::column::page::Page;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use super::parquet::{ParquetError, corrupt};
@@ -72,8 +79,24 @@ pub(super) fn check_dictionary_pages(
                 .map_err(|e| corrupt(path, e))?;
             let mut dictionary = false;
             let mut k = 0;
+            let byte_array = schema.column(leaf).physical_type() == PhysicalType::BYTE_ARRAY;
             while let Some(page) = pages.get_next_page().map_err(|e| corrupt(path, e))? {
                 dictionary |= page.is_dictionary_page();
+                if let Page::DictionaryPage {
+                    buf, num_values, ..
+                } = &page
+                    && byte_array
+                    && !plain_byte_arrays_fit(buf, *num_values as usize)
+                {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "column `{name}` row group {g}: the dictionary page's \
+                             {num_values} strings run past its {} bytes",
+                            buf.len()
+                        ),
+                    ));
+                }
                 let dict_encoded = matches!(
                     page.encoding(),
                     Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
@@ -92,4 +115,20 @@ pub(super) fn check_dictionary_pages(
         }
     }
     Ok(())
+}
+
+/// Whether `n` PLAIN byte arrays (u32 little-endian length, then the bytes) fit in `buf`.
+fn plain_byte_arrays_fit(buf: &[u8], n: usize) -> bool {
+    let mut pos = 0usize;
+    for _ in 0..n {
+        let Some(&[a, b, c, d]) = buf.get(pos..pos + 4) else {
+            return false;
+        };
+        let len = u32::from_le_bytes([a, b, c, d]) as usize;
+        match pos.checked_add(4 + len) {
+            Some(end) if end <= buf.len() => pos = end,
+            _ => return false,
+        }
+    }
+    true
 }
