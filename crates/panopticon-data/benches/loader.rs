@@ -37,6 +37,9 @@ use panopticon_data::write_geotiff_f32;
 
 const BATCH: usize = 8;
 
+/// Builds a loader when its row starts.
+type MakeLoader = Box<dyn FnOnce() -> PretrainLoader>;
+
 fn noise(n: usize, salt: usize, max: usize) -> impl Iterator<Item = usize> {
     (0..n).map(move |i| (i.wrapping_add(salt).wrapping_mul(2_654_435_761) >> 9) % max)
 }
@@ -237,7 +240,7 @@ fn bench_loader(c: &mut Criterion) {
     group.sample_size(10);
     // Each loader is built just before its run (its workers start prefetching at once) and
     // dropped after it, so the rows do not compete.
-    let sources: [(&str, Box<dyn FnOnce() -> PretrainLoader>); 4] = [
+    let sources: [(&str, MakeLoader); 4] = [
         ("spectral_earth_202x128x128", Box::new(|| loader(se))),
         ("satlas_2_sensors_native_res", Box::new(|| loader(sat))),
         ("fmow_2_views_wv23_s2_rgb", Box::new(|| loader(fm))),
