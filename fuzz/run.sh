@@ -10,7 +10,8 @@ secs="${1:-300}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(geotiff png jpeg parquet hdf5)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/panopticon-fuzz-target}"
+# Always a target dir of its own (instrumented builds would evict the main ones).
+export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/panopticon-fuzz-target}"
 [ -d "$here/corpus" ] || "$here/seed.sh"
 mkdir -p "$here/logs"
 for t in "${targets[@]}"; do
