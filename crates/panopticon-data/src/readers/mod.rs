@@ -11,6 +11,7 @@ mod guard;
 mod hdf5;
 mod jpeg;
 mod parquet;
+mod parquet_checks;
 mod parquet_value;
 mod png;
 mod raster;

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
+use super::parquet_checks::{check_chunk_ranges, check_dictionary_pages};
 use super::parquet_value::{Mismatch, ParquetValue};
 
 /// Errors raised while reading a Parquet table. Every variant names the file (and the column
@@ -123,8 +124,17 @@ impl ParquetTable {
             path: path.clone(),
             source,
         })?;
+        let file_len = file
+            .metadata()
+            .map_err(|source| ParquetError::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
         let reader = guarded(&path, || {
-            SerializedFileReader::new(file).map_err(|e| corrupt(&path, e))
+            let reader = SerializedFileReader::new(file).map_err(|e| corrupt(&path, e))?;
+            check_chunk_ranges(&reader, &path, file_len)?;
+            Ok(reader)
         })?;
         Ok(Self { path, reader })
     }
@@ -171,6 +181,7 @@ impl ParquetTable {
             .build()
             .map_err(|e| corrupt(&self.path, e))?;
         let values = guarded(&self.path, || {
+            check_dictionary_pages(&self.reader, &self.path, name)?;
             let rows = self
                 .reader
                 .get_row_iter(Some(projection))
@@ -229,7 +240,7 @@ impl ParquetTable {
     }
 }
 
-fn corrupt(path: &Path, e: impl std::fmt::Display) -> ParquetError {
+pub(super) fn corrupt(path: &Path, e: impl std::fmt::Display) -> ParquetError {
     ParquetError::Corrupt {
         path: path.to_path_buf(),
         message: e.to_string(),

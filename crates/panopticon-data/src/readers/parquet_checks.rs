@@ -1,0 +1,134 @@
+//! Structural checks run before the `parquet` crate decodes, for corrupt inputs on which
+//! `parquet` 60.1 panics (found by `fuzz/`). The panics would be caught, but a corrupt file
+//! should be a plain error naming what is wrong:
+//!
+//! * a column chunk whose footer offset or size is negative (`byte_range` asserts);
+//! * a dictionary-encoded data page with no dictionary page before it in its column chunk
+//!   (`Decoder for dict should have been set`). The pages of the requested column are
+//!   walked once (headers + decompression, no value decoding); metadata tables are small,
+//!   so reading their pages twice is cheap;
+//! * a `BYTE_ARRAY` dictionary page whose length-prefixed values run past its end (the PLAIN
+//!   decoder slices without a bounds check).
+//!
+//! Not covered: the same overrun in a PLAIN `BYTE_ARRAY` *data* page (checking it needs the
+//! definition levels decoded); `parquet` then panics inside the reader's guard, which turns
+//! it into [`ParquetError::Corrupt`].
+
+use std::fs::File;
+use std::path::Path;
+
+use parquet::basic::{Encoding, Type as PhysicalType};
+use parquet::column::page::Page;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use super::parquet::{ParquetError, corrupt};
+
+/// Refuses a footer whose column chunks have a negative offset or size, or end past the
+/// end of the file (`file_len` bytes).
+pub(super) fn check_chunk_ranges(
+    reader: &SerializedFileReader<File>,
+    path: &Path,
+    file_len: u64,
+) -> Result<(), ParquetError> {
+    for (g, group) in reader.metadata().row_groups().iter().enumerate() {
+        for chunk in group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let (data, len) = (chunk.data_page_offset(), chunk.compressed_size());
+            let end = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(s, l)| s.checked_add(l));
+            if data < 0 || end.is_none_or(|e| e > file_len) {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "row group {g} column `{}`: chunk at offset {start} with {len} bytes \
+                         (data page at {data}) does not fit in the {file_len}-byte file",
+                        chunk.column_path()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses column `name` when a dictionary-encoded data page comes without a dictionary page
+/// earlier in its column chunk. Errors name the column, row group and page.
+pub(super) fn check_dictionary_pages(
+    reader: &SerializedFileReader<File>,
+    path: &Path,
+    name: &str,
+) -> Result<(), ParquetError> {
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let root_idx = schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .position(|f| f.name() == name);
+    let leaves: Vec<usize> = (0..schema.num_columns())
+        .filter(|&leaf| Some(schema.get_column_root_idx(leaf)) == root_idx)
+        .collect();
+    for g in 0..reader.num_row_groups() {
+        let group = reader.get_row_group(g).map_err(|e| corrupt(path, e))?;
+        for &leaf in &leaves {
+            let mut pages = group
+                .get_column_page_reader(leaf)
+                .map_err(|e| corrupt(path, e))?;
+            let mut dictionary = false;
+            let mut k = 0;
+            let byte_array = schema.column(leaf).physical_type() == PhysicalType::BYTE_ARRAY;
+            while let Some(page) = pages.get_next_page().map_err(|e| corrupt(path, e))? {
+                dictionary |= page.is_dictionary_page();
+                if let Page::DictionaryPage {
+                    buf, num_values, ..
+                } = &page
+                    && byte_array
+                    && !plain_byte_arrays_fit(buf, *num_values as usize)
+                {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "column `{name}` row group {g}: the dictionary page's \
+                             {num_values} strings run past its {} bytes",
+                            buf.len()
+                        ),
+                    ));
+                }
+                let dict_encoded = matches!(
+                    page.encoding(),
+                    Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
+                );
+                if page.is_data_page() && dict_encoded && !dictionary {
+                    return Err(corrupt(
+                        path,
+                        format!(
+                            "column `{name}` row group {g} page {k} is dictionary-encoded but \
+                             the column chunk has no dictionary page"
+                        ),
+                    ));
+                }
+                k += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `n` PLAIN byte arrays (u32 little-endian length, then the bytes) fit in `buf`.
+fn plain_byte_arrays_fit(buf: &[u8], n: usize) -> bool {
+    let mut pos = 0usize;
+    for _ in 0..n {
+        let Some(&[a, b, c, d]) = buf.get(pos..pos + 4) else {
+            return false;
+        };
+        let len = u32::from_le_bytes([a, b, c, d]) as usize;
+        match pos.checked_add(4 + len) {
+            Some(end) if end <= buf.len() => pos = end,
+            _ => return false,
+        }
+    }
+    true
+}
