@@ -84,6 +84,19 @@ pub struct SceneArgs {
     pub quiet: bool,
 }
 
+impl SceneArgs {
+    /// The sliding window these arguments ask for.
+    pub(super) fn embed_options(&self, dense: bool, layers: Vec<usize>) -> EmbedOptions {
+        EmbedOptions {
+            tile: self.tile,
+            stride: self.stride.unwrap_or(self.tile),
+            batch: self.batch,
+            dense,
+            layers,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Safetensors,
@@ -119,13 +132,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     let ids = channel_ids(sc)?;
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    let opts = EmbedOptions {
-        tile: sc.tile,
-        stride: sc.stride.unwrap_or(sc.tile),
-        batch: sc.batch,
-        dense: args.dense || format == Format::Tiff,
-        layers: args.layers.clone(),
-    };
+    let opts = sc.embed_options(args.dense || format == Format::Tiff, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
     for (i, path) in args.inputs.iter().enumerate() {

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use panopticon::data::write_png_rgb;
 use panopticon::device::parse_device;
-use panopticon::embed::{EmbedOptions, Norm, principal_components};
+use panopticon::embed::{Norm, principal_components};
 
 use super::embed::{SceneArgs, channel_ids, embed_file, load_model, read_image};
 
@@ -34,13 +34,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     let norm = Norm::parse(&sc.norm)?;
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    let opts = EmbedOptions {
-        tile: sc.tile,
-        stride: sc.stride.unwrap_or(sc.tile),
-        batch: sc.batch,
-        dense: true,
-        layers: Vec::new(),
-    };
+    let opts = sc.embed_options(true, Vec::new());
     let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc.quiet, (0, 1))?;
     let (h, w) = (meta.height, meta.width);
     let (rows, cols) = e.grid;

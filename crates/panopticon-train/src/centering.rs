@@ -3,6 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
+use crate::dino_loss::Centering;
 use crate::error::{Result, TrainError};
 
 /// Momentum of the centre EMA (`center_momentum`, both losses).
@@ -104,6 +105,30 @@ impl Center {
         }
         self.pending = Some(logits.clone().detach().sum_dim(0) / n as f64);
         Ok(())
+    }
+
+    /// Teacher targets under `centering`: in softmax mode this applies the previous step's
+    /// scheduled centre update and schedules this batch's (the delayed update of spec §3.5);
+    /// Sinkhorn-Knopp normalises the batch itself (`B` = all rows on one process).
+    ///
+    /// # Shapes
+    /// `logits`: `[N, K]` → `[N, K]`.
+    pub fn teacher_targets(
+        &mut self,
+        centering: Centering,
+        logits: Tensor<2>,
+        teacher_temp: f64,
+    ) -> Result<Tensor<2>> {
+        match centering {
+            Centering::Softmax => {
+                let probs = self.softmax_centered(logits.clone(), teacher_temp)?;
+                self.schedule_update(&logits)?;
+                Ok(probs)
+            }
+            Centering::SinkhornKnopp => {
+                Ok(sinkhorn_knopp(logits, teacher_temp, SINKHORN_ITERATIONS))
+            }
+        }
     }
 
     /// `softmax((logits − c) / temp)` after applying any scheduled update.

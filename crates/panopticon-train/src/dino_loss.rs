@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::centering::{Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+use crate::centering::Center;
 use crate::error::{Result, TrainError};
 
 /// Student temperature of both losses.
@@ -55,20 +55,8 @@ impl DinoLoss {
         teacher_logits: Tensor<2>,
         teacher_temp: f64,
     ) -> Result<Tensor<2>> {
-        match self.centering {
-            Centering::Softmax => {
-                let probs = self
-                    .center
-                    .softmax_centered(teacher_logits.clone(), teacher_temp)?;
-                self.center.schedule_update(&teacher_logits)?;
-                Ok(probs)
-            }
-            Centering::SinkhornKnopp => Ok(sinkhorn_knopp(
-                teacher_logits,
-                teacher_temp,
-                SINKHORN_ITERATIONS,
-            )),
-        }
+        self.center
+            .teacher_targets(self.centering, teacher_logits, teacher_temp)
     }
 
     /// The local and global DINO terms, each divided by `total_terms = 2 + 2·n_local`

@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::centering::{Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+use crate::centering::Center;
 use crate::dino_loss::{Centering, STUDENT_TEMP};
 use crate::error::{Result, TrainError};
 use panopticon_data::masking::IbotMasks;
@@ -36,21 +36,8 @@ impl IbotPatchLoss {
         teacher_patch_logits: Tensor<2>,
         teacher_temp: f64,
     ) -> Result<Tensor<2>> {
-        match self.centering {
-            Centering::Softmax => {
-                let probs = self
-                    .center
-                    .softmax_centered(teacher_patch_logits.clone(), teacher_temp)?;
-                self.center.schedule_update(&teacher_patch_logits)?;
-                Ok(probs)
-            }
-            // Bn = all-reduced M, i.e. M on one process.
-            Centering::SinkhornKnopp => Ok(sinkhorn_knopp(
-                teacher_patch_logits,
-                teacher_temp,
-                SINKHORN_ITERATIONS,
-            )),
-        }
+        self.center
+            .teacher_targets(self.centering, teacher_patch_logits, teacher_temp)
     }
 
     /// `L_ibot = −(1/n_images) · Σ_m masks_weight[m] · Σ_k t[m,k] · log_softmax(s[m]/0.1)_k`.

@@ -8,14 +8,12 @@
 //! input-independent at init (LayerScale 1e-5), so once the centre has caught up the teacher is
 //! uniform and the DINO terms sit at their ceiling `ln K`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use panopticon_train::{TrainConfig, train};
-
-/// Burn's seeded RNG is process-global: runs in parallel test threads would interleave their
-/// draws (and the model init would depend on thread timing), so each run takes this lock.
-static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -37,7 +35,7 @@ fn mean(v: &[f64]) -> f64 {
 
 #[test]
 fn converge_check_lowers_the_total_loss() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let cfg = config("converge_check.toml", dir.path());
     assert_eq!(cfg.max_iters(), 300);
@@ -63,7 +61,7 @@ fn converge_check_lowers_the_total_loss() {
 
 #[test]
 fn quick_check_dino_terms_climb_to_ln_k() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config("quick_check.toml", dir.path());
     cfg.run.checkpoint_every = 0;

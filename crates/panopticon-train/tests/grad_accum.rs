@@ -20,9 +20,6 @@ use panopticon_train::{
     SslModules, TrainError, split_batch,
 };
 
-/// Burn's seeded RNG is process-global; model-building tests take this lock.
-static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// `B` samples: 2 global 32×32 crops of 3 optical channels (one padded), 2 local 16×16 crops.
 fn batch(b: usize, seed: u64) -> Collated {
     let mut rng = AugRng::seed_from_u64(seed);
@@ -97,7 +94,7 @@ fn max_abs(v: &[f64]) -> f64 {
 
 #[test]
 fn two_micro_batches_give_the_gradient_of_one_double_batch() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let big = batch(4, 21);
     assert!(big.masks.n_masked_patches() > 0);
     let micro = split_batch(&big, 2).unwrap();
@@ -158,7 +155,7 @@ fn two_micro_batches_give_the_gradient_of_one_double_batch() {
 
 #[test]
 fn koleo_and_sinkhorn_are_batch_statistics_and_differ() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let big = batch(4, 22);
     let micro = split_batch(&big, 2).unwrap();
     let (_, l_big) = arch(0.1, Centering::Softmax)

@@ -22,9 +22,6 @@ use panopticon_train::{
     InitSection, SslMetaArch, TrainConfig, TrainError, init_weights, load_model_state, train,
 };
 
-/// Burn's seeded RNG is process-global; model-building tests take this lock.
-static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -170,7 +167,7 @@ fn stage_configs_parse_validate_and_trace_the_spec() {
 
 #[test]
 fn stage1_init_takes_dinov2_blocks_and_the_student_rgb_head() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = tiny_stage("stage1.toml", dir.path(), 1);
     cfg.init.backbone = Some(init_dir().join("dinov2_tiny.pth"));
@@ -241,7 +238,7 @@ fn stage1_init_takes_dinov2_blocks_and_the_student_rgb_head() {
 
 #[test]
 fn stage1_init_errors_name_the_problem() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = tiny_stage("stage1.toml", dir.path(), 1);
     cfg.init.backbone = Some(init_dir().join("dinov2_tiny.pth"));
@@ -261,7 +258,7 @@ fn stage1_init_errors_name_the_problem() {
 
 #[test]
 fn stage2_init_loads_a_stage1_checkpoint_model_only() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let s1_out = dir.path().join("stage1");
     let mut s1 = tiny_stage("stage1.toml", &s1_out, 2);
@@ -315,7 +312,7 @@ fn stage2_init_loads_a_stage1_checkpoint_model_only() {
 
 #[test]
 fn stage2_init_from_upstream_checkpoint_and_teacher_snapshot_pth() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     // tests/fixtures/checkpoints (scripts/gen_checkpoint_fixtures.py): tiny-test backbones
     // (student = teacher + 0.5) and one-layer heads 48 → 16 → 32 prototypes.

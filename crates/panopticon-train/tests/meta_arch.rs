@@ -69,6 +69,7 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn one_step_moves_student_teacher_by_ema_and_keeps_last_layer_frozen() {
+    let _seeded = common::seeded();
     let mut a = arch(1e-3, 0.1);
     let data = batch(2, 11);
     assert!(data.masks.n_masked_patches() > 0);
@@ -126,6 +127,7 @@ fn one_step_moves_student_teacher_by_ema_and_keeps_last_layer_frozen() {
 
 #[test]
 fn a_few_steps_on_one_batch_reduce_the_loss() {
+    let _seeded = common::seeded();
     let mut a = arch(5e-3, 0.0);
     let data = batch(2, 5);
     let losses: Vec<f64> = (0..6)
@@ -141,6 +143,7 @@ fn a_few_steps_on_one_batch_reduce_the_loss() {
 
 #[test]
 fn last_layer_unfreezes_in_epoch_one_and_variants_train() {
+    let _seeded = common::seeded();
     // Epoch length 10: iteration 10 is in epoch 1, where `last_layer=1` no longer freezes.
     let mut a = arch(1e-3, 0.0);
     let data = batch(2, 9);

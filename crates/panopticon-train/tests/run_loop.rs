@@ -12,10 +12,6 @@ use panopticon_model::Panopticon;
 use panopticon_train::checkpoint::last_checkpoint;
 use panopticon_train::{SslMetaArch, TrainConfig, TrainError, load_checkpoint, train};
 
-/// Burn's seeded RNG is process-global: runs in parallel test threads would draw from the
-/// same stream, so the tests that initialise models take this lock.
-static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -63,7 +59,7 @@ fn unknown_config_key_is_an_error_naming_it() {
 
 #[test]
 fn loop_logs_checkpoints_and_teacher_snapshot_loads_in_panopticon() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let dir = tempfile::tempdir().unwrap();
     let cfg = quick(dir.path(), 6);
     let dev = Device::default().autodiff();
@@ -131,7 +127,7 @@ fn loop_logs_checkpoints_and_teacher_snapshot_loads_in_panopticon() {
 
 #[test]
 fn resume_reproduces_the_uninterrupted_run() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let dev = Device::default().autodiff();
@@ -176,7 +172,7 @@ fn resume_reproduces_the_uninterrupted_run() {
 
 #[test]
 fn accumulated_run_resumes_bit_identically_with_the_same_samples() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let dev = Device::default().autodiff();
@@ -209,7 +205,7 @@ fn accumulated_run_resumes_bit_identically_with_the_same_samples() {
 /// alone and concatenated; the effective config is saved in the run.
 #[test]
 fn fmow_and_mmearth_train_through_the_data_section() {
-    let _seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    let _seeded = common::seeded();
     let fx = repo().join("tests/fixtures/data");
     for (fmow, mmearth) in [(true, false), (false, true), (true, true)] {
         let dir = tempfile::tempdir().unwrap();

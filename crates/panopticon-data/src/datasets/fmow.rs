@@ -196,13 +196,7 @@ impl Fmow {
             )));
         }
         let registry = SensorRegistry::builtin()?;
-        let ids = |s: FmowSensor| -> Result<Vec<f32>, DatasetError> {
-            Ok(registry
-                .dataset_chn_ids(s.registry_dataset())?
-                .into_iter()
-                .map(f32::from)
-                .collect())
-        };
+        let ids = |s: FmowSensor| registry.dataset_chn_ids_f32(s.registry_dataset());
         let chn_ids = [
             ids(FmowSensor::Wv23)?,
             ids(FmowSensor::S2)?,

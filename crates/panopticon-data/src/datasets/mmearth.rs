@@ -239,11 +239,7 @@ impl Mmearth {
             n_rows = n_rows.min(check_array(&h5, sensor.dataset(), bands, 4)?);
             let get =
                 |l2a| stats::checked(&stats_file, sensor.stats_key(l2a), bands, &paths.band_stats);
-            let chn_ids: Vec<f32> = registry
-                .dataset_chn_ids(sensor.registry_dataset())?
-                .into_iter()
-                .map(f32::from)
-                .collect();
+            let chn_ids = registry.dataset_chn_ids_f32(sensor.registry_dataset())?;
             if chn_ids.len() != bands {
                 return Err(DatasetError::Config(format!(
                     "registry list `{}` has {} ids but MMEarth stores {bands} {} bands",

@@ -206,13 +206,7 @@ impl Satlas {
             ));
         }
         let registry = SensorRegistry::builtin()?;
-        let ids = |s: SatlasSensor| -> Result<Vec<f32>, DatasetError> {
-            Ok(registry
-                .dataset_chn_ids(s.registry_dataset())?
-                .into_iter()
-                .map(f32::from)
-                .collect())
-        };
+        let ids = |s: SatlasSensor| registry.dataset_chn_ids_f32(s.registry_dataset());
         let chn_ids = [
             ids(SatlasSensor::S1)?,
             ids(SatlasSensor::S2)?,

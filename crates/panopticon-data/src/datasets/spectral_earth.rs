@@ -108,8 +108,7 @@ pub(crate) fn read_enmap(
 /// Loads the `pretrain/spectral_earth` chn_ids (202 EnMAP wavelengths, duplicates 911 and
 /// 993 kept as upstream has them, spec §8 quirk 22).
 pub(crate) fn enmap_chn_ids() -> Result<Vec<f32>, DatasetError> {
-    let ids = SensorRegistry::builtin()?.dataset_chn_ids("pretrain/spectral_earth")?;
-    Ok(ids.into_iter().map(f32::from).collect())
+    Ok(SensorRegistry::builtin()?.dataset_chn_ids_f32("pretrain/spectral_earth")?)
 }
 
 /// SpectralEarth pre-training dataset (upstream `SpectralEarthDataset(task_dir="enmap")`).

@@ -231,4 +231,13 @@ impl SensorRegistry {
         let ids: Vec<&str> = dataset.bands.iter().map(String::as_str).collect();
         self.chn_ids(&ids)
     }
+
+    /// [`SensorRegistry::dataset_chn_ids`] as the `f32` the model takes.
+    pub fn dataset_chn_ids_f32(&self, name: &str) -> Result<Vec<f32>, SensorError> {
+        Ok(self
+            .dataset_chn_ids(name)?
+            .into_iter()
+            .map(f32::from)
+            .collect())
+    }
 }

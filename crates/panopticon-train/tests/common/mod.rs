@@ -62,3 +62,10 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], atol: f64, rtol: f64)
 pub fn rel_err(got: f64, want: f64) -> f64 {
     (got - want).abs() / want.abs().max(1e-30)
 }
+
+/// Burn's seeded RNG is process-global: runs in parallel test threads would draw from the
+/// same stream, so the tests that seed and initialise models hold this lock.
+pub fn seeded() -> std::sync::MutexGuard<'static, ()> {
+    static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SEEDED.lock().unwrap_or_else(|e| e.into_inner())
+}
