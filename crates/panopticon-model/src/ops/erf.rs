@@ -28,17 +28,18 @@ pub fn erf(x: f32) -> f32 {
     if a < 0.5 { series } else { y.copysign(x) }
 }
 
-/// `exp(-z)` for `z ≥ 0`; 0 beyond f32's normal range. Cody–Waite reduction to
+/// `exp(-z)` for `z ≥ 0`; 0 beyond f32's normal range, NaN for NaN. Cody–Waite reduction to
 /// `r ∈ [-ln2/2, ln2/2]`, degree-7 Taylor polynomial (relative error ≤ 5e-9 before rounding),
 /// scaled by `2^n` through the exponent bits.
 #[inline(always)]
-fn exp_neg(z: f32) -> f32 {
+pub(super) fn exp_neg(z: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     // 1.5·2^23: adding it rounds to an integer, which then sits in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
-    let v = -z.min(87.0);
+    // Not `z.min(87.0)`: that would turn a NaN into 87 and hide it.
+    let v = -(if z > 87.0 { 87.0 } else { z });
     let shifted = v * LOG2E + ROUND;
     let n = shifted - ROUND;
     let r = (v - n * LN2_HI) - n * LN2_LO;

@@ -96,7 +96,7 @@ impl FoldedChnAttn {
     /// optional LayerNorm).
     ///
     /// # Shapes
-    /// - `patches`: `[B·C·L, P·P]` from [`super::patchify`], rows ordered (b, c, l)
+    /// - `patches`: `[B·L·C, P·P]` from [`patchify_by_location`], rows ordered (b, l, c)
     /// - `emb`: `[B or 1, C, A]` channel embeddings (1 when all samples share their ids)
     /// - `spec_masks`: `[B, C]`, true = ignore the channel
     /// - output: `[B, L, A]`
@@ -119,9 +119,9 @@ impl FoldedChnAttn {
         let logits = patches
             .clone()
             .matmul(self.filters.clone())
-            .reshape([batch, c, l, h])
-            + g.reshape([eb, c, 1, h]);
-        let mut logits = logits.permute([0, 2, 3, 1]); // [B, L, H, C]
+            .reshape([batch, l, c, h])
+            + g.reshape([eb, 1, c, h]);
+        let mut logits = logits.swap_dims(2, 3); // [B, L, H, C]
         if let Some(mask) = spec_masks {
             let mask = mask.reshape([batch, 1, 1, c]).expand([batch, l, h, c]);
             logits = logits.mask_fill(mask, f32::NEG_INFINITY);
@@ -129,10 +129,7 @@ impl FoldedChnAttn {
         let attn = softmax(logits, 3); // [B, L, H, C]
 
         // Σ_c a·p_c per head, then one projection per head.
-        let p = patches
-            .reshape([batch, c, l, pp])
-            .swap_dims(1, 2)
-            .reshape([batch * l, c, pp]);
+        let p = patches.reshape([batch * l, c, pp]); // rows (b, l) of C patches: no copy
         let pbar = attn.clone().reshape([batch * l, h, c]).matmul(p); // [B·L, H, PP]
         let main = pbar
             .swap_dims(0, 1)
@@ -154,4 +151,23 @@ impl FoldedChnAttn {
 
         main + ev + self.value_bias.clone().reshape([1, 1, a])
     }
+}
+
+/// Cuts each channel into non-overlapping `P×P` patches, grouped by patch location: the `C`
+/// patches of one location are consecutive rows, the layout the channel attention reduces over.
+///
+/// # Shapes
+/// - `imgs`: `[B, C, H, W]`
+/// - output: `[B·Hp·Wp·C, P·P]`, rows ordered (b, row, col, c), pixels row-major
+pub fn patchify_by_location(imgs: Tensor<4>, patch: usize) -> Tensor<2> {
+    let [b, c, h, w] = imgs.dims();
+    let (hp, wp) = (h / patch, w / patch);
+    let imgs = if hp * patch != h || wp * patch != w {
+        imgs.slice([0..b, 0..c, 0..hp * patch, 0..wp * patch])
+    } else {
+        imgs
+    };
+    imgs.reshape([b, c, hp, patch, wp, patch])
+        .permute([0, 2, 4, 1, 3, 5]) // [B, Hp, Wp, C, P, P]
+        .reshape([b * hp * wp * c, patch * patch])
 }

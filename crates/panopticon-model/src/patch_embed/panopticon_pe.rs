@@ -5,8 +5,8 @@ use burn::prelude::*;
 
 use super::chn_attn::ChnAttn;
 use super::chn_emb::HostChnIds;
-use super::conv3d::{Conv3dWrapper, patchify};
-use super::folded::FoldedChnAttn;
+use super::conv3d::Conv3dWrapper;
+use super::folded::{FoldedChnAttn, patchify_by_location};
 use crate::config::PanopticonPeConfig;
 
 /// Per-channel patch projection → channel cross-attention → projection to `D`.
@@ -70,7 +70,12 @@ impl PanopticonPe {
                     Some(one) => self.chnfus.chnemb.forward(&one), // [1, C, A]
                     None => self.chnfus.chnemb.forward(ids),       // [B, C, A]
                 };
-                let y = folded.forward(patchify(imgs, patch), emb, ids.batch, spec_masks);
+                let y = folded.forward(
+                    patchify_by_location(imgs, patch),
+                    emb,
+                    ids.batch,
+                    spec_masks,
+                );
                 match &self.chnfus.layer_norm {
                     Some(norm) => norm.forward(y),
                     None => y,

@@ -2,8 +2,6 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
 
 /// Self-attention: `qkv` outputs `[q | k | v]`, each split into contiguous per-head chunks.
 #[derive(Module, Debug)]
@@ -36,20 +34,7 @@ impl Attention {
     /// - `x`: `[B, N, D]`
     /// - output: `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let [b, n, d] = x.dims();
-        let h = self.num_heads;
-        let hd = d / h;
-        let qkv = self
-            .qkv
-            .forward(x)
-            .reshape([b, n, 3, h, hd])
-            .permute([2, 0, 3, 1, 4]); // [3, B, h, N, hd]
-        let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([b, h, n, hd]);
-        let options = AttentionModuleOptions {
-            scale: Some((hd as f64).powf(-0.5)),
-            ..Default::default()
-        };
-        let out = attention(part(0), part(1), part(2), None, None, options); // [B, h, N, hd]
-        self.proj.forward(out.swap_dims(1, 2).reshape([b, n, d]))
+        let out = crate::ops::self_attention(self.qkv.forward(x), self.num_heads);
+        self.proj.forward(out)
     }
 }
