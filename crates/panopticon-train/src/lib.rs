@@ -32,6 +32,7 @@ mod centering;
 pub mod checkpoint;
 mod clip;
 pub mod config;
+pub mod data_parallel;
 mod dino_loss;
 mod ema;
 mod error;
@@ -42,6 +43,8 @@ mod meta_arch;
 mod micro_batch;
 mod param_groups;
 mod plot;
+mod precision;
+mod replica;
 pub mod run;
 mod schedule;
 
@@ -50,6 +53,7 @@ pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp
 pub use checkpoint::{load_checkpoint, load_model_state, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
 pub use config::TrainConfig;
+pub use data_parallel::parse_devices;
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
@@ -62,5 +66,6 @@ pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
 pub use plot::plot_losses;
-pub use run::{RunSummary, train};
+pub use precision::{Precision, configure_precision};
+pub use run::{RunSummary, train, train_on};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};
