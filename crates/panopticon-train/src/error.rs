@@ -92,7 +92,7 @@ pub enum TrainError {
     },
     /// One `--device` entry names a backend that is not compiled in or not usable here.
     #[error("--device: {0}")]
-    Device(#[from] panopticon_model::device::DeviceError),
+    Device(panopticon_model::device::DeviceError),
     /// A run is resumed on another number of replica devices than it was checkpointed with.
     #[error(
         "the checkpoint was written by a run on {checkpoint} device(s) but --device lists {requested}; resume with the same --device count (it fixes which samples each step consumes) or start a new run"
@@ -113,6 +113,13 @@ pub enum TrainError {
         /// The panic message.
         reason: String,
     },
+}
+
+impl From<panopticon_model::device::DeviceError> for TrainError {
+    fn from(e: panopticon_model::device::DeviceError) -> Self {
+        // Not a `#[source]`: the message already holds it (no repeat in `{:#}` chains).
+        Self::Device(e)
+    }
 }
 
 /// Result alias of this crate.
