@@ -19,6 +19,9 @@
 //! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected, [`TrainConfig::validate`]),
 //!   [`train`]: the loop over a `PretrainLoader` with `metrics.jsonl`, a progress bar, atomic
 //!   checkpoints ([`checkpoint`]) and resume that skips the sampler ahead to the exact samples;
+//! * [`train_on`] / [`data_parallel`]: data parallel over several devices (`--device
+//!   cuda:0,cuda:1`), gradients gathered on the first like Burn's `MultiDevice`;
+//!   [`Precision`] (`run.precision`): f32 or pure bf16;
 //! * [`init_weights`] (`[init]`): stage-1 DINOv2 backbone + RGB heads, stage-2 checkpoint;
 //!   `configs/train/stage1.toml`, `stage2.toml` carry the spec §3.13 values;
 //! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config

@@ -228,13 +228,20 @@ fn max_diff(x: &[f64], y: &[f64]) -> (f64, f64) {
 }
 
 #[test]
-fn micro_batches_must_split_evenly_over_replicas() {
+fn uneven_splits_and_replica_errors_are_typed() {
     let _seeded = common::seeded();
     let mut a = arch(2);
     let micro = vec![batch(2, 1), batch(2, 2), batch(2, 3)];
     let err = a.train_step_accumulated(&micro, 0).unwrap_err();
     assert!(matches!(err, TrainError::Config { .. }), "{err}");
     assert!(err.to_string().contains("2 devices"), "{err}");
+    // A typed error inside replica 1's thread comes back as that error.
+    let mut bad = batch(2, 4);
+    bad.global.n = 3;
+    let err = a
+        .train_step_accumulated(&[batch(2, 1), bad], 0)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::Shape { .. }), "{err}");
     let Err(other) = arch(1).with_devices(&[]) else {
         panic!("an empty device list is refused");
     };
