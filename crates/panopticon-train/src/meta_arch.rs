@@ -237,7 +237,9 @@ impl SslMetaArch {
     /// Upstream instead counts every micro-batch as an iteration (schedules and EMA advance per
     /// micro-batch, the centre updates per micro-batch); all Panopticon configs use `N = 1`,
     /// where both agree. Metrics are the means over the micro-batches; grad norms are those of
-    /// the summed gradient.
+    /// the summed gradient. With replica devices ([`Self::with_devices`]) the `N` micro-batches
+    /// are split replica-major over them and run concurrently; the result is the same sum
+    /// (bit for bit with one micro-batch per replica).
     pub fn train_step_accumulated(&mut self, micro: &[Collated], it: usize) -> Result<StepMetrics> {
         let (mut grads, losses) = self.forward_backward(micro, it)?;
         let c = self.config.clone();
