@@ -107,6 +107,52 @@ impl Center {
         Ok(())
     }
 
+    /// Teacher targets and this batch's centre statistic against the stored centre, without
+    /// changing it (a scheduled update is *not* applied: call [`Center::apply_pending`] first).
+    /// Data-parallel replicas and micro-batches share one centre per step and hand their
+    /// statistics back; the same ops as [`Center::teacher_targets`], so the values are equal.
+    ///
+    /// # Shapes
+    /// `logits`: `[N, K]` → targets `[N, K]`, statistic `[1, K]` (softmax mode only).
+    pub fn targets(
+        &self,
+        centering: Centering,
+        logits: Tensor<2>,
+        teacher_temp: f64,
+    ) -> Result<(Tensor<2>, Option<Tensor<2>>)> {
+        match centering {
+            Centering::Softmax => {
+                let [n, k] = logits.dims();
+                if n == 0 || k != self.value.dims()[1] {
+                    return Err(TrainError::Shape {
+                        what: "teacher logits",
+                        expected: format!("[N ≥ 1, {}]", self.value.dims()[1]),
+                        got: vec![n, k],
+                    });
+                }
+                let probs = softmax(
+                    (logits.clone().detach() - self.value.clone()) / teacher_temp,
+                    1,
+                );
+                let stat = logits.detach().sum_dim(0) / n as f64;
+                Ok((probs, Some(stat)))
+            }
+            Centering::SinkhornKnopp => Ok((
+                sinkhorn_knopp(logits, teacher_temp, SINKHORN_ITERATIONS),
+                None,
+            )),
+        }
+    }
+
+    /// This centre (value and pending statistic) on `device`; the same values.
+    pub fn to_device(&self, device: &Device) -> Self {
+        Self {
+            value: self.value.clone().to_device(device),
+            pending: self.pending.clone().map(|p| p.to_device(device)),
+            momentum: self.momentum,
+        }
+    }
+
     /// Teacher targets under `centering`: in softmax mode this applies the previous step's
     /// scheduled centre update and schedules this batch's (the delayed update of spec §3.5);
     /// Sinkhorn-Knopp normalises the batch itself (`B` = all rows on one process).

@@ -51,6 +51,9 @@ pub struct CheckpointState {
     /// Where the data loader stands (absent in checkpoints of older runs).
     #[serde(default)]
     pub data: Option<DataPosition>,
+    /// Data-parallel replica devices of the run (absent in older checkpoints: one).
+    #[serde(default)]
+    pub devices: Option<usize>,
 }
 
 /// The loader position at a checkpoint, so a resumed run skips exactly the consumed samples.
@@ -126,6 +129,7 @@ pub fn save_checkpoint(
         seed,
         blobs,
         data,
+        devices: Some(arch.devices().len()),
     };
     let json = tmp.join("state.json");
     let text = serde_json::to_string_pretty(&state).map_err(|e| fmt_err(&json, e))?;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::{
-    Centering, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig, ScheduleConfig,
-    Schedules,
+    Centering, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig, Precision,
+    ScheduleConfig, Schedules,
 };
 
 /// A whole run.
@@ -49,6 +49,9 @@ pub struct RunSection {
     pub checkpoint_every: usize,
     /// Checkpoints kept.
     pub keep_last: usize,
+    /// `f32` (default) or `bf16` (pure bf16 training, GPU; see [`Precision`]).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 /// `[model]`.

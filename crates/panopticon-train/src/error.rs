@@ -80,6 +80,46 @@ pub enum TrainError {
     /// The data loader failed.
     #[error("data loader: {0}")]
     Data(String),
+    /// A `--device` list is malformed (empty entry, mixed backends).
+    #[error(
+        "--device `{list}`: {reason}; use a comma list of one backend, e.g. `cuda:0,cuda:1` or `cpu,cpu`"
+    )]
+    DeviceList {
+        /// The list as given.
+        list: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// One `--device` entry names a backend that is not compiled in or not usable here.
+    #[error("--device: {0}")]
+    Device(panopticon_model::device::DeviceError),
+    /// A run is resumed on another number of replica devices than it was checkpointed with.
+    #[error(
+        "the checkpoint was written by a run on {checkpoint} device(s) but --device lists {requested}; resume with the same --device count (it fixes which samples each step consumes) or start a new run"
+    )]
+    DeviceCount {
+        /// Replica devices of the checkpointed run.
+        checkpoint: usize,
+        /// Replica devices of this run.
+        requested: usize,
+    },
+    /// A data-parallel replica thread panicked (e.g. a backend failure on its device).
+    #[error("replica {index} on {device} failed: {reason}")]
+    Replica {
+        /// Replica index (position in `--device`).
+        index: usize,
+        /// The device, formatted.
+        device: String,
+        /// The panic message.
+        reason: String,
+    },
+}
+
+impl From<panopticon_model::device::DeviceError> for TrainError {
+    fn from(e: panopticon_model::device::DeviceError) -> Self {
+        // Not a `#[source]`: the message already holds it (no repeat in `{:#}` chains).
+        Self::Device(e)
+    }
 }
 
 /// Result alias of this crate.

@@ -19,6 +19,9 @@
 //! * [`TrainConfig`] (`configs/train/*.toml`, unknown keys rejected, [`TrainConfig::validate`]),
 //!   [`train`]: the loop over a `PretrainLoader` with `metrics.jsonl`, a progress bar, atomic
 //!   checkpoints ([`checkpoint`]) and resume that skips the sampler ahead to the exact samples;
+//! * [`train_on`] / [`data_parallel`]: data parallel over several devices (`--device
+//!   cuda:0,cuda:1`), gradients gathered on the first like Burn's `MultiDevice`;
+//!   [`Precision`] (`run.precision`): f32 or pure bf16;
 //! * [`init_weights`] (`[init]`): stage-1 DINOv2 backbone + RGB heads, stage-2 checkpoint;
 //!   `configs/train/stage1.toml`, `stage2.toml` carry the spec §3.13 values;
 //! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
@@ -32,6 +35,7 @@ mod centering;
 pub mod checkpoint;
 mod clip;
 pub mod config;
+pub mod data_parallel;
 mod dino_loss;
 mod ema;
 mod error;
@@ -42,6 +46,8 @@ mod meta_arch;
 mod micro_batch;
 mod param_groups;
 mod plot;
+mod precision;
+mod replica;
 pub mod run;
 mod schedule;
 
@@ -50,6 +56,7 @@ pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp
 pub use checkpoint::{load_checkpoint, load_model_state, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
 pub use config::TrainConfig;
+pub use data_parallel::parse_devices;
 pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
@@ -62,5 +69,6 @@ pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
 pub use plot::plot_losses;
-pub use run::{RunSummary, train};
+pub use precision::{Precision, configure_precision};
+pub use run::{RunSummary, train, train_on};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

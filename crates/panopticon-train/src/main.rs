@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use panopticon_train::{TrainConfig, train};
+use panopticon_train::{TrainConfig, parse_devices, train_on};
 
 /// Pre-train Panopticon (DINO + iBOT + KoLeo with an EMA teacher).
 #[derive(Parser, Debug)]
@@ -30,7 +30,9 @@ struct Args {
     /// bare words are strings). The effective config is saved as `<output_dir>/config.toml`.
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     overrides: Vec<String>,
-    /// Device: cpu, wgpu, or cuda[:N] (GPU backends need `--features wgpu|cuda`).
+    /// Device: cpu, wgpu, or cuda[:N] (GPU backends need `--features wgpu|cuda`). A comma
+    /// list (`cuda:0,cuda:1`) trains data-parallel, one replica per entry, gradients gathered
+    /// on the first; `data.batch_size` is per device.
     #[arg(long, default_value = "cpu")]
     device: String,
 }
@@ -45,8 +47,11 @@ fn main() -> ExitCode {
         if let Some(n) = args.max_iters {
             cfg.run.max_iters = Some(n);
         }
-        let device = panopticon_model::device::parse_device(&args.device)?.autodiff();
-        let s = train(&cfg, &device, args.resume, None)?;
+        let devices: Vec<_> = parse_devices(&args.device)?
+            .into_iter()
+            .map(|d| d.autodiff())
+            .collect();
+        let s = train_on(&cfg, &devices, args.resume, None)?;
         for m in &s.steps {
             println!(
                 "it {:>5}  loss {:.4}  (dino_local {:.4} dino_global {:.4} ibot {:.4} koleo {:.4})  lr {:.2e}",

@@ -2,15 +2,16 @@
 //! §3.7–3.10).
 
 use burn::module::Module;
-use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
-use panopticon_data::augment::{Collated, CropTensors};
-use panopticon_model::{DinoHead, DinoHeadConfig, Panopticon, PanopticonConfig, PanopticonInput};
+use panopticon_data::augment::Collated;
+use panopticon_model::{DinoHead, DinoHeadConfig, Panopticon, PanopticonConfig};
 
 use crate::error::{Result, TrainError};
+use crate::replica::{self, Replica, StepInputs};
 use crate::{
     AdamW, AdamWConfig, Centering, DinoLoss, FreezeEpoch, IbotPatchLoss, ParamGroupConfig,
-    Schedules, clip_grad_norm, ema_update, gather_masked, koleo_loss, torch_param_name,
+    Schedules, clip_grad_norm, ema_update, torch_param_name,
 };
 
 /// The trainable sub-modules of one side (student or teacher), named as upstream's ModuleDict.
@@ -132,6 +133,8 @@ pub struct SslMetaArch {
     /// Settings.
     pub config: MetaArchConfig,
     device: Device,
+    /// Replica devices (data parallel), `devices[0] == device`.
+    devices: Vec<Device>,
 }
 
 impl SslMetaArch {
@@ -173,12 +176,35 @@ impl SslMetaArch {
             rules,
             config,
             device: device.clone(),
+            devices: vec![device.clone()],
         })
     }
 
-    /// The (autodiff) training device.
+    /// Data parallel over `devices` (autodiff devices; the first must be the main device this
+    /// was built on, which holds the parameters, optimizer state and centres). Each step then
+    /// runs one replica per device; see [`crate::data_parallel`].
+    pub fn with_devices(mut self, devices: &[Device]) -> Result<Self> {
+        match devices.first() {
+            Some(first) if *first == self.device => {
+                self.devices = devices.to_vec();
+                Ok(self)
+            }
+            _ => Err(TrainError::Config {
+                key: "--device",
+                value: format!("{devices:?}"),
+                hint: "list the main (first) device first; at least one device",
+            }),
+        }
+    }
+
+    /// The main (autodiff) training device.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The replica devices, main device first (one entry without data parallel).
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
     }
 
     /// One iteration on a collated batch: teacher targets, student forward, losses, backward,
@@ -211,7 +237,9 @@ impl SslMetaArch {
     /// Upstream instead counts every micro-batch as an iteration (schedules and EMA advance per
     /// micro-batch, the centre updates per micro-batch); all Panopticon configs use `N = 1`,
     /// where both agree. Metrics are the means over the micro-batches; grad norms are those of
-    /// the summed gradient.
+    /// the summed gradient. With replica devices ([`Self::with_devices`]) the `N` micro-batches
+    /// are split replica-major over them and run concurrently; the result is the same sum
+    /// (bit for bit with one micro-batch per replica).
     pub fn train_step_accumulated(&mut self, micro: &[Collated], it: usize) -> Result<StepMetrics> {
         let (mut grads, losses) = self.forward_backward(micro, it)?;
         let c = self.config.clone();
@@ -268,51 +296,56 @@ impl SslMetaArch {
     }
 
     /// The accumulation half of [`Self::train_step_accumulated`]: teacher targets, losses and
-    /// the summed gradients of the `N` micro-batches (each loss divided by `N`), and the centre
-    /// statistics left pending for the next step. Nothing is stepped.
+    /// the summed gradients of the micro-batches (each loss divided by `micro.len()`), and the
+    /// centre statistics left pending for the next step. Nothing is stepped.
+    ///
+    /// With several replica devices ([`Self::with_devices`]) `micro` is replica-major:
+    /// replica `r` runs `micro[r·A..(r+1)·A]` (`A = micro.len() / replicas`) in its own thread
+    /// (see [`crate::data_parallel`]).
     pub fn forward_backward(
         &mut self,
         micro: &[Collated],
         it: usize,
     ) -> Result<(GradientsParams, StepLosses)> {
-        if micro.is_empty() {
+        let n = self.devices.len();
+        if micro.is_empty() || !micro.len().is_multiple_of(n) {
             return Err(TrainError::Config {
                 key: "optim.gradient_accumulation_steps",
-                value: "0 micro-batches".into(),
-                hint: "pass at least one micro-batch per optimizer step",
+                value: format!("{} micro-batches for {n} devices", micro.len()),
+                hint: "pass the same number (≥ 1) of micro-batches to every replica device",
             });
         }
-        let temp = self.schedules.teacher_temp.at(it);
-        let scale = 1.0 / micro.len() as f64;
         // The previous step's centre statistics enter now; within this step the centre is fixed.
         self.dino_loss.center.apply_pending();
         self.ibot_loss.center.apply_pending();
-        let mut acc = GradientsAccumulator::<SslModules>::new();
-        let mut sums = [0.0f64; 5];
-        let mut dino_stats: Vec<(Tensor<2>, usize)> = Vec::new();
-        let mut ibot_stats: Vec<(Tensor<2>, usize)> = Vec::new();
-        for batch in micro {
-            let out = self.micro_step(batch, temp, scale, it)?;
-            acc.accumulate(&self.student, out.grads);
-            for (s, v) in sums.iter_mut().zip(out.values) {
-                *s += v * scale;
-            }
-            if let Some(stat) = self.dino_loss.center.pending() {
-                dino_stats.push((stat, out.cls_rows));
-            }
-            if let Some(stat) = self.ibot_loss.center.pending() {
-                ibot_stats.push((stat, 1));
-            }
-            self.dino_loss.center.set_pending(None);
-            self.ibot_loss.center.set_pending(None);
-        }
+        let step = StepInputs {
+            config: &self.config,
+            temp: self.schedules.teacher_temp.at(it),
+            scale: 1.0 / micro.len() as f64,
+            it,
+        };
+        let main = Replica {
+            student: self.student.clone(),
+            teacher: self.teacher.clone(),
+            dino_center: self.dino_loss.center.clone(),
+            ibot_center: self.ibot_loss.center.clone(),
+            device: self.device.clone(),
+        };
+        let out = if n == 1 {
+            replica::forward_backward(&main, micro, step)?
+        } else {
+            crate::data_parallel::run_replicas(&main, &self.devices, micro, step)?
+        };
         // Row-weighted DINO statistic; plain mean of the iBOT per-micro-batch means.
-        self.dino_loss.center.set_pending(weighted_mean(dino_stats));
-        self.ibot_loss.center.set_pending(weighted_mean(ibot_stats));
-
-        let [total, dino_local, dino_global, koleo, ibot] = sums;
+        self.dino_loss
+            .center
+            .set_pending(weighted_mean(out.dino_stats));
+        self.ibot_loss
+            .center
+            .set_pending(weighted_mean(out.ibot_stats));
+        let [total, dino_local, dino_global, koleo, ibot] = out.sums;
         Ok((
-            acc.grads(),
+            out.grads,
             StepLosses {
                 total,
                 dino_local,
@@ -321,147 +354,6 @@ impl SslMetaArch {
                 ibot,
             },
         ))
-    }
-
-    /// Forward and backward of one micro-batch with the loss scaled by `scale`; leaves this
-    /// micro-batch's centre statistics pending. Values: `[total, dino_local, dino_global,
-    /// koleo, ibot]` unscaled.
-    fn micro_step(
-        &mut self,
-        batch: &Collated,
-        temp: f64,
-        scale: f64,
-        it: usize,
-    ) -> Result<MicroOut> {
-        let inner = self.device.clone().inner();
-        let c = &self.config;
-        let n_global = batch.global.n;
-        if n_global < 2 || !n_global.is_multiple_of(2) {
-            return Err(TrainError::Shape {
-                what: "global crops",
-                expected: "2·B rows (two global crops per sample)".into(),
-                got: vec![n_global],
-            });
-        }
-        let b = n_global / 2;
-        if !batch.local.n.is_multiple_of(b) {
-            return Err(TrainError::Shape {
-                what: "local crops",
-                expected: format!("n_local·B rows with B = {b}"),
-                got: vec![batch.local.n],
-            });
-        }
-        let n_local = batch.local.n / b;
-        let use_ibot = c.ibot_loss_weight > 0.0 && batch.masks.n_masked_patches() > 0;
-        let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
-
-        // Teacher (no grad, inner device).
-        let tb = batch.to_tensors(&inner);
-        let t_out = self
-            .teacher
-            .backbone
-            .forward_features(&input(tb.global), None)
-            .map_err(model_err)?;
-        let cls = t_out.x_norm_clstoken;
-        let swapped = Tensor::cat(vec![cls.clone().narrow(0, b, b), cls.narrow(0, 0, b)], 0);
-        let (t_cls_logits, t_patch_logits) = if use_ibot {
-            let patches = gather_masked(t_out.x_norm_patchtokens, &batch.masks)?;
-            match &self.teacher.ibot_head {
-                Some(h) => (
-                    self.teacher.dino_head.forward(swapped),
-                    Some(h.forward(patches)),
-                ),
-                None => {
-                    let m = patches.dims()[0];
-                    let all = self
-                        .teacher
-                        .dino_head
-                        .forward(Tensor::cat(vec![swapped, patches], 0));
-                    (
-                        all.clone().narrow(0, 0, 2 * b),
-                        Some(all.narrow(0, 2 * b, m)),
-                    )
-                }
-            }
-        } else {
-            (self.teacher.dino_head.forward(swapped), None)
-        };
-        let t_cls_probs = self
-            .dino_loss
-            .teacher_targets(t_cls_logits, temp)?
-            .detach()
-            .autodiff();
-        let t_patch_probs = match t_patch_logits {
-            Some(l) => Some(self.ibot_loss.teacher_targets(l, temp)?.detach().autodiff()),
-            None => None,
-        };
-
-        // Student (autodiff device).
-        let sb = batch.to_tensors(&self.device);
-        let masks = use_ibot.then(|| sb.masks.clone());
-        let g_out = self
-            .student
-            .backbone
-            .forward_features(&input(sb.global), masks)
-            .map_err(model_err)?;
-        let s_global = self
-            .student
-            .dino_head
-            .forward(g_out.x_norm_clstoken.clone());
-        let s_local = if n_local > 0 {
-            let l_out = self
-                .student
-                .backbone
-                .forward_features(&input(sb.local), None)
-                .map_err(model_err)?;
-            Some(self.student.dino_head.forward(l_out.x_norm_clstoken))
-        } else {
-            None
-        };
-        let terms = DinoLoss::crop_terms(s_local, s_global, t_cls_probs, n_local)?;
-        let mut total = (terms.local.clone() + terms.global.clone()) * c.dino_loss_weight;
-        let mut koleo_v = 0.0;
-        if c.koleo_loss_weight > 0.0 {
-            let cls = g_out.x_norm_clstoken.clone();
-            let k = (koleo_loss(cls.clone().narrow(0, 0, b))? + koleo_loss(cls.narrow(0, b, b))?)
-                * c.koleo_loss_weight;
-            koleo_v = scalar(&k);
-            total = total + k;
-        }
-        let mut ibot_v = 0.0;
-        if let Some(t_patch_probs) = t_patch_probs {
-            let s_patches = gather_masked(g_out.x_norm_patchtokens, &batch.masks)?;
-            let head = self
-                .student
-                .ibot_head
-                .as_ref()
-                .unwrap_or(&self.student.dino_head);
-            let s_patch = head.forward(s_patches);
-            let l = IbotPatchLoss::forward_with_masks(s_patch, t_patch_probs, &batch.masks)?;
-            ibot_v = scalar(&l);
-            total = total + l * c.ibot_loss_weight;
-        }
-        let total_v = scalar(&total);
-        if !total_v.is_finite() {
-            return Err(TrainError::NonFinite {
-                iteration: it,
-                value: total_v,
-            });
-        }
-        // `x·1.0` is exact, so a single micro-batch reproduces the unaccumulated step bit for bit.
-        let scaled = if scale == 1.0 { total } else { total * scale };
-        let grads = GradientsParams::from_grads(scaled.backward(), &self.student);
-        Ok(MicroOut {
-            grads,
-            values: [
-                total_v,
-                scalar(&terms.local),
-                scalar(&terms.global),
-                koleo_v,
-                ibot_v,
-            ],
-            cls_rows: 2 * b,
-        })
     }
 }
 
@@ -476,19 +368,4 @@ fn weighted_mean(stats: Vec<(Tensor<2>, usize)>) -> Option<Tensor<2>> {
         .map(|(s, w)| s * w as f64)
         .reduce(|a, b| a + b)?;
     Some(sum / n as f64)
-}
-
-/// What one micro-batch hands back to [`SslMetaArch::train_step_accumulated`].
-struct MicroOut {
-    grads: GradientsParams,
-    values: [f64; 5],
-    cls_rows: usize,
-}
-
-fn input(t: CropTensors) -> PanopticonInput {
-    PanopticonInput::new(t.imgs, t.chn_ids).with_spec_masks(t.spec_masks)
-}
-
-fn scalar(t: &Tensor<1>) -> f64 {
-    t.clone().detach().into_scalar::<f64>()
 }

@@ -22,7 +22,7 @@ use crate::checkpoint::{
 };
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::{SslMetaArch, StepMetrics, init_weights};
+use crate::{SslMetaArch, StepMetrics, configure_precision, init_weights};
 
 /// Summary of a [`train`] call.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +54,25 @@ pub fn train(
     resume: bool,
     stop_at: Option<usize>,
 ) -> Result<RunSummary> {
+    train_on(cfg, std::slice::from_ref(device), resume, stop_at)
+}
+
+/// [`train`] data-parallel over `devices` (autodiff devices, the first is the main one; see
+/// [`crate::data_parallel`]). `data.batch_size` is per device, so one iteration consumes
+/// `devices · accumulation` loader batches, replica-major. A run resumes only on the same
+/// number of devices ([`TrainError::DeviceCount`]).
+pub fn train_on(
+    cfg: &TrainConfig,
+    devices: &[Device],
+    resume: bool,
+    stop_at: Option<usize>,
+) -> Result<RunSummary> {
     cfg.validate()?;
+    let device = devices.first().ok_or_else(|| TrainError::DeviceList {
+        list: String::new(),
+        reason: "no device".into(),
+    })?;
+    configure_precision(devices, cfg.run.precision)?;
     let out = &cfg.run.output_dir;
     let ckpt_dir = out.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir).map_err(|source| TrainError::Io {
@@ -67,8 +85,11 @@ pub fn train(
         write_atomic(&saved, &cfg.to_toml()?)?;
     }
     device.seed(cfg.run.seed);
-    let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?;
+    let mut arch = SslMetaArch::new(cfg.meta_arch(0)?, cfg.schedules()?, cfg.rules()?, device)?
+        .with_devices(devices)?;
+    let n_dev = devices.len();
     let accum = cfg.optim.gradient_accumulation_steps;
+    let per_step = n_dev * accum;
     let mut start_iter = 0;
     let mut position = None;
     let mut resumed = false;
@@ -79,6 +100,13 @@ pub fn train(
                 key: "run.seed",
                 value: cfg.run.seed.to_string(),
                 hint: "differs from the checkpoint's seed; resuming would change the data order",
+            });
+        }
+        let saved_devices = state.devices.unwrap_or(1);
+        if saved_devices != n_dev {
+            return Err(TrainError::DeviceCount {
+                checkpoint: saved_devices,
+                requested: n_dev,
             });
         }
         start_iter = state.iteration;
@@ -113,8 +141,8 @@ pub fn train(
     // Checkpoints without a data position predate it: every batch was full, assume no
     // failed samples.
     let start = position.unwrap_or(DataPosition {
-        sampler_tasks: (start_iter * accum * cfg.data.batch_size) as u64,
-        batches: (start_iter * accum) as u64,
+        sampler_tasks: (start_iter * per_step * cfg.data.batch_size) as u64,
+        batches: (start_iter * per_step) as u64,
     });
     let mut loader = build_loader_at(cfg, start)?;
     let (mut delivered, mut batches) = (0u64, 0u64);
@@ -130,9 +158,9 @@ pub fn train(
     let bar = progress_bar(start_iter, end);
     let started = Instant::now();
     for it in start_iter..end {
-        let mut micro = Vec::with_capacity(accum);
+        let mut micro = Vec::with_capacity(per_step);
         let mut ids = Vec::new();
-        for _ in 0..accum {
+        for _ in 0..per_step {
             let batch = next_batch(&mut loader)?;
             delivered += batch.sample_ids.len() as u64;
             batches += 1;
@@ -160,7 +188,7 @@ pub fn train(
             "loss {:.4}  lr {:.2e}  {:.1} samples/s",
             m.total,
             m.lr,
-            done_here * (accum * cfg.data.batch_size) as f64 / started.elapsed().as_secs_f64()
+            done_here * (per_step * cfg.data.batch_size) as f64 / started.elapsed().as_secs_f64()
         ));
         bar.inc(1);
         summary.steps.push(m);
