@@ -9,6 +9,12 @@ PanopticonPE + DINOv2 blocks, weights from tests/fixtures/vitb14/weights.pth), o
 Usage (after scripts/gen_vitb14_reference.py and `cargo build --release`):
     ~/.cache/panopticon-venv/bin/python benches/side_by_side.py \
         [--batches 1,8] [--channels 3,13,64,202] [--threads 2] [--reps 2] [--rounds 1]
+
+On a GPU machine (PyTorch CUDA eager vs ours on wgpu or cuda; both with random weights, which
+run at the same speed, so no weights file has to be carried; peak memory is PyTorch's CUDA
+allocator peak, ours is not measured):
+    python benches/side_by_side.py --device cuda --ours-device wgpu --precision f16 \
+        --random-weights --batches 1,32,128 --channels 3,13,202 --binary ./panopticon
 """
 import argparse
 import json
@@ -33,22 +39,35 @@ def worker(args):
 
     torch.set_num_threads(args.threads)
     model = ref.build(ref.RELEASE)
-    model.load_state_dict(torch.load(WEIGHTS, map_location="cpu"))
+    if not args.random_weights:
+        model.load_state_dict(torch.load(WEIGHTS, map_location="cpu"))
+    dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[args.precision]
+    dev = torch.device(args.device)
+    model = model.to(dev, dtype).eval()
     b, c, s = args.batch, args.channels, args.size
-    x = {"imgs": torch.randn(b, c, s, s),
-         "chn_ids": torch.tensor([ids_for(c)] * b, dtype=torch.float32)}
+    x = {"imgs": torch.randn(b, c, s, s, device=dev, dtype=dtype),
+         "chn_ids": torch.tensor([ids_for(c)] * b, dtype=torch.float32, device=dev)}
+    cuda = dev.type == "cuda"
+
+    def once():
+        t = time.perf_counter()
+        out = model(x)
+        if cuda:
+            torch.cuda.synchronize()
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        return time.perf_counter() - t
+
     times = []
     with torch.inference_mode():
-        t = time.perf_counter()
-        model(x)
-        warmup = time.perf_counter() - t
+        warmup = once()
         for _ in range(args.reps):
-            t = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t)
+            times.append(once())
     times.sort()
-    print(json.dumps({"warmup_s": warmup, "median_s": times[len(times) // 2],
-                      "images_per_s": b / times[len(times) // 2]}))
+    res = {"warmup_s": warmup, "median_s": times[len(times) // 2],
+           "images_per_s": b / times[len(times) // 2]}
+    if cuda:
+        res["gpu_peak_bytes"] = torch.cuda.max_memory_allocated()
+    print(json.dumps(res))
 
 
 def run(cmd, env):
@@ -73,6 +92,12 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per point")
     ap.add_argument("--binary", default=None, help="panopticon binary (default: the release build)")
+    ap.add_argument("--device", default="cpu", help="PyTorch device: cpu or cuda")
+    ap.add_argument("--ours-device", default=None,
+                    help="our --device (default: cpu, or cuda when --device cuda)")
+    ap.add_argument("--precision", default="f32", choices=["f32", "f16", "bf16"])
+    ap.add_argument("--random-weights", action="store_true",
+                    help="no weights file: both models keep their random init (same speed)")
     args = ap.parse_args()
     if args.worker:
         args.channels = int(args.channels)
@@ -80,6 +105,7 @@ def main():
 
     target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
     binary = args.binary or str(pathlib.Path(target) / "release/panopticon")
+    ours_device = args.ours_device or ("cpu" if args.device == "cpu" else "cuda")
     env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
     rows = []
     print(f"{'B':>3} {'C':>4} | {'torch img/s':>11} {'ours img/s':>10} {'ratio':>7} | "
@@ -93,14 +119,20 @@ def main():
                 cmds = {
                     "torch": [sys.executable, __file__, "--worker", "--batch", str(b),
                               "--channels", str(c), "--size", str(args.size),
-                              "--threads", str(args.threads), "--reps", str(args.reps)],
-                    "ours": [binary, "bench", "--weights", str(WEIGHTS), "--batch", str(b),
+                              "--threads", str(args.threads), "--reps", str(args.reps),
+                              "--device", args.device, "--precision", args.precision]
+                             + (["--random-weights"] if args.random_weights else []),
+                    "ours": [binary, "bench", "--batch", str(b),
                              "--channels", str(c), "--size", str(args.size),
-                             "--reps", str(args.reps)],
+                             "--reps", str(args.reps), "--device", ours_device,
+                             "--precision", args.precision]
+                            + ([] if args.random_weights else ["--weights", str(WEIGHTS)]),
                 }
                 for name, cmd in cmds.items():  # alternating within each round
                     res, peak, err = run(cmd, env)
                     rss[name] = max(rss[name], peak)
+                    if res is not None and "gpu_peak_bytes" in res:
+                        rss[name] = max(rss[name], res["gpu_peak_bytes"])
                     if res is None:
                         note += f" {name} failed: {err[0][:60]}"
                         continue
@@ -113,7 +145,10 @@ def main():
                   f"{rss['torch'] / 2**30:7.2f}Gi {rss['ours'] / 2**30:7.2f}Gi{note}", flush=True)
             rows.append({"batch": b, "channels": c, "torch_img_s": t, "ours_img_s": o,
                          "torch_rss": rss["torch"], "ours_rss": rss["ours"]})
-    print(json.dumps({"threads": args.threads, "size": args.size, "rows": rows}))
+    print(json.dumps({"threads": args.threads, "size": args.size, "device": args.device,
+                      "ours_device": ours_device, "precision": args.precision,
+                      "memory": "GPU allocator peak (torch), RSS (ours)" if args.device != "cpu"
+                      else "peak RSS", "rows": rows}))
 
 
 if __name__ == "__main__":

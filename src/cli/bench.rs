@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::prelude::*;
-use burn::tensor::Distribution;
+use burn::tensor::{Distribution, FloatDType};
 use clap::Args;
 use panopticon::device::parse_device;
 use panopticon::{Panopticon, PanopticonInput};
@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// Run the literal channel attention instead of the folded inference path.
     #[arg(long)]
     literal: bool,
+    /// Float type of weights and activations: f32, f16 or bf16 (half types where the device
+    /// computes in them, e.g. GPUs).
+    #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
+    precision: String,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -48,7 +52,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             args.channels
         );
     }
-    let device = parse_device(&args.device)?;
+    let mut device = parse_device(&args.device)?;
+    let dtype = match args.precision.as_str() {
+        "f16" => FloatDType::F16,
+        "bf16" => FloatDType::BF16,
+        _ => FloatDType::F32,
+    };
+    // Before any tensor exists on the device: its default float type then applies to all.
+    if dtype != FloatDType::F32 {
+        device.configure(dtype).map_err(|e| {
+            anyhow::anyhow!(
+                "--precision {}: device `{}` cannot compute in it ({e:?})",
+                args.precision,
+                args.device
+            )
+        })?;
+    }
     let config = resolve_config(&args.config)?;
     let mut model = match &args.weights {
         Some(w) => Panopticon::from_file(&config, w, &device)?.0,
@@ -88,12 +107,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         t[t.len() / 2]
     };
     println!(
-        "{{\"batch\": {}, \"channels\": {}, \"size\": {}, \"folded\": {}, \"warmup_s\": {warmup:.4}, \
+        "{{\"batch\": {}, \"channels\": {}, \"size\": {}, \"precision\": \"{}\", \"folded\": {}, \"warmup_s\": {warmup:.4}, \
          \"median_s\": {median:.4}, \"best_s\": {best:.4}, \"images_per_s\": {:.3}, \
          \"peak_rss_bytes\": {}}}",
         args.batch,
         args.channels,
         args.size,
+        args.precision,
         model.is_folded(),
         args.batch as f64 / median,
         peak_rss().unwrap_or(0)
