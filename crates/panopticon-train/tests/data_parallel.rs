@@ -16,48 +16,14 @@ use std::path::{Path, PathBuf};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use common::values;
-use panopticon_data::augment::{AugRng, Collated, CropBatch, Draws};
-use panopticon_data::masking::{IbotMaskConfig, IbotMasks, MaskingGenerator};
+use common::{batch, values};
+use panopticon_data::augment::Collated;
 use panopticon_model::PanopticonConfig;
 use panopticon_model::device::DeviceError;
 use panopticon_train::{
     MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules, SslMetaArch, StepMetrics,
     TrainConfig, TrainError, parse_devices, train, train_on,
 };
-
-/// `B` samples: 2 global 32×32 crops of 3 optical channels (one padded), 2 local 16×16 crops.
-fn batch(b: usize, seed: u64) -> Collated {
-    let mut rng = AugRng::seed_from_u64(seed);
-    let mut crops = |n: usize, c: usize, s: usize| {
-        let imgs = (0..n * c * s * s)
-            .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
-            .collect();
-        let ids = [490.0, 560.0, 665.0, 842.0];
-        CropBatch {
-            n,
-            channels: c,
-            size: s,
-            imgs,
-            chn_ids: (0..n * c).map(|i| ids[i % c]).collect(),
-            spec_masks: (0..n * c).map(|i| c > 2 && i % c == c - 1).collect(),
-        }
-    };
-    let global = crops(2 * b, 3, 32);
-    let local = crops(2 * b, 2, 16);
-    let masks = IbotMasks::sample(
-        2 * b,
-        &IbotMaskConfig::default(),
-        &MaskingGenerator::for_grid(4).unwrap(),
-        &mut AugRng::seed_from_u64(seed + 1),
-    )
-    .unwrap();
-    Collated {
-        global,
-        local,
-        masks,
-    }
-}
 
 /// The tiny model with KoLeo on (per replica = per micro-batch, so it matches too).
 fn arch(replicas: usize) -> SslMetaArch {

@@ -10,12 +10,12 @@
 
 mod common;
 
+use common::batch_unpadded as batch;
+
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::tensor::DType;
-use panopticon_data::augment::{AugRng, Collated, CropBatch, Draws};
-use panopticon_data::masking::{IbotMaskConfig, IbotMasks, MaskingGenerator};
 use panopticon_model::PanopticonConfig;
 use panopticon_train::{
     MetaArchConfig, ParamGroupConfig, Precision, ScheduleConfig, Schedules, SslMetaArch,
@@ -24,39 +24,6 @@ use panopticon_train::{
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `B` samples, 2 global 32×32 crops of 3 optical channels, 2 local 16×16 crops.
-fn batch(b: usize, seed: u64) -> Collated {
-    let mut rng = AugRng::seed_from_u64(seed);
-    let mut crops = |n: usize, c: usize, s: usize| {
-        let imgs = (0..n * c * s * s)
-            .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
-            .collect();
-        let ids = [490.0, 560.0, 665.0];
-        CropBatch {
-            n,
-            channels: c,
-            size: s,
-            imgs,
-            chn_ids: (0..n * c).map(|i| ids[i % c]).collect(),
-            spec_masks: vec![false; n * c],
-        }
-    };
-    let global = crops(2 * b, 3, 32);
-    let local = crops(2 * b, 2, 16);
-    let masks = IbotMasks::sample(
-        2 * b,
-        &IbotMaskConfig::default(),
-        &MaskingGenerator::for_grid(4).unwrap(),
-        &mut AugRng::seed_from_u64(seed + 1),
-    )
-    .unwrap();
-    Collated {
-        global,
-        local,
-        masks,
-    }
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -69,3 +69,50 @@ pub fn seeded() -> std::sync::MutexGuard<'static, ()> {
     static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SEEDED.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// `B` samples: 2 global 32×32 crops of 3 optical channels (the last one spec-masked, as
+/// padding), 2 local 16×16 crops, iBOT masks on the 4×4 grid; deterministic in `seed`.
+pub fn batch(b: usize, seed: u64) -> panopticon_data::augment::Collated {
+    synthetic_batch(b, seed, true)
+}
+
+/// [`batch`] without the padded channel.
+pub fn batch_unpadded(b: usize, seed: u64) -> panopticon_data::augment::Collated {
+    synthetic_batch(b, seed, false)
+}
+
+fn synthetic_batch(b: usize, seed: u64, pad_last: bool) -> panopticon_data::augment::Collated {
+    use panopticon_data::augment::{AugRng, Collated, CropBatch, Draws};
+    use panopticon_data::masking::{IbotMaskConfig, IbotMasks, MaskingGenerator};
+    let mut rng = AugRng::seed_from_u64(seed);
+    let mut crops = |n: usize, c: usize, s: usize| {
+        let imgs = (0..n * c * s * s)
+            .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
+            .collect();
+        let ids = [490.0, 560.0, 665.0, 842.0];
+        CropBatch {
+            n,
+            channels: c,
+            size: s,
+            imgs,
+            chn_ids: (0..n * c).map(|i| ids[i % c]).collect(),
+            spec_masks: (0..n * c)
+                .map(|i| pad_last && c > 2 && i % c == c - 1)
+                .collect(),
+        }
+    };
+    let global = crops(2 * b, 3, 32);
+    let local = crops(2 * b, 2, 16);
+    let masks = IbotMasks::sample(
+        2 * b,
+        &IbotMaskConfig::default(),
+        &MaskingGenerator::for_grid(4).unwrap(),
+        &mut AugRng::seed_from_u64(seed + 1),
+    )
+    .unwrap();
+    Collated {
+        global,
+        local,
+        masks,
+    }
+}
