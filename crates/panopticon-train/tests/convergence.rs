@@ -10,14 +10,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::repo;
+
+use std::path::Path;
 
 use burn::prelude::*;
 use panopticon_train::{TrainConfig, train};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn config(name: &str, out: &Path) -> TrainConfig {
     let mut c = TrainConfig::from_file(repo().join("configs/train").join(name)).unwrap();

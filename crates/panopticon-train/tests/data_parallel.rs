@@ -11,7 +11,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::repo;
+
+use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -21,8 +23,8 @@ use panopticon_data::augment::Collated;
 use panopticon_model::PanopticonConfig;
 use panopticon_model::device::DeviceError;
 use panopticon_train::{
-    MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules, SslMetaArch, StepMetrics,
-    TrainConfig, TrainError, parse_devices, train, train_on,
+    MetaArchConfig, ParamGroupConfig, SslMetaArch, StepMetrics, TrainConfig, TrainError,
+    parse_devices, train, train_on,
 };
 
 /// The tiny model with KoLeo on (per replica = per micro-batch, so it matches too).
@@ -31,14 +33,7 @@ fn arch(replicas: usize) -> SslMetaArch {
     dev.seed(5);
     let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
     cfg.koleo_loss_weight = 0.1;
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 2,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(1e-3)
-    })
-    .unwrap();
+    let sched = common::short_schedules(2, 1e-3);
     let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
     SslMetaArch::new(cfg, sched, rules, &dev)
         .unwrap()
@@ -259,10 +254,6 @@ fn device_lists_parse_and_bad_ones_are_typed_errors() {
         );
         assert!(err.to_string().contains("--features cuda"), "{err}");
     }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `configs/train/quick_check.toml` on the bundled fixtures: 1 sample per loader batch.

@@ -14,8 +14,7 @@ use burn::prelude::*;
 use common::{batch, values};
 use panopticon_model::PanopticonConfig;
 use panopticon_train::{
-    Centering, MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules, SslMetaArch,
-    SslModules, TrainError, split_batch,
+    Centering, MetaArchConfig, ParamGroupConfig, SslMetaArch, SslModules, TrainError, split_batch,
 };
 
 fn arch(koleo: f64, centering: Centering) -> SslMetaArch {
@@ -24,14 +23,7 @@ fn arch(koleo: f64, centering: Centering) -> SslMetaArch {
     let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
     cfg.koleo_loss_weight = koleo;
     cfg.centering = centering;
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 2,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(1e-3)
-    })
-    .unwrap();
+    let sched = common::short_schedules(2, 1e-3);
     let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
     SslMetaArch::new(cfg, sched, rules, &dev).unwrap()
 }

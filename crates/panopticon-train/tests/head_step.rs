@@ -10,8 +10,8 @@ use burn::tensor::Distribution;
 use common::*;
 use panopticon_model::DinoHeadConfig;
 use panopticon_train::{
-    AdamW, AdamWConfig, Centering, DinoLoss, FreezeEpoch, ParamGroupConfig, ScheduleConfig,
-    Schedules, clip_grad_norm, ema_update, torch_param_name,
+    AdamW, AdamWConfig, Centering, DinoLoss, FreezeEpoch, ParamGroupConfig, clip_grad_norm,
+    ema_update, torch_param_name,
 };
 
 #[test]
@@ -26,14 +26,7 @@ fn frozen_last_layer_stays_put_while_the_mlp_trains_and_the_teacher_follows() {
     let mut teacher = student.valid();
     let mut loss_fn = DinoLoss::new(32, Centering::Softmax, &dev);
     // quick_check-like lengths without LR warm-up, so three steps move the weights.
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 2,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(1e-3)
-    })
-    .unwrap();
+    let sched = common::short_schedules(2, 1e-3);
     let rules = ParamGroupConfig::panopticon_stage(12).unwrap();
     let mut optim = AdamW::new(AdamWConfig::default());
 

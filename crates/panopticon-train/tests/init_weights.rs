@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::repo;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -21,10 +23,6 @@ use panopticon_model::vit::Ffn;
 use panopticon_train::{
     InitSection, SslMetaArch, TrainConfig, TrainError, init_weights, load_model_state, train,
 };
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn init_dir() -> PathBuf {
     repo().join("tests/fixtures/train/init")

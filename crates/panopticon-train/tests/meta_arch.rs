@@ -6,21 +6,14 @@ mod common;
 use burn::prelude::*;
 use common::{batch, values};
 use panopticon_model::PanopticonConfig;
-use panopticon_train::{MetaArchConfig, ParamGroupConfig, ScheduleConfig, Schedules, SslMetaArch};
+use panopticon_train::{MetaArchConfig, ParamGroupConfig, SslMetaArch};
 
 fn arch(lr: f64, koleo: f64) -> SslMetaArch {
     let dev = Device::default().autodiff();
     dev.seed(3);
     let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
     cfg.koleo_loss_weight = koleo;
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 2,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(lr)
-    })
-    .unwrap();
+    let sched = common::short_schedules(2, lr);
     let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
     SslMetaArch::new(cfg, sched, rules, &dev).unwrap()
 }
@@ -122,14 +115,7 @@ fn last_layer_unfreezes_in_epoch_one_and_variants_train() {
     let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
     cfg.ibot_head = Some(cfg.head.clone().with_out_dim(48));
     cfg.centering = panopticon_train::Centering::SinkhornKnopp;
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 2,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(1e-3)
-    })
-    .unwrap();
+    let sched = common::short_schedules(2, 1e-3);
     let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
     let mut a = SslMetaArch::new(cfg, sched, rules, &dev).unwrap();
     let h0 = values(a.student.ibot_head.as_ref().unwrap().mlp[0].weight.val());

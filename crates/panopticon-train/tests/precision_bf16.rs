@@ -10,21 +10,17 @@
 
 mod common;
 
-use common::batch_unpadded as batch;
+use common::repo;
 
-use std::path::{Path, PathBuf};
+use common::batch_unpadded as batch;
 
 use burn::prelude::*;
 use burn::tensor::DType;
 use panopticon_model::PanopticonConfig;
 use panopticon_train::{
-    MetaArchConfig, ParamGroupConfig, Precision, ScheduleConfig, Schedules, SslMetaArch,
-    TrainConfig, TrainError, configure_precision, train,
+    MetaArchConfig, ParamGroupConfig, Precision, SslMetaArch, TrainConfig, TrainError,
+    configure_precision, train,
 };
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
@@ -47,14 +43,7 @@ fn bf16_trains_on_flex() {
     dev.seed(3);
     let mut cfg = MetaArchConfig::new(PanopticonConfig::tiny_test(), 64, 32, 16);
     cfg.koleo_loss_weight = 0.0;
-    let sched = Schedules::new(&ScheduleConfig {
-        epochs: 4,
-        epoch_length: 10,
-        warmup_epochs: 0,
-        warmup_teacher_temp_epochs: 1,
-        ..ScheduleConfig::panopticon_stage(5e-3)
-    })
-    .unwrap();
+    let sched = common::short_schedules(4, 5e-3);
     let rules = ParamGroupConfig::panopticon_stage(2).unwrap();
     let mut a = SslMetaArch::new(cfg, sched, rules, &dev).unwrap();
     assert_eq!(a.student.backbone.pos_embed.val().dtype(), DType::BF16);

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::repo;
+
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
@@ -11,10 +13,6 @@ use common::values;
 use panopticon_model::Panopticon;
 use panopticon_train::checkpoint::last_checkpoint;
 use panopticon_train::{SslMetaArch, TrainConfig, TrainError, load_checkpoint, train};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// `configs/train/quick_check.toml` with absolute fixture paths, a short run and `out`.
 fn quick(out: &Path, iters: usize) -> TrainConfig {

@@ -116,3 +116,21 @@ fn synthetic_batch(b: usize, seed: u64, pad_last: bool) -> panopticon_data::augm
         masks,
     }
 }
+
+/// The workspace root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Stage schedules at `lr` over `epochs` of 10 iterations, without LR warm-up (so a few steps
+/// already move the weights) and with a 1-epoch teacher-temperature warm-up.
+pub fn short_schedules(epochs: usize, lr: f64) -> panopticon_train::Schedules {
+    panopticon_train::Schedules::new(&panopticon_train::ScheduleConfig {
+        epochs,
+        epoch_length: 10,
+        warmup_epochs: 0,
+        warmup_teacher_temp_epochs: 1,
+        ..panopticon_train::ScheduleConfig::panopticon_stage(lr)
+    })
+    .unwrap()
+}
