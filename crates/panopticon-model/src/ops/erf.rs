@@ -65,7 +65,7 @@ pub fn gelu_in_place(xs: &mut [f32]) {
 }
 
 #[inline(always)]
-fn gelu_generic(xs: &mut [f32]) {
+pub(super) fn gelu_generic(xs: &mut [f32]) {
     for x in xs {
         *x = 0.5 * *x * (1.0 + erf(*x * std::f32::consts::FRAC_1_SQRT_2));
     }

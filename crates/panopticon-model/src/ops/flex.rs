@@ -10,6 +10,7 @@ use burn::tensor::DType;
 
 use super::attention_kernel;
 use super::erf::gelu_in_place_par;
+use super::linear_kernel::{self, Epilogue};
 
 pub(super) fn is_flex(device: &Device) -> bool {
     matches!(device.as_dispatch(), DispatchDevice::Flex(_))
@@ -74,4 +75,115 @@ impl FastAttention for Flex {
         attention_kernel::self_attention(values, [b, n, d], heads, scale, &mut out);
         FlexTensor::from_data(TensorData::new(out, [b, n, d]))
     }
+}
+
+pub(super) fn linear(
+    x: Tensor<3>,
+    weight: Tensor<2>,
+    bias: Option<Tensor<1>>,
+    then: super::Then,
+) -> Tensor<3> {
+    // The extension macro cannot route optional tensors: an absent bias is zeros and an absent
+    // LayerScale ones (exact: `y + 0 = y`, `1·y = y`).
+    let n = weight.dims()[1];
+    let device = x.device();
+    let bias = bias
+        .unwrap_or_else(|| Tensor::zeros([n], &device))
+        .into_dispatch();
+    let (x, weight) = (x.into_dispatch(), weight.into_dispatch());
+    Tensor::from_dispatch(match then {
+        super::Then::Nothing => {
+            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, bias, false)
+        }
+        super::Then::Gelu => {
+            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, bias, true)
+        }
+        super::Then::AddTo { residual, gamma } => {
+            let gamma = gamma.unwrap_or_else(|| Tensor::ones([n], &device));
+            <burn::backend::Dispatch as FastLinear>::fast_linear_add(
+                x,
+                weight,
+                bias,
+                residual.into_dispatch(),
+                gamma.into_dispatch(),
+            )
+        }
+    })
+}
+
+#[backend_extension(Flex)]
+pub trait FastLinear: Backend {
+    /// `x·W + b` over the last axis, then GELU when `gelu`.
+    fn fast_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        gelu: bool,
+    ) -> FloatTensor<Self>;
+
+    /// `residual + gamma ⊙ (x·W + b)` over the last axis.
+    fn fast_linear_add(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+impl FastLinear for Flex {
+    fn fast_linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, gelu: bool) -> FlexTensor {
+        run_linear(x, weight, bias, gelu, None)
+    }
+
+    fn fast_linear_add(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        residual: FlexTensor,
+        gamma: FlexTensor,
+    ) -> FlexTensor {
+        run_linear(x, weight, bias, false, Some((residual, gamma)))
+    }
+}
+
+/// Runs [`linear_kernel::linear`] on Flex tensors; the caller routes only f32 tensors here.
+fn run_linear(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: FlexTensor,
+    gelu: bool,
+    add_to: Option<(FlexTensor, FlexTensor)>,
+) -> FlexTensor {
+    fn slice(t: &FlexTensor) -> &[f32] {
+        t.as_slice::<f32>().expect("contiguous f32 tensor")
+    }
+    // A transposed weight (`LinearLayout::Col`) is copied once per call.
+    let [x, weight, bias] = [x, weight, bias].map(|t| t.to_contiguous());
+    let add_to = add_to.map(|(r, g)| (r.to_contiguous(), g.to_contiguous()));
+    let dims = x.layout().shape().to_vec();
+    let wdims = weight.layout().shape().to_vec();
+    let (k, n) = (wdims[0], wdims[1]);
+    let m = dims.iter().product::<usize>() / k.max(1);
+    let epilogue = match &add_to {
+        Some((r, g)) => Epilogue::Residual {
+            residual: slice(r),
+            gamma: Some(slice(g)),
+        },
+        None if gelu => Epilogue::Gelu,
+        None => Epilogue::Plain,
+    };
+    let mut out = vec![0.0f32; m * n];
+    let bias = Some(slice(&bias));
+    linear_kernel::linear(
+        slice(&x),
+        slice(&weight),
+        bias,
+        [m, k, n],
+        epilogue,
+        &mut out,
+    );
+    let mut shape = dims;
+    *shape.last_mut().expect("x has axes") = n;
+    FlexTensor::from_data(TensorData::new(out, shape))
 }

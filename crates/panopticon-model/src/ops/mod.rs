@@ -5,6 +5,8 @@ mod attention_kernel;
 mod erf;
 #[cfg(feature = "flex")]
 mod flex;
+#[cfg(feature = "flex")]
+mod linear_kernel;
 
 pub use erf::{erf, gelu_in_place, gelu_in_place_par};
 
@@ -26,6 +28,62 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return flex::gelu(x);
     }
     burn::tensor::activation::gelu(x)
+}
+
+/// What [`linear`] does to its output `y = x·W + b`.
+#[allow(clippy::large_enum_variant)] // short-lived, passed by value once per layer
+pub enum Then {
+    /// Nothing: `y`.
+    Nothing,
+    /// The exact GELU ([`gelu`]) of `y`.
+    Gelu,
+    /// `residual + gamma ⊙ y`: a LayerScale'd residual branch (`gamma` absent: no LayerScale).
+    AddTo {
+        /// `[B, N, d_out]`.
+        residual: Tensor<3>,
+        /// `[d_out]`.
+        gamma: Option<Tensor<1>>,
+    },
+}
+
+/// `then(layer(x))`: a `Linear` and what follows it in a transformer block, in one pass.
+///
+/// On a Flex (CPU) device, f32 and without autodiff, the GEMM writes the output once and one
+/// pass adds the bias and applies `then` (Burn's route allocates and sweeps `[B, N, d_out]`
+/// up to four more times). Everywhere else it is Burn's `Linear` followed by the same
+/// operations.
+///
+/// # Shapes
+/// - `x`: `[B, N, d_in]` → `[B, N, d_out]`
+pub fn linear(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    if flex::is_flex(&x.device())
+        && x.dtype() == burn::tensor::DType::F32
+        && layer.weight.val().dtype() == burn::tensor::DType::F32
+    {
+        let bias = layer.bias.as_ref().map(|b| b.val());
+        return flex::linear(x, layer.weight.val(), bias, then);
+    }
+    linear_generic(x, layer, then)
+}
+
+/// [`linear`] as Burn operations (any backend, autodiff).
+fn linear_generic(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
+    then.apply(layer.forward(x))
+}
+
+impl Then {
+    /// Applies `self` to `y` with Burn operations.
+    pub fn apply(self, y: Tensor<3>) -> Tensor<3> {
+        match self {
+            Self::Nothing => y,
+            Self::Gelu => gelu(y),
+            Self::AddTo { residual, gamma } => match gamma {
+                Some(g) => residual + y * g.unsqueeze::<3>(),
+                None => residual + y,
+            },
+        }
+    }
 }
 
 /// DINOv2 multi-head self-attention from the fused qkv projection: `qkv` holds `[q | k | v]`,
@@ -85,6 +143,48 @@ mod tests {
         let t = x.clone().swap_dims(1, 2);
         let want_t = burn::tensor::activation::gelu(t.clone());
         assert!(max_diff(gelu(t), want_t) <= 2e-6);
+    }
+
+    #[test]
+    fn fused_linear_equals_burns_route_and_leaves_inputs_alone() {
+        use burn::nn::LinearConfig;
+        let device = Device::default();
+        let mut layer = LinearConfig::new(40, 70).init(&device);
+        let x = Tensor::<3>::random([3, 17, 40], Distribution::Normal(0.0, 1.0), &device);
+        let res = Tensor::<3>::random([3, 17, 70], Distribution::Normal(0.0, 1.0), &device);
+        let gamma = Tensor::<1>::random([70], Distribution::Normal(0.0, 0.5), &device);
+        let kept = [x.clone().into_data(), res.clone().into_data()];
+        let thens = || {
+            [
+                Then::Nothing,
+                Then::Gelu,
+                Then::AddTo {
+                    residual: res.clone(),
+                    gamma: Some(gamma.clone()),
+                },
+                Then::AddTo {
+                    residual: res.clone(),
+                    gamma: None,
+                },
+            ]
+        };
+        for with_bias in [true, false] {
+            if !with_bias {
+                layer.bias = None;
+            }
+            for (then, want) in thens().into_iter().zip(thens()) {
+                let got = linear(x.clone(), &layer, then);
+                let want = linear_generic(x.clone(), &layer, want);
+                assert_eq!(got.dims(), [3, 17, 70]);
+                assert!(max_diff(got, want) <= 2e-6);
+            }
+        }
+        // A non-contiguous input takes the same route.
+        let xt = x.clone().swap_dims(0, 1);
+        let got = linear(xt.clone(), &layer, Then::Gelu);
+        assert!(max_diff(got, linear_generic(xt, &layer, Then::Gelu)) <= 2e-6);
+        x.to_data().assert_eq(&kept[0], true);
+        res.to_data().assert_eq(&kept[1], true);
     }
 
     #[test]

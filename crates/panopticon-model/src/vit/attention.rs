@@ -3,6 +3,8 @@
 use burn::nn::Linear;
 use burn::prelude::*;
 
+use crate::ops::{self, Then};
+
 /// Self-attention: `qkv` outputs `[q | k | v]`, each split into contiguous per-head chunks.
 #[derive(Module, Debug)]
 pub struct Attention {
@@ -34,7 +36,15 @@ impl Attention {
     /// - `x`: `[B, N, D]`
     /// - output: `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let out = crate::ops::self_attention(self.qkv.forward(x), self.num_heads);
-        self.proj.forward(out)
+        self.forward_then(x, Then::Nothing)
+    }
+
+    /// [`forward`](Self::forward) with `then` fused into the output projection.
+    ///
+    /// # Shapes
+    /// - `x`: `[B, N, D]` → `[B, N, D]`
+    pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
+        let qkv = ops::linear(x, &self.qkv, Then::Nothing);
+        ops::linear(ops::self_attention(qkv, self.num_heads), &self.proj, then)
     }
 }

@@ -7,6 +7,7 @@ use super::attention::Attention;
 use super::drop_path::residual;
 use super::ffn::Ffn;
 use super::layer_scale::LayerScale;
+use crate::ops::Then;
 
 /// `x + ls1(attn(norm1(x)))`, then `x + ls2(mlp(norm2(x)))`.
 #[derive(Module, Debug)]
@@ -80,6 +81,9 @@ impl Block {
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        if !x.device().is_autodiff() {
+            return self.forward_inference(x);
+        }
         let scale = |ls: &Option<LayerScale>, y: Tensor<3>| match ls {
             Some(ls) => ls.forward(y),
             None => y,
@@ -95,5 +99,22 @@ impl Block {
             };
             scale(&self.ls2, y)
         })
+    }
+
+    /// [`forward`](Self::forward) without stochastic depth: each residual branch ends in a
+    /// `Linear`, which takes its LayerScale and the residual add into the same pass.
+    fn forward_inference(&self, x: Tensor<3>) -> Tensor<3> {
+        let gamma = |ls: &Option<LayerScale>| ls.as_ref().map(|ls| ls.gamma.val());
+        let add_to = |residual, ls| Then::AddTo {
+            residual,
+            gamma: gamma(ls),
+        };
+        let h = self.norm1.forward(x.clone());
+        let x = self.attn.forward_then(h, add_to(x, &self.ls1));
+        let h = self.norm2.forward(x.clone());
+        match &self.mlp {
+            Some(ffn) => ffn.forward_then(h, add_to(x, &self.ls2)),
+            None => add_to(x, &self.ls2).apply(h),
+        }
     }
 }

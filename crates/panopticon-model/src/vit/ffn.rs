@@ -4,7 +4,7 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
-use crate::ops::gelu;
+use crate::ops::{self, Then};
 
 /// `fc1 → GELU (exact, erf) → fc2`.
 #[derive(Module, Debug)]
@@ -53,14 +53,22 @@ impl Ffn {
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.forward_then(x, Then::Nothing)
+    }
+
+    /// [`forward`](Self::forward) with `then` fused into the output projection.
+    ///
+    /// # Shapes
+    /// - `x`: `[B, N, D]` → `[B, N, D]`
+    pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
         match self {
-            Self::Mlp(m) => m.fc2.forward(gelu(m.fc1.forward(x))),
+            Self::Mlp(m) => ops::linear(ops::linear(x, &m.fc1, Then::Gelu), &m.fc2, then),
             Self::SwiGlu(m) => {
                 let x12 = m.w12.forward(x);
                 let hidden = x12.dims()[2] / 2;
                 let x1 = x12.clone().narrow(2, 0, hidden);
                 let x2 = x12.narrow(2, hidden, hidden);
-                m.w3.forward(silu(x1) * x2)
+                then.apply(m.w3.forward(silu(x1) * x2))
             }
         }
     }

@@ -1,0 +1,295 @@
+//! `y = epilogue(x·W + b)` on the CPU: one GEMM, then one pass for everything after it.
+//!
+//! Burn's route for a transformer block's `x + γ ⊙ (h·W + b)` is a GEMM and then four
+//! passes, each writing a fresh `[M, N]` tensor (bias, LayerScale, residual; or bias and
+//! GELU). Here the GEMM (the `gemm` crate, as in Flex) writes `out`, and a single pass over
+//! each row block, while it is still in cache, adds the bias and applies the epilogue.
+
+use gemm::{Parallelism, gemm};
+
+use super::erf::gelu_generic;
+
+/// Rows per epilogue task: a few tens of KiB of `out`, still in L2 after the GEMM wrote them.
+const ROWS_PER_TASK: usize = 16;
+/// Below this many multiply-adds the GEMM runs on one thread.
+const MIN_PARALLEL: usize = 1 << 20;
+
+/// What is done to each `y = x·W + b` before it is stored.
+#[derive(Clone, Copy)]
+pub enum Epilogue<'a> {
+    /// `y`.
+    Plain,
+    /// The exact (erf) GELU of `y`.
+    Gelu,
+    /// `residual + gamma ⊙ y` (`gamma` absent: 1), in PyTorch's order: scale, then add.
+    Residual {
+        /// `[M, N]`, like the output.
+        residual: &'a [f32],
+        /// `[N]`.
+        gamma: Option<&'a [f32]>,
+    },
+}
+
+/// `out = epilogue(x·w + bias)`.
+///
+/// # Shapes
+/// - `x`: `[M, K]` row-major
+/// - `w`: `[K, N]` row-major (Burn's `Linear` weight)
+/// - `bias`, `gamma`: `[N]`; `residual`, `out`: `[M, N]` row-major (`out` fully overwritten)
+///
+/// # Panics
+/// If a slice has the wrong length.
+pub fn linear(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    [m, k, n]: [usize; 3],
+    epilogue: Epilogue<'_>,
+    out: &mut [f32],
+) {
+    assert_eq!(x.len(), m * k, "x is not [M, K]");
+    assert_eq!(w.len(), k * n, "w is not [K, N]");
+    assert_eq!(out.len(), m * n, "out is not [M, N]");
+    assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
+    if let Epilogue::Residual { residual, gamma } = epilogue {
+        assert_eq!(residual.len(), m * n, "residual is not [M, N]");
+        assert!(gamma.is_none_or(|g| g.len() == n), "gamma is not [N]");
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    let threads = if m * n * k < MIN_PARALLEL {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    };
+    let parallelism = match threads {
+        1 => Parallelism::None,
+        t => Parallelism::Rayon(t),
+    };
+    // SAFETY: row-major `[M, K]·[K, N] → [M, N]`; the asserts above bound every access.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false, // overwrite `out`
+            x.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    if bias.is_none() && matches!(epilogue, Epilogue::Plain) {
+        return;
+    }
+    let finish = |(t, rows): (usize, &mut [f32])| {
+        let first = t * ROWS_PER_TASK;
+        for (i, row) in rows.chunks_exact_mut(n).enumerate() {
+            let residual = match epilogue {
+                Epilogue::Residual { residual, .. } => {
+                    Some(&residual[(first + i) * n..(first + i + 1) * n])
+                }
+                _ => None,
+            };
+            finish_row(row, bias, epilogue, residual);
+        }
+    };
+    let tasks = out.chunks_mut(ROWS_PER_TASK * n).enumerate();
+    if threads == 1 {
+        tasks.for_each(finish);
+    } else {
+        use rayon::prelude::*;
+        out.par_chunks_mut(ROWS_PER_TASK * n)
+            .enumerate()
+            .for_each(finish);
+    }
+}
+
+/// `row ← epilogue(row + bias)`, vectorised for the CPU it runs on.
+fn finish_row(row: &mut [f32], bias: Option<&[f32]>, epilogue: Epilogue<'_>, res: Option<&[f32]>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { finish_row_avx512(row, bias, epilogue, res) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: as above.
+            return unsafe { finish_row_avx2(row, bias, epilogue, res) };
+        }
+    }
+    finish_row_generic(row, bias, epilogue, res)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn finish_row_avx512(
+    row: &mut [f32],
+    bias: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
+    res: Option<&[f32]>,
+) {
+    finish_row_generic(row, bias, epilogue, res)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn finish_row_avx2(
+    row: &mut [f32],
+    bias: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
+    res: Option<&[f32]>,
+) {
+    finish_row_generic(row, bias, epilogue, res)
+}
+
+#[inline(always)]
+fn finish_row_generic(
+    row: &mut [f32],
+    bias: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
+    res: Option<&[f32]>,
+) {
+    if let Some(b) = bias {
+        for (y, b) in row.iter_mut().zip(b) {
+            *y += b;
+        }
+    }
+    match (epilogue, res) {
+        (Epilogue::Gelu, _) => gelu_generic(row),
+        (Epilogue::Residual { gamma, .. }, Some(res)) => match gamma {
+            Some(g) => {
+                for ((y, r), g) in row.iter_mut().zip(res).zip(g) {
+                    *y = r + *y * g;
+                }
+            }
+            None => {
+                for (y, r) in row.iter_mut().zip(res) {
+                    *y += r;
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo_random(len: usize, seed: u64, amp: f32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * amp
+            })
+            .collect()
+    }
+
+    /// The definition in f64, with PyTorch's epilogue order.
+    fn reference(
+        x: &[f32],
+        w: &[f32],
+        bias: Option<&[f32]>,
+        [m, k, n]: [usize; 3],
+        epilogue: Epilogue<'_>,
+    ) -> Vec<f64> {
+        let mut out = vec![0.0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut y: f64 = (0..k)
+                    .map(|p| x[i * k + p] as f64 * w[p * n + j] as f64)
+                    .sum();
+                y += bias.map_or(0.0, |b| b[j] as f64);
+                out[i * n + j] = match epilogue {
+                    Epilogue::Plain => y,
+                    Epilogue::Gelu => 0.5 * y * (1.0 + libm::erf(y / std::f64::consts::SQRT_2)),
+                    Epilogue::Residual { residual, gamma } => {
+                        residual[i * n + j] as f64 + gamma.map_or(1.0, |g| g[j] as f64) * y
+                    }
+                };
+            }
+        }
+        out
+    }
+
+    /// Shapes with every remainder: rows not a multiple of the epilogue's row block, odd
+    /// columns, a long `K`, and sizes above and below the threshold for threads.
+    #[test]
+    fn matches_the_definition_across_shapes_and_epilogues() {
+        let shapes = [
+            [1, 1, 1],
+            [5, 7, 3],
+            [13, 48, 48],
+            [257, 96, 144],
+            [300, 1100, 77],
+            [257, 768, 200],
+            [40, 64, 2304],
+        ];
+        for (s, &[m, k, n]) in shapes.iter().enumerate() {
+            let s = s as u64;
+            let x = pseudo_random(m * k, 1 + s, 2.0);
+            let w = pseudo_random(k * n, 100 + s, 0.3);
+            let b = pseudo_random(n, 200 + s, 1.0);
+            let res = pseudo_random(m * n, 300 + s, 3.0);
+            let g = pseudo_random(n, 400 + s, 0.5);
+            let epilogues = [
+                Epilogue::Plain,
+                Epilogue::Gelu,
+                Epilogue::Residual {
+                    residual: &res,
+                    gamma: Some(&g),
+                },
+                Epilogue::Residual {
+                    residual: &res,
+                    gamma: None,
+                },
+            ];
+            for (e, epilogue) in epilogues.into_iter().enumerate() {
+                let bias = (e != 1 || s.is_multiple_of(2)).then_some(b.as_slice());
+                let mut out = vec![f32::NAN; m * n];
+                linear(&x, &w, bias, [m, k, n], epilogue, &mut out);
+                let want = reference(&x, &w, bias, [m, k, n], epilogue);
+                // f32 accumulation over K terms of size ≲ 0.3·2: a few ulps per term.
+                let tol = 2e-6 * (k as f64).sqrt() * 2.0 + 1e-6;
+                for (i, (&got, &want)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (got as f64 - want).abs() <= tol * (1.0 + want.abs()),
+                        "shape {:?} epilogue {e}: [{i}] = {got}, want {want}",
+                        [m, k, n]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nan_in_a_row_stays_in_that_row() {
+        let [m, k, n] = [9, 20, 70];
+        let mut x = pseudo_random(m * k, 7, 1.0);
+        x[4 * k + 3] = f32::NAN;
+        let w = pseudo_random(k * n, 8, 1.0);
+        let mut out = vec![0.0; m * n];
+        linear(&x, &w, None, [m, k, n], Epilogue::Gelu, &mut out);
+        for (i, row) in out.chunks(n).enumerate() {
+            assert_eq!(row.iter().all(|v| v.is_nan()), i == 4, "row {i}");
+            assert!(i == 4 || row.iter().all(|v| v.is_finite()), "row {i}");
+        }
+    }
+}
