@@ -214,6 +214,7 @@ unsafe fn head(
 
 #[cfg(test)]
 mod tests {
+    use super::super::pseudo_random;
     use super::*;
 
     /// Plain f64 attention, the definition.
@@ -245,18 +246,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn pseudo_random(len: usize, seed: u64, amp: f32) -> Vec<f32> {
-        let mut s = seed;
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * amp
-            })
-            .collect()
     }
 
     #[test]

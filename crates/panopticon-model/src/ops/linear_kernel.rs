@@ -188,19 +188,8 @@ fn finish_row_generic(
 
 #[cfg(test)]
 mod tests {
+    use super::super::pseudo_random;
     use super::*;
-
-    fn pseudo_random(len: usize, seed: u64, amp: f32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * amp
-            })
-            .collect()
-    }
 
     /// The definition in f64, with PyTorch's epilogue order.
     fn reference(

@@ -119,6 +119,20 @@ fn self_attention_generic(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
     out.swap_dims(1, 2).reshape([b, n, d])
 }
 
+/// `len` values in `[-amp, amp)` from a fixed LCG: test data for the kernels.
+#[cfg(test)]
+fn pseudo_random(len: usize, seed: u64, amp: f32) -> Vec<f32> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0 * amp
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
