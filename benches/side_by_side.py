@@ -4,7 +4,9 @@ same input shapes, same machine, one run, alternating, CPU float32, no grad.
 Each measurement runs in its own process (so peak RSS is that configuration's alone): PyTorch
 through this script's `--worker` mode (the model of scripts/gen_vitb14_reference.py: torchgeo's
 PanopticonPE + DINOv2 blocks, weights from tests/fixtures/vitb14/weights.pth), ours through
-`panopticon bench`. Prints a table of images/s, the ratio ours/PyTorch and both peak RSS.
+`panopticon bench`. Prints a table of images/s (best over rounds), the ratio ours/PyTorch,
+both peak RSS and, with several rounds, each round's own ratio (this machine's run-to-run
+spread).
 
 Usage (after scripts/gen_vitb14_reference.py and `cargo build --release`):
     ~/.cache/panopticon-venv/bin/python benches/side_by_side.py \
@@ -115,7 +117,9 @@ def main():
             best = {"torch": None, "ours": None}
             rss = {"torch": 0, "ours": 0}
             note = ""
+            round_ratios = []  # ours/torch within each alternating round: the run-to-run spread
             for _ in range(args.rounds):
+                this_round = {}
                 cmds = {
                     "torch": [sys.executable, __file__, "--worker", "--batch", str(b),
                               "--channels", str(c), "--size", str(args.size),
@@ -136,15 +140,22 @@ def main():
                     if res is None:
                         note += f" {name} failed: {err[0][:60]}"
                         continue
+                    this_round[name] = res["images_per_s"]
                     if best[name] is None or res["images_per_s"] > best[name]:
                         best[name] = res["images_per_s"]
+                if len(this_round) == 2:
+                    round_ratios.append(this_round["ours"] / this_round["torch"])
             t, o = best["torch"], best["ours"]
             ratio = f"{o / t:6.1f}x" if t and o else "    -  "
             fmt = lambda v: f"{v:.3f}" if v else "-"
+            spread = ("  rounds " + " ".join(f"{r:.2f}x" for r in round_ratios)
+                      if len(round_ratios) > 1 else "")
             print(f"{b:>3} {c:>4} | {fmt(t):>11} {fmt(o):>10} {ratio:>7} | "
-                  f"{rss['torch'] / 2**30:7.2f}Gi {rss['ours'] / 2**30:7.2f}Gi{note}", flush=True)
+                  f"{rss['torch'] / 2**30:7.2f}Gi {rss['ours'] / 2**30:7.2f}Gi{spread}{note}",
+                  flush=True)
             rows.append({"batch": b, "channels": c, "torch_img_s": t, "ours_img_s": o,
-                         "torch_rss": rss["torch"], "ours_rss": rss["ours"]})
+                         "torch_rss": rss["torch"], "ours_rss": rss["ours"],
+                         "round_ratios": round_ratios})
     print(json.dumps({"threads": args.threads, "size": args.size, "device": args.device,
                       "ours_device": ours_device, "precision": args.precision,
                       "memory": "GPU allocator peak (torch), RSS (ours)" if args.device != "cpu"
