@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::{Distribution, FloatDType};
 use clap::Args;
 use panopticon::device::parse_device;
+use panopticon::model::Precision;
 use panopticon::{Panopticon, PanopticonInput};
 
 use super::forward::resolve_config;
@@ -53,11 +54,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     let mut device = parse_device(&args.device)?;
-    let dtype = match args.precision.as_str() {
-        "f16" => FloatDType::F16,
-        "bf16" => FloatDType::BF16,
-        _ => FloatDType::F32,
+    let Some(precision) = Precision::parse(&args.precision) else {
+        anyhow::bail!("--precision {}: expected f32, f16 or bf16", args.precision);
     };
+    let dtype = FloatDType::from(precision.dtype());
     // Before any tensor exists on the device: its default float type then applies to all.
     if dtype != FloatDType::F32 {
         device.configure(dtype).map_err(|e| {

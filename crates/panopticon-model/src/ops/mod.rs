@@ -57,12 +57,12 @@ pub enum Then {
 /// - `x`: `[B, N, d_in]` → `[B, N, d_out]`
 pub fn linear(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
     #[cfg(feature = "flex")]
-    if flex::is_flex(&x.device())
-        && x.dtype() == burn::tensor::DType::F32
-        && layer.weight.val().dtype() == burn::tensor::DType::F32
-    {
-        let bias = layer.bias.as_ref().map(|b| b.val());
-        return flex::linear(x, layer.weight.val(), bias, then);
+    if flex::is_flex(&x.device()) && x.dtype() == burn::tensor::DType::F32 {
+        let weight = layer.weight.val();
+        if weight.dtype() == burn::tensor::DType::F32 {
+            let bias = layer.bias.as_ref().map(|b| b.val());
+            return flex::linear(x, weight, bias, then);
+        }
     }
     linear_generic(x, layer, then)
 }
