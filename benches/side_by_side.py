@@ -6,7 +6,8 @@ through this script's `--worker` mode (the model of scripts/gen_vitb14_reference
 PanopticonPE + DINOv2 blocks, weights from tests/fixtures/vitb14/weights.pth), ours through
 `panopticon bench`. Prints a table of images/s (best over rounds), the ratio ours/PyTorch,
 both peak RSS and, with several rounds, each round's own ratio (this machine's run-to-run
-spread).
+spread). Both compute the cls embedding (`model(x)`, our `forward`), or with `--all-tokens`
+every output token (`forward_features` on both sides).
 
 Usage (after scripts/gen_vitb14_reference.py and `cargo build --release`):
     ~/.cache/panopticon-venv/bin/python benches/side_by_side.py \
@@ -53,10 +54,9 @@ def worker(args):
 
     def once():
         t = time.perf_counter()
-        out = model(x)
+        out = model.forward_features(x) if args.all_tokens else model(x)
         if cuda:
             torch.cuda.synchronize()
-        out = out[0] if isinstance(out, (tuple, list)) else out
         return time.perf_counter() - t
 
     times = []
@@ -100,6 +100,9 @@ def main():
     ap.add_argument("--precision", default="f32", choices=["f32", "f16", "bf16"])
     ap.add_argument("--random-weights", action="store_true",
                     help="no weights file: both models keep their random init (same speed)")
+    ap.add_argument("--all-tokens", action="store_true",
+                    help="both compute every output token (forward_features) instead of the "
+                         "cls embedding alone (model(x) / forward)")
     args = ap.parse_args()
     if args.worker:
         args.channels = int(args.channels)
@@ -125,12 +128,14 @@ def main():
                               "--channels", str(c), "--size", str(args.size),
                               "--threads", str(args.threads), "--reps", str(args.reps),
                               "--device", args.device, "--precision", args.precision]
-                             + (["--random-weights"] if args.random_weights else []),
+                             + (["--random-weights"] if args.random_weights else [])
+                             + (["--all-tokens"] if args.all_tokens else []),
                     "ours": [binary, "bench", "--batch", str(b),
                              "--channels", str(c), "--size", str(args.size),
                              "--reps", str(args.reps), "--device", ours_device,
                              "--precision", args.precision]
-                            + ([] if args.random_weights else ["--weights", str(WEIGHTS)]),
+                            + ([] if args.random_weights else ["--weights", str(WEIGHTS)])
+                            + (["--all-tokens"] if args.all_tokens else []),
                 }
                 for name, cmd in cmds.items():  # alternating within each round
                     res, peak, err = run(cmd, env)
@@ -158,6 +163,7 @@ def main():
                          "round_ratios": round_ratios})
     print(json.dumps({"threads": args.threads, "size": args.size, "device": args.device,
                       "ours_device": ours_device, "precision": args.precision,
+                      "output": "all tokens" if args.all_tokens else "cls",
                       "memory": "GPU allocator peak (torch), RSS (ours)" if args.device != "cpu"
                       else "peak RSS", "rows": rows}))
 

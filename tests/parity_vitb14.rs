@@ -54,7 +54,8 @@ fn outputs(
             .into_data(),
     );
     let ff = model.forward_features(&input, None).unwrap();
-    out.insert("out.cls".into(), ff.x_norm_clstoken.to_data());
+    // `forward` takes its own route (cls row only in the last block).
+    out.insert("out.cls".into(), model.forward(&input).unwrap().into_data());
     out.insert("ff.x_norm_clstoken".into(), ff.x_norm_clstoken.into_data());
     out.insert(
         "ff.x_norm_patchtokens".into(),

@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// computes in them, e.g. GPUs).
     #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
     precision: String,
+    /// Compute every output token (`forward_features`) instead of the cls embedding alone
+    /// (`forward`, whose last block skips the patch rows).
+    #[arg(long)]
+    all_tokens: bool,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -91,8 +95,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let input = PanopticonInput::with_shared_ids(imgs, &ids);
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
-        let cls = model.forward(&input)?;
-        std::hint::black_box(cls.into_data());
+        if args.all_tokens {
+            let ff = model.forward_features(&input, None)?;
+            std::hint::black_box(ff.x_norm_patchtokens.into_data());
+            std::hint::black_box(ff.x_norm_clstoken.into_data());
+        } else {
+            std::hint::black_box(model.forward(&input)?.into_data());
+        }
         Ok(t.elapsed().as_secs_f64())
     };
     let warmup = once()?;
@@ -107,7 +116,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         t[t.len() / 2]
     };
     println!(
-        "{{\"batch\": {}, \"channels\": {}, \"size\": {}, \"precision\": \"{}\", \"folded\": {}, \"warmup_s\": {warmup:.4}, \
+        "{{\"batch\": {}, \"channels\": {}, \"size\": {}, \"precision\": \"{}\", \"folded\": {}, \"output\": \"{}\", \"warmup_s\": {warmup:.4}, \
          \"median_s\": {median:.4}, \"best_s\": {best:.4}, \"images_per_s\": {:.3}, \
          \"peak_rss_bytes\": {}}}",
         args.batch,
@@ -115,6 +124,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.size,
         args.precision,
         model.is_folded(),
+        if args.all_tokens { "all" } else { "cls" },
         args.batch as f64 / median,
         peak_rss().unwrap_or(0)
     );

@@ -5,8 +5,6 @@
 //! back to `[B, N, D]`. Here both GEMMs read the heads in place through strides, write their
 //! output straight into `[B, N, D]`, and the softmax is a vectorised loop: no copies.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use gemm::{Parallelism, gemm};
 
 use super::erf::exp_neg;
@@ -95,7 +93,7 @@ unsafe impl Sync for OutPtr {}
 
 /// `softmax(q·kᵀ·scale)·v` per head, from the DINOv2 `qkv` layout, into `out`.
 ///
-/// Work is split over the machine's cores by `(batch, head)`; each GEMM runs single-threaded.
+/// Work is split over rayon's threads by `(batch, head)`; each GEMM runs single-threaded.
 ///
 /// # Shapes
 /// - `qkv`: `[B, N, 3·D]` row-major: `[q | k | v]`, each `h` contiguous `D/h` chunks
@@ -117,33 +115,17 @@ pub fn self_attention(
     if tasks == 0 || n == 0 {
         return;
     }
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1)
-        .min(tasks);
-    let next = AtomicUsize::new(0);
     let dst = OutPtr(out.as_mut_ptr());
-    let work = || {
-        let mut scores = vec![0.0f32; n * n];
-        loop {
-            let t = next.fetch_add(1, Ordering::Relaxed);
-            if t >= tasks {
-                break;
-            }
+    // rayon's pool is already running (the GEMMs use it): no thread start per call.
+    use rayon::prelude::*;
+    (0..tasks).into_par_iter().for_each_init(
+        || vec![0.0f32; n * n],
+        |scores, t| {
             // SAFETY: task `t` owns batch `t / heads`, head `t % heads` of `out`; the asserts
             // above bound every pointer below.
-            unsafe { head(qkv, [n, d], heads, scale, t, &mut scores, dst) };
-        }
-    };
-    if threads == 1 {
-        return work();
-    }
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
-        }
-        work();
-    });
+            unsafe { head(qkv, [n, d], heads, scale, t, scores, dst) };
+        },
+    );
 }
 
 /// One `(batch, head)` task. `scores` is `[N, N]` scratch.

@@ -2,6 +2,7 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
+use burn::tensor::activation::softmax;
 
 use crate::ops::{self, Then};
 
@@ -46,5 +47,24 @@ impl Attention {
     pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
         let qkv = ops::linear(x, &self.qkv, Then::Nothing);
         ops::linear(ops::self_attention(qkv, self.num_heads), &self.proj, then)
+    }
+
+    /// Row 0 (the cls token) of [`forward_then`](Self::forward_then): keys and values of every
+    /// token, the query, attention and projection of row 0 only. `then`'s residual is `[B, 1, D]`.
+    ///
+    /// # Shapes
+    /// - `x`: `[B, N, D]` → `[B, 1, D]`
+    pub fn forward_cls_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
+        let [b, n, d] = x.dims();
+        let (h, hd) = (self.num_heads, d / self.num_heads);
+        let qkv = ops::linear(x, &self.qkv, Then::Nothing);
+        // [B, N, D] → [B, h, N, hd]
+        let heads = |t: Tensor<3>, len: usize| t.reshape([b, len, h, hd]).swap_dims(1, 2);
+        let q = heads(qkv.clone().narrow(1, 0, 1).narrow(2, 0, d), 1);
+        let k = heads(qkv.clone().narrow(2, d, d), n);
+        let v = heads(qkv.narrow(2, 2 * d, d), n);
+        let scores = q.matmul(k.swap_dims(2, 3)) * (hd as f64).powf(-0.5); // [B, h, 1, N]
+        let out = softmax(scores, 3).matmul(v); // [B, h, 1, hd]
+        ops::linear(out.swap_dims(1, 2).reshape([b, 1, d]), &self.proj, then)
     }
 }

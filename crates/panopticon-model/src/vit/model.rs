@@ -135,10 +135,24 @@ impl Panopticon {
 
     /// Normalised cls token, the model's default output (`model(x_dict)` upstream).
     ///
+    /// At inference (no autodiff) the last block runs for the cls row only, after every
+    /// token's keys and values: the same numbers as
+    /// [`forward_features`](Self::forward_features)`.x_norm_clstoken` for ≈ 6 % less work
+    /// (ViT-B/14 at 224²), since nothing else is returned.
+    ///
     /// # Shapes
     /// - output: `[B, D]`
     pub fn forward(&self, input: &PanopticonInput) -> Result<Tensor<2>> {
-        Ok(self.forward_features(input, None)?.x_norm_clstoken)
+        match self.blocks.split_last() {
+            Some((last, rest)) if !input.imgs.device().is_autodiff() => {
+                let Prepared { tokens, .. } = self.prepare_tokens(input, None)?;
+                let x = rest.iter().fold(tokens, |x, blk| blk.forward(x));
+                let cls = self.norm.forward(last.forward_cls(x)); // [B, 1, D]
+                let [b, _, d] = cls.dims();
+                Ok(cls.reshape([b, d]))
+            }
+            _ => Ok(self.forward_features(input, None)?.x_norm_clstoken),
+        }
     }
 
     /// All final-normed tokens and the pre-norm sequence. `masks` `[B, L]` (true = replace the
