@@ -1,5 +1,6 @@
 //! The folded channel attention (the inference path of loaded models) against the literal one
-//! it rearranges: every fixture case, per-sample ids, spec masks, SAR channels, batch sharing.
+//! it rearranges: every fixture case, per-sample ids, spec masks, SAR channels, batch sharing,
+//! and refolding (weight panels included) after new weights are loaded.
 
 mod common;
 
@@ -110,4 +111,8 @@ fn reloading_weights_refolds() {
         "stale fold: {d:e} at scale {scale}"
     );
     assert_eq!(d, d0, "a refold must equal a fresh fold");
+    // The blocks' weight panels are laid out again too: the whole forward is the new weights'.
+    let want = fresh.forward(&input).unwrap().into_data();
+    let d = max_abs_diff(&folded.forward(&input).unwrap().into_data(), &want);
+    assert!(d <= 1e-4, "stale weight panels: {d:e}");
 }

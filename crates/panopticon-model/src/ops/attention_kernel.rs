@@ -84,12 +84,24 @@ fn softmax_row(row: &mut [f32], scale: f32) {
     }
 }
 
-/// A pointer into the output shared by the worker threads; each writes its own heads.
+/// A pointer into an output shared by worker threads, each writing its own column block.
 #[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
-// SAFETY: workers write disjoint `(batch, head)` column blocks of the output.
+pub(super) struct OutPtr(pub(super) *mut f32);
+// SAFETY: the kernels using it write disjoint column blocks of the output.
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The pointer `offset` elements on. (A method, so that closures capture the whole
+    /// `Send` wrapper rather than its raw-pointer field.)
+    ///
+    /// # Safety
+    /// As [`pointer::add`].
+    pub(super) unsafe fn add(self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
+}
 
 /// `softmax(q·kᵀ·scale)·v` per head, from the DINOv2 `qkv` layout, into `out`.
 ///

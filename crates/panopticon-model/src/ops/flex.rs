@@ -80,29 +80,34 @@ impl FastAttention for Flex {
 pub(super) fn linear(
     x: Tensor<3>,
     weight: Tensor<2>,
+    panels: Option<Tensor<1>>,
     bias: Option<Tensor<1>>,
     then: super::Then,
 ) -> Tensor<3> {
     // The extension macro cannot route optional tensors: an absent bias is zeros and an absent
-    // LayerScale ones (exact: `y + 0 = y`, `1·y = y`).
+    // LayerScale ones (exact: `y + 0 = y`, `1·y = y`); absent panels are empty.
     let n = weight.dims()[1];
     let device = x.device();
     let bias = bias
         .unwrap_or_else(|| Tensor::zeros([n], &device))
         .into_dispatch();
+    let panels = panels
+        .unwrap_or_else(|| Tensor::zeros([0], &device))
+        .into_dispatch();
     let (x, weight) = (x.into_dispatch(), weight.into_dispatch());
     Tensor::from_dispatch(match then {
         super::Then::Nothing => {
-            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, bias, false)
+            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, panels, bias, false)
         }
         super::Then::Gelu => {
-            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, bias, true)
+            <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, panels, bias, true)
         }
         super::Then::AddTo { residual, gamma } => {
             let gamma = gamma.unwrap_or_else(|| Tensor::ones([n], &device));
             <burn::backend::Dispatch as FastLinear>::fast_linear_add(
                 x,
                 weight,
+                panels,
                 bias,
                 residual.into_dispatch(),
                 gamma.into_dispatch(),
@@ -113,10 +118,12 @@ pub(super) fn linear(
 
 #[backend_extension(Flex)]
 pub trait FastLinear: Backend {
-    /// `x·W + b` over the last axis, then GELU when `gelu`.
+    /// `x·W + b` over the last axis, then GELU when `gelu`. `panels`: `W` in
+    /// [`linear_kernel::pack_panels`] order, or empty.
     fn fast_linear(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
+        panels: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         gelu: bool,
     ) -> FloatTensor<Self>;
@@ -125,6 +132,7 @@ pub trait FastLinear: Backend {
     fn fast_linear_add(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
+        panels: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         residual: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -132,25 +140,34 @@ pub trait FastLinear: Backend {
 }
 
 impl FastLinear for Flex {
-    fn fast_linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, gelu: bool) -> FlexTensor {
-        run_linear(x, weight, bias, gelu, None)
+    fn fast_linear(
+        x: FlexTensor,
+        weight: FlexTensor,
+        panels: FlexTensor,
+        bias: FlexTensor,
+        gelu: bool,
+    ) -> FlexTensor {
+        run_linear(x, weight, panels, bias, gelu, None)
     }
 
     fn fast_linear_add(
         x: FlexTensor,
         weight: FlexTensor,
+        panels: FlexTensor,
         bias: FlexTensor,
         residual: FlexTensor,
         gamma: FlexTensor,
     ) -> FlexTensor {
-        run_linear(x, weight, bias, false, Some((residual, gamma)))
+        run_linear(x, weight, panels, bias, false, Some((residual, gamma)))
     }
 }
 
-/// Runs [`linear_kernel::linear`] on Flex tensors; the caller routes only f32 tensors here.
+/// Runs [`linear_kernel::linear`] (or [`linear_kernel::linear_panels`] for a few rows, when
+/// given panels) on Flex tensors; the caller routes only f32 tensors here.
 fn run_linear(
     x: FlexTensor,
     weight: FlexTensor,
+    panels: FlexTensor,
     bias: FlexTensor,
     gelu: bool,
     add_to: Option<(FlexTensor, FlexTensor)>,
@@ -159,7 +176,7 @@ fn run_linear(
         t.as_slice::<f32>().expect("contiguous f32 tensor")
     }
     // A transposed weight (`LinearLayout::Col`) is copied once per call.
-    let [x, weight, bias] = [x, weight, bias].map(|t| t.to_contiguous());
+    let [x, weight, panels, bias] = [x, weight, panels, bias].map(|t| t.to_contiguous());
     let add_to = add_to.map(|(r, g)| (r.to_contiguous(), g.to_contiguous()));
     let dims = x.layout().shape().to_vec();
     let wdims = weight.layout().shape().to_vec();
@@ -175,14 +192,19 @@ fn run_linear(
     };
     let mut out = vec![0.0f32; m * n];
     let bias = Some(slice(&bias));
-    linear_kernel::linear(
-        slice(&x),
-        slice(&weight),
-        bias,
-        [m, k, n],
-        epilogue,
-        &mut out,
-    );
+    let panels = slice(&panels);
+    if panels.len() == k * n && m <= linear_kernel::PANEL_MAX_ROWS {
+        linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, &mut out);
+    } else {
+        linear_kernel::linear(
+            slice(&x),
+            slice(&weight),
+            bias,
+            [m, k, n],
+            epilogue,
+            &mut out,
+        );
+    }
     let mut shape = dims;
     *shape.last_mut().expect("x has axes") = n;
     FlexTensor::from_data(TensorData::new(out, shape))

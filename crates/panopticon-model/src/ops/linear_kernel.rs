@@ -4,15 +4,46 @@
 //! passes, each writing a fresh `[M, N]` tensor (bias, LayerScale, residual; or bias and
 //! GELU). Here the GEMM (the `gemm` crate, as in Flex) writes `out`, and a single pass over
 //! each row block, while it is still in cache, adds the bias and applies the epilogue.
+//!
+//! For a few hundred rows (one or two images) the weights dominate the memory traffic: each
+//! is read once per forward, from DRAM. gemm's packing reads a `[K, N]` weight as short
+//! strided segments; [`linear_panels`] reads a weight laid out once by [`pack_panels`] as
+//! one sequential stream per panel of output columns, and finishes each panel's outputs
+//! right after its GEMM.
 
 use gemm::{Parallelism, gemm};
 
+use super::attention_kernel::OutPtr;
 use super::erf::gelu_generic;
 
 /// Rows per epilogue task: a few tens of KiB of `out`, still in L2 after the GEMM wrote them.
 const ROWS_PER_TASK: usize = 16;
 /// Below this many multiply-adds the GEMM runs on one thread.
 const MIN_PARALLEL: usize = 1 << 20;
+
+/// Output columns per panel of [`pack_panels`].
+pub const PANEL: usize = 64;
+/// Up to this many rows [`linear_panels`] is the faster route; above, `x` no longer stays in
+/// a core's L2 across panels and gemm's own blocking wins (measured at ViT-B/14 shapes:
+/// 257 and 514 rows faster, 1028 even, 2056 slower).
+pub const PANEL_MAX_ROWS: usize = 640;
+
+/// `w` `[K, N]` row-major → panel-major: for each block of [`PANEL`] columns (the last one
+/// narrower when `N` is not a multiple), its `[K, width]` rows, contiguous.
+///
+/// # Panics
+/// If `w` is not `[K, N]`.
+pub fn pack_panels(w: &[f32], k: usize, n: usize) -> Vec<f32> {
+    assert_eq!(w.len(), k * n, "w is not [K, N]");
+    let mut out = Vec::with_capacity(k * n);
+    for c0 in (0..n).step_by(PANEL) {
+        let width = PANEL.min(n - c0);
+        for row in w.chunks_exact(n) {
+            out.extend_from_slice(&row[c0..c0 + width]);
+        }
+    }
+    out
+}
 
 /// What is done to each `y = x·W + b` before it is stored.
 #[derive(Clone, Copy)]
@@ -114,6 +145,98 @@ pub fn linear(
         out.par_chunks_mut(ROWS_PER_TASK * n)
             .enumerate()
             .for_each(finish);
+    }
+}
+
+/// [`linear`] with the weight in [`pack_panels`] order (`panels`): each task takes one panel of
+/// output columns, runs a single-threaded GEMM on it (the weight read is one sequential
+/// stream) and finishes those columns while they are in cache.
+///
+/// # Shapes
+/// As [`linear`], with `panels` holding `[K, N]` panel-major.
+///
+/// # Panics
+/// If a slice has the wrong length.
+pub fn linear_panels(
+    x: &[f32],
+    panels: &[f32],
+    bias: Option<&[f32]>,
+    [m, k, n]: [usize; 3],
+    epilogue: Epilogue<'_>,
+    out: &mut [f32],
+) {
+    assert_eq!(x.len(), m * k, "x is not [M, K]");
+    assert_eq!(panels.len(), k * n, "panels are not [K, N]");
+    assert_eq!(out.len(), m * n, "out is not [M, N]");
+    assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
+    if let Epilogue::Residual { residual, gamma } = epilogue {
+        assert_eq!(residual.len(), m * n, "residual is not [M, N]");
+        assert!(gamma.is_none_or(|g| g.len() == n), "gamma is not [N]");
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    let dst = OutPtr(out.as_mut_ptr());
+    let finish = bias.is_some() || !matches!(epilogue, Epilogue::Plain);
+    let panel = |p: usize| {
+        let c0 = p * PANEL;
+        let width = PANEL.min(n - c0);
+        let w = &panels[c0 * k..(c0 + width) * k];
+        // SAFETY: `[M, K]·[K, width]` into columns `c0..c0 + width` of the `[M, N]` output,
+        // which only this task writes; the asserts above bound every access.
+        unsafe {
+            gemm(
+                m,
+                width,
+                k,
+                dst.add(c0),
+                1,
+                n as isize,
+                false, // overwrite
+                x.as_ptr(),
+                1,
+                k as isize,
+                w.as_ptr(),
+                1,
+                width as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+        if !finish {
+            return;
+        }
+        let cols = c0..c0 + width;
+        let epilogue = match epilogue {
+            Epilogue::Residual { residual, gamma } => Epilogue::Residual {
+                residual,
+                gamma: gamma.map(|g| &g[cols.clone()]),
+            },
+            e => e,
+        };
+        let bias = bias.map(|b| &b[cols.clone()]);
+        for i in 0..m {
+            // SAFETY: row `i`'s columns of this panel, written by this task only.
+            let row = unsafe { std::slice::from_raw_parts_mut(dst.add(i * n + c0), width) };
+            let res = match epilogue {
+                Epilogue::Residual { residual, .. } => {
+                    Some(&residual[i * n + c0..i * n + c0 + width])
+                }
+                _ => None,
+            };
+            finish_row(row, bias, epilogue, res);
+        }
+    };
+    let count = n.div_ceil(PANEL);
+    if m * n * k < MIN_PARALLEL {
+        (0..count).for_each(panel);
+    } else {
+        use rayon::prelude::*;
+        (0..count).into_par_iter().for_each(panel);
     }
 }
 
@@ -252,20 +375,37 @@ mod tests {
             ];
             for (e, epilogue) in epilogues.into_iter().enumerate() {
                 let bias = (e != 1 || s.is_multiple_of(2)).then_some(b.as_slice());
-                let mut out = vec![f32::NAN; m * n];
-                linear(&x, &w, bias, [m, k, n], epilogue, &mut out);
                 let want = reference(&x, &w, bias, [m, k, n], epilogue);
-                // f32 accumulation over K terms of size ≲ 0.3·2: a few ulps per term.
-                let tol = 2e-6 * (k as f64).sqrt() * 2.0 + 1e-6;
-                for (i, (&got, &want)) in out.iter().zip(&want).enumerate() {
-                    assert!(
-                        (got as f64 - want).abs() <= tol * (1.0 + want.abs()),
-                        "shape {:?} epilogue {e}: [{i}] = {got}, want {want}",
-                        [m, k, n]
-                    );
+                let panels = pack_panels(&w, k, n);
+                for route in ["gemm", "panels"] {
+                    let mut out = vec![f32::NAN; m * n];
+                    match route {
+                        "gemm" => linear(&x, &w, bias, [m, k, n], epilogue, &mut out),
+                        _ => linear_panels(&x, &panels, bias, [m, k, n], epilogue, &mut out),
+                    }
+                    // f32 accumulation over K terms of size ≲ 0.3·2: a few ulps per term.
+                    let tol = 2e-6 * (k as f64).sqrt() * 2.0 + 1e-6;
+                    for (i, (&got, &want)) in out.iter().zip(&want).enumerate() {
+                        assert!(
+                            (got as f64 - want).abs() <= tol * (1.0 + want.abs()),
+                            "{route} shape {:?} epilogue {e}: [{i}] = {got}, want {want}",
+                            [m, k, n]
+                        );
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn panels_are_column_blocks_of_the_weight() {
+        // [K = 2, N = 70]: a full panel of 64 columns, then one of 6.
+        let w: Vec<f32> = (0..140).map(|i| i as f32).collect();
+        let p = pack_panels(&w, 2, 70);
+        assert_eq!(p[..64], w[..64]);
+        assert_eq!(p[64..128], w[70..134]);
+        assert_eq!(p[128..134], w[64..70]);
+        assert_eq!(p[134..], w[134..]);
     }
 
     #[test]
@@ -274,11 +414,21 @@ mod tests {
         let mut x = pseudo_random(m * k, 7, 1.0);
         x[4 * k + 3] = f32::NAN;
         let w = pseudo_random(k * n, 8, 1.0);
-        let mut out = vec![0.0; m * n];
-        linear(&x, &w, None, [m, k, n], Epilogue::Gelu, &mut out);
-        for (i, row) in out.chunks(n).enumerate() {
-            assert_eq!(row.iter().all(|v| v.is_nan()), i == 4, "row {i}");
-            assert!(i == 4 || row.iter().all(|v| v.is_finite()), "row {i}");
+        let panels = pack_panels(&w, k, n);
+        for route in 0..2 {
+            let mut out = vec![0.0; m * n];
+            match route {
+                0 => linear(&x, &w, None, [m, k, n], Epilogue::Gelu, &mut out),
+                _ => linear_panels(&x, &panels, None, [m, k, n], Epilogue::Gelu, &mut out),
+            }
+            for (i, row) in out.chunks(n).enumerate() {
+                assert_eq!(
+                    row.iter().all(|v| v.is_nan()),
+                    i == 4,
+                    "route {route} row {i}"
+                );
+                assert!(i == 4 || row.iter().all(|v| v.is_finite()), "row {i}");
+            }
         }
     }
 }

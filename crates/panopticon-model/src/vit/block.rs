@@ -78,6 +78,24 @@ impl Block {
         }
     }
 
+    /// Lays out the block's current `Linear` weights for small-batch CPU inference
+    /// ([`Panels`](crate::ops::Panels)) when `on`; drops them when not.
+    pub fn pack(&mut self, on: bool) {
+        self.attn.pack(on);
+        if let Some(mlp) = &mut self.mlp {
+            mlp.pack(on);
+        }
+    }
+
+    /// Whether [`pack`](Self::pack) laid out any weight.
+    pub fn is_packed(&self) -> bool {
+        let mlp = match &self.mlp {
+            Some(super::ffn::Ffn::Mlp(m)) => m.fc1_panels.is_some() || m.fc2_panels.is_some(),
+            _ => false,
+        };
+        self.attn.qkv_panels.is_some() || self.attn.proj_panels.is_some() || mlp
+    }
+
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {

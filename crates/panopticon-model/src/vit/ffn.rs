@@ -4,7 +4,7 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
-use crate::ops::{self, Then};
+use crate::ops::{self, Panels, Then};
 
 /// `fc1 → GELU (exact, erf) → fc2`.
 #[derive(Module, Debug)]
@@ -13,6 +13,12 @@ pub struct Mlp {
     pub fc1: Linear,
     /// `hidden → D`.
     pub fc2: Linear,
+    /// `fc1`'s weight laid out for small-batch CPU inference, if made ([`Ffn::pack`]).
+    #[module(skip)]
+    pub fc1_panels: Option<Panels>,
+    /// `fc2`'s, likewise.
+    #[module(skip)]
+    pub fc2_panels: Option<Panels>,
 }
 
 /// `w3(silu(x1) · x2)` with `[x1 | x2] = w12(x)`.
@@ -25,6 +31,8 @@ pub struct SwiGluFfn {
 }
 
 /// The feed-forward layer of a block; the variant name is not part of checkpoint keys.
+// One per block, so the size difference between variants (the MLP's panels) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Ffn {
     /// `mlp.fc1`, `mlp.fc2`.
@@ -39,6 +47,8 @@ impl Ffn {
         Self::Mlp(Mlp {
             fc1: crate::init::linear(dim, hidden, bias, device),
             fc2: crate::init::linear(hidden, dim, bias, device),
+            fc1_panels: None,
+            fc2_panels: None,
         })
     }
 
@@ -48,6 +58,15 @@ impl Ffn {
             w12: crate::init::linear(dim, 2 * hidden, bias, device),
             w3: crate::init::linear(hidden, dim, bias, device),
         })
+    }
+
+    /// Lays out the MLP's current weights for small-batch CPU inference ([`Panels`]) when
+    /// `on`; drops them when not. (SwiGLU runs Burn's own `Linear`.)
+    pub fn pack(&mut self, on: bool) {
+        if let Self::Mlp(m) = self {
+            m.fc1_panels = on.then(|| Panels::pack(&m.fc1)).flatten();
+            m.fc2_panels = on.then(|| Panels::pack(&m.fc2)).flatten();
+        }
     }
 
     /// # Shapes
@@ -62,7 +81,10 @@ impl Ffn {
     /// - `x`: `[B, N, D]` → `[B, N, D]`
     pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
         match self {
-            Self::Mlp(m) => ops::linear(ops::linear(x, &m.fc1, Then::Gelu), &m.fc2, then),
+            Self::Mlp(m) => {
+                let h = ops::linear_with(x, &m.fc1, m.fc1_panels.as_ref(), Then::Gelu);
+                ops::linear_with(h, &m.fc2, m.fc2_panels.as_ref(), then)
+            }
             Self::SwiGlu(m) => {
                 let x12 = m.w12.forward(x);
                 let hidden = x12.dims()[2] / 2;
