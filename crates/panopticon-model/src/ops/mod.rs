@@ -7,8 +7,10 @@ mod erf;
 mod flex;
 #[cfg(feature = "flex")]
 mod linear_kernel;
+mod panels;
 
 pub use erf::{erf, gelu_in_place, gelu_in_place_par};
+pub use panels::Panels;
 
 use burn::prelude::*;
 use burn::tensor::module::attention;
@@ -59,8 +61,8 @@ pub fn linear(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
     linear_with(x, layer, None, then)
 }
 
-/// [`linear`], reading the weight from `panels` (made from `layer` by [`Panels::pack`]) when
-/// `x` has few rows (one or two images) and lives where the panels do.
+/// [`linear`], reading the weight from `panels` (`layer`'s weight laid out for few rows, see
+/// [`Panels`]) when `x` has few rows (one or two images).
 ///
 /// # Shapes
 /// - `x`: `[B, N, d_in]` → `[B, N, d_out]`
@@ -76,49 +78,15 @@ pub fn linear_with(
         if weight.dtype() == burn::tensor::DType::F32 {
             let bias = layer.bias.as_ref().map(|b| b.val());
             let [k, n] = weight.dims();
+            let [b, rows, _] = x.dims();
             let panels = panels
-                .filter(|p| p.data.dims() == [k * n] && p.data.device() == x.device())
-                .map(|p| p.data.clone());
+                .and_then(|p| p.for_rows(layer, b * rows))
+                .filter(|p| p.dims() == [k * n] && p.device() == x.device());
             return flex::linear(x, weight, panels, bias, then);
         }
     }
     let _ = panels;
     linear_generic(x, layer, then)
-}
-
-/// A `Linear`'s weight laid out once for small-batch CPU inference: panels of output columns,
-/// each one contiguous, so that a forward streams each weight from memory in order (gemm's
-/// own packing reads it as short strided pieces). ≈ 5 % faster per block at B = 1 (224²,
-/// `cargo bench --bench block_ops`), for a second copy of the weight in memory.
-///
-/// A snapshot of the weight: made again whenever the weight changes (see
-/// [`Panopticon::fold`](crate::Panopticon::fold)).
-#[derive(Debug, Clone)]
-pub struct Panels {
-    /// `[d_in·d_out]`, panel-major.
-    data: Tensor<1>,
-}
-
-impl Panels {
-    /// The panels of `layer`'s weight, where they are used: a Flex (CPU) device and f32
-    /// weights. `None` elsewhere.
-    pub fn pack(layer: &burn::nn::Linear) -> Option<Self> {
-        #[cfg(feature = "flex")]
-        {
-            let weight = layer.weight.val();
-            if flex::is_flex(&weight.device()) && weight.dtype() == burn::tensor::DType::F32 {
-                let [k, n] = weight.dims();
-                let values = weight.into_data().try_into_vec::<f32>().ok()?;
-                let data = linear_kernel::pack_panels(&values, k, n);
-                let device = layer.weight.device();
-                return Some(Self {
-                    data: Tensor::from_data(TensorData::new(data, [k * n]), &device),
-                });
-            }
-        }
-        let _ = layer;
-        None
-    }
 }
 
 /// [`linear`] as Burn operations (any backend, autodiff).
@@ -263,19 +231,36 @@ mod tests {
         let other = LinearConfig::new(40, 70).init(&device);
         let x = Tensor::<3>::random([2, 17, 40], Distribution::Normal(0.0, 1.0), &device);
         let then = || Then::Gelu;
-        let own = Panels::pack(&layer).expect("Flex, f32");
+        let own = Panels::new();
+        assert!(!own.is_laid_out());
         let got = linear_with(x.clone(), &layer, Some(&own), then());
+        assert!(
+            own.is_laid_out(),
+            "a first call with few rows lays the weight out"
+        );
         assert!(max_diff(got, linear_generic(x.clone(), &layer, then())) <= 2e-6);
-        // Panels of another weight with the bias of `layer`: proof that they are what is read.
+        // Panels of another weight (with `layer`'s bias): proof that they are what is read.
         let mut swapped = other.clone();
         swapped.bias = layer.bias.clone();
-        let foreign = Panels::pack(&other).expect("Flex, f32");
+        let foreign = Panels::new();
+        assert!(foreign.for_rows(&other, 34).is_some());
         let got = linear_with(x.clone(), &layer, Some(&foreign), then());
         assert!(max_diff(got, linear_generic(x.clone(), &swapped, then())) <= 2e-6);
         // Panels of another shape are ignored.
-        let wide = Panels::pack(&LinearConfig::new(40, 71).init(&device)).expect("Flex, f32");
+        let wide = Panels::new();
+        assert!(
+            wide.for_rows(&LinearConfig::new(40, 71).init(&device), 34)
+                .is_some()
+        );
         let got = linear_with(x.clone(), &layer, Some(&wide), then());
-        assert!(max_diff(got, linear_generic(x, &layer, then())) <= 2e-6);
+        assert!(max_diff(got, linear_generic(x.clone(), &layer, then())) <= 2e-6);
+        // A first call with many rows (a batch workload) never lays the weight out.
+        let batchy = Panels::new();
+        let big = Tensor::<3>::random([3, 257, 40], Distribution::Normal(0.0, 1.0), &device);
+        let got = linear_with(big.clone(), &layer, Some(&batchy), then());
+        assert!(max_diff(got, linear_generic(big, &layer, then())) <= 2e-6);
+        let _ = linear_with(x, &layer, Some(&batchy), then());
+        assert!(!batchy.is_laid_out());
     }
 
     #[test]

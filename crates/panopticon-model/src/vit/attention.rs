@@ -15,7 +15,7 @@ pub struct Attention {
     pub proj: Linear,
     /// Number of heads.
     pub num_heads: usize,
-    /// `qkv`'s weight laid out for small-batch CPU inference, if made ([`Self::pack`]).
+    /// `qkv`'s weight laid out for small-batch CPU inference ([`Self::pack`]).
     #[module(skip)]
     pub qkv_panels: Option<Panels>,
     /// `proj`'s, likewise.
@@ -41,11 +41,11 @@ impl Attention {
         }
     }
 
-    /// Lays out the current weights for small-batch CPU inference ([`Panels`]) when `on`;
-    /// drops them when not.
+    /// Gives both projections a small-batch weight layout ([`Panels`], made at first use)
+    /// when `on`; drops it when not.
     pub fn pack(&mut self, on: bool) {
-        self.qkv_panels = on.then(|| Panels::pack(&self.qkv)).flatten();
-        self.proj_panels = on.then(|| Panels::pack(&self.proj)).flatten();
+        self.qkv_panels = on.then(Panels::new);
+        self.proj_panels = on.then(Panels::new);
     }
 
     /// # Shapes

@@ -78,8 +78,8 @@ impl Block {
         }
     }
 
-    /// Lays out the block's current `Linear` weights for small-batch CPU inference
-    /// ([`Panels`](crate::ops::Panels)) when `on`; drops them when not.
+    /// Gives the block's `Linear` layers a small-batch weight layout
+    /// ([`Panels`](crate::ops::Panels), made at first use) when `on`; drops it when not.
     pub fn pack(&mut self, on: bool) {
         self.attn.pack(on);
         if let Some(mlp) = &mut self.mlp {
@@ -87,7 +87,7 @@ impl Block {
         }
     }
 
-    /// Whether [`pack`](Self::pack) laid out any weight.
+    /// Whether [`pack`](Self::pack) is on.
     pub fn is_packed(&self) -> bool {
         let mlp = match &self.mlp {
             Some(super::ffn::Ffn::Mlp(m)) => m.fc1_panels.is_some() || m.fc2_panels.is_some(),

@@ -13,7 +13,7 @@ pub struct Mlp {
     pub fc1: Linear,
     /// `hidden → D`.
     pub fc2: Linear,
-    /// `fc1`'s weight laid out for small-batch CPU inference, if made ([`Ffn::pack`]).
+    /// `fc1`'s weight laid out for small-batch CPU inference ([`Ffn::pack`]).
     #[module(skip)]
     pub fc1_panels: Option<Panels>,
     /// `fc2`'s, likewise.
@@ -31,8 +31,6 @@ pub struct SwiGluFfn {
 }
 
 /// The feed-forward layer of a block; the variant name is not part of checkpoint keys.
-// One per block, so the size difference between variants (the MLP's panels) costs nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Ffn {
     /// `mlp.fc1`, `mlp.fc2`.
@@ -60,12 +58,12 @@ impl Ffn {
         })
     }
 
-    /// Lays out the MLP's current weights for small-batch CPU inference ([`Panels`]) when
-    /// `on`; drops them when not. (SwiGLU runs Burn's own `Linear`.)
+    /// Gives the MLP's two layers a small-batch weight layout ([`Panels`], made at first use)
+    /// when `on`; drops it when not. (SwiGLU runs Burn's own `Linear`.)
     pub fn pack(&mut self, on: bool) {
         if let Self::Mlp(m) = self {
-            m.fc1_panels = on.then(|| Panels::pack(&m.fc1)).flatten();
-            m.fc2_panels = on.then(|| Panels::pack(&m.fc2)).flatten();
+            m.fc1_panels = on.then(Panels::new);
+            m.fc2_panels = on.then(Panels::new);
         }
     }
 

@@ -7,9 +7,9 @@ impl Panopticon {
     /// - the folded channel attention (exact; see
     ///   [`FoldedChnAttn`](crate::patch_embed::FoldedChnAttn)), so that forward passes skip the
     ///   `[B, C, L, A]` channel tokens (no effect on a stock DINOv2 convolution);
-    /// - on a Flex (CPU) device, the blocks' `Linear` weights laid out for small batches
-    ///   ([`Panels`](crate::ops::Panels): a second copy of those weights in memory, ≈ 5 %
-    ///   faster at one image).
+    /// - room for the blocks' `Linear` weights laid out for small batches
+    ///   ([`Panels`](crate::ops::Panels)): on a Flex (CPU) device, a first forward of one or
+    ///   two images lays them out (a second copy of those weights in memory, ≈ 5 % faster).
     ///
     /// Models from [`Panopticon::from_file`] and [`Panopticon::pretrained`](crate::hub) come
     /// folded, and [`load_weights`](Panopticon::load_weights) refolds a folded model; after
