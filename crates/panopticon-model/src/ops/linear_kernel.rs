@@ -78,15 +78,7 @@ pub fn linear(
     epilogue: Epilogue<'_>,
     out: &mut [f32],
 ) {
-    assert_eq!(x.len(), m * k, "x is not [M, K]");
-    assert_eq!(w.len(), k * n, "w is not [K, N]");
-    assert_eq!(out.len(), m * n, "out is not [M, N]");
-    assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
-    if let Epilogue::Residual { residual, gamma } = epilogue {
-        assert_eq!(residual.len(), m * n, "residual is not [M, N]");
-        assert!(gamma.is_none_or(|g| g.len() == n), "gamma is not [N]");
-    }
-    if m == 0 || n == 0 {
+    if nothing_to_do(x, w, bias, [m, k, n], epilogue, out) {
         return;
     }
     let threads = if m * n * k < MIN_PARALLEL {
@@ -165,15 +157,7 @@ pub fn linear_panels(
     epilogue: Epilogue<'_>,
     out: &mut [f32],
 ) {
-    assert_eq!(x.len(), m * k, "x is not [M, K]");
-    assert_eq!(panels.len(), k * n, "panels are not [K, N]");
-    assert_eq!(out.len(), m * n, "out is not [M, N]");
-    assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
-    if let Epilogue::Residual { residual, gamma } = epilogue {
-        assert_eq!(residual.len(), m * n, "residual is not [M, N]");
-        assert!(gamma.is_none_or(|g| g.len() == n), "gamma is not [N]");
-    }
-    if m == 0 || n == 0 {
+    if nothing_to_do(x, panels, bias, [m, k, n], epilogue, out) {
         return;
     }
     let dst = OutPtr(out.as_mut_ptr());
@@ -238,6 +222,27 @@ pub fn linear_panels(
         use rayon::prelude::*;
         (0..count).into_par_iter().for_each(panel);
     }
+}
+
+/// The length checks of [`linear`] and [`linear_panels`] (panicking with the operand's name);
+/// then whether the output is empty.
+fn nothing_to_do(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    [m, k, n]: [usize; 3],
+    epilogue: Epilogue<'_>,
+    out: &[f32],
+) -> bool {
+    assert_eq!(x.len(), m * k, "x is not [M, K]");
+    assert_eq!(w.len(), k * n, "the weight is not [K, N]");
+    assert_eq!(out.len(), m * n, "out is not [M, N]");
+    assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
+    if let Epilogue::Residual { residual, gamma } = epilogue {
+        assert_eq!(residual.len(), m * n, "residual is not [M, N]");
+        assert!(gamma.is_none_or(|g| g.len() == n), "gamma is not [N]");
+    }
+    m == 0 || n == 0
 }
 
 /// `row ← epilogue(row + bias)`, vectorised for the CPU it runs on.
