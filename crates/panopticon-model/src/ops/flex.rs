@@ -162,8 +162,8 @@ impl FastLinear for Flex {
     }
 }
 
-/// Runs [`linear_kernel::linear`] (or [`linear_kernel::linear_panels`] for a few rows, when
-/// given panels) on Flex tensors; the caller routes only f32 tensors here.
+/// Runs [`linear_kernel::linear`] (or [`linear_kernel::linear_panels`] when given panels) on
+/// Flex tensors; the caller routes only f32 tensors here.
 fn run_linear(
     x: FlexTensor,
     weight: FlexTensor,
@@ -192,8 +192,9 @@ fn run_linear(
     };
     let mut out = vec![0.0f32; m * n];
     let bias = Some(slice(&bias));
+    // Whether panels are worth it was decided by `Panels::for_rows`: given, they are used.
     let panels = slice(&panels);
-    if panels.len() == k * n && m <= linear_kernel::PANEL_MAX_ROWS {
+    if !panels.is_empty() {
         linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, &mut out);
     } else {
         linear_kernel::linear(

@@ -87,13 +87,10 @@ impl Block {
         }
     }
 
-    /// Whether [`pack`](Self::pack) is on.
+    /// Whether [`pack`](Self::pack) is on (it sets every layer's cell together, and every
+    /// block has attention).
     pub fn is_packed(&self) -> bool {
-        let mlp = match &self.mlp {
-            Some(super::ffn::Ffn::Mlp(m)) => m.fc1_panels.is_some() || m.fc2_panels.is_some(),
-            _ => false,
-        };
-        self.attn.qkv_panels.is_some() || self.attn.proj_panels.is_some() || mlp
+        self.attn.qkv_panels.is_some()
     }
 
     /// # Shapes
