@@ -266,6 +266,25 @@ fn bad_invocations_fail_with_one_line_and_no_output() {
         "at least 8 pixels",
         &out,
     );
+    let missing = dir.path().join("missing.tif");
+    fails(
+        &[p(&missing), "--sensor", "sentinel2_l1c", "-o", o],
+        "missing.tif",
+        &out,
+    );
+    // The input is checked before any weights are loaded (or downloaded).
+    let o2 = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["embed", p(&missing), "--sensor", "sentinel2_l1c", "-o", o])
+        .args([
+            "--weights",
+            p(&dir.path().join("no_weights.pth")),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o2.stderr);
+    assert!(!o2.status.success() && err.contains("missing.tif"), "{err}");
+    assert!(!out.exists());
     let nowhere = dir.path().join("no/dir/o.safetensors");
     fails(
         &[t, "--sensor", "sentinel2_l1c", "-o", p(&nowhere)],

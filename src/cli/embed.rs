@@ -382,6 +382,10 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             files.sort();
             files
         } else {
+            // Before the weights are loaded (perhaps downloaded): a typo should not wait for that.
+            if let Err(e) = std::fs::metadata(input) {
+                bail!("cannot read `{}`: {e}", input.display());
+            }
             vec![input.clone()]
         };
         if found.is_empty() {
