@@ -285,6 +285,17 @@ fn bad_invocations_fail_with_one_line_and_no_output() {
     let err = String::from_utf8_lossy(&o2.stderr);
     assert!(!o2.status.success() && err.contains("missing.tif"), "{err}");
     assert!(!out.exists());
+    // A weights path that does not exist is named as a missing file, not an unknown name.
+    let o3 = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["embed", t, "--sensor", "sentinel2_l1c", "-o", o])
+        .args(["--weights", "weights/vitb14.bpk", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o3.stderr);
+    assert!(!o3.status.success(), "{err}");
+    assert!(err.contains("weights/vitb14.bpk: no such file"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists());
     let nowhere = dir.path().join("no/dir/o.safetensors");
     fails(
         &[t, "--sensor", "sentinel2_l1c", "-o", p(&nowhere)],

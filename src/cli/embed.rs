@@ -432,6 +432,16 @@ pub(super) fn load_model(
         let config: PanopticonConfig = resolve_config(config)?;
         return Ok(Panopticon::from_file(&config, path, device)?.0);
     }
+    // A file name (a folder in it, or a weights extension) is not a registry name: say so.
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if weights.contains(std::path::MAIN_SEPARATOR)
+        || ["pth", "pt", "bpk", "safetensors"].contains(&ext)
+    {
+        bail!(
+            "--weights {weights}: no such file (make one with `cargo xtask import-weights` or \
+             `panopticon weights convert`, or give a registry name: see `panopticon weights list`)"
+        );
+    }
     #[cfg(feature = "pretrained")]
     {
         let entry = panopticon::Registry::builtin().get(weights)?.clone();
