@@ -128,9 +128,10 @@ impl Block {
         }
     }
 
-    /// Row 0 (the cls token) of [`forward`](Self::forward) at inference: every token's keys
-    /// and values, everything else for row 0 only. The last block of a cls-only forward needs
-    /// no more (≈ 4× fewer FLOPs for that block at 224²).
+    /// Row 0 (the cls token) of [`forward`](Self::forward) at inference: the first LayerNorm
+    /// of every token, everything else for row 0 only (attention folds the key and value
+    /// projections into the cls query: [`Attention::forward_cls_then`]). The last block of a
+    /// cls-only forward needs no more (≈ 160× fewer FLOPs for that block at 224²).
     ///
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, 1, D]`
@@ -163,13 +164,22 @@ mod tests {
     #[test]
     fn cls_row_equals_the_full_blocks_first_row() {
         let device = Device::default();
-        for ffn in [FfnLayer::Mlp, FfnLayer::SwiGlu, FfnLayer::Identity] {
-            for init_values in [Some(0.3), None] {
+        let cases = [FfnLayer::Mlp, FfnLayer::SwiGlu, FfnLayer::Identity]
+            .into_iter()
+            .flat_map(|ffn| {
+                [
+                    (ffn, Some(0.3), true),
+                    (ffn, None, true),
+                    (ffn, None, false),
+                ]
+            });
+        for (ffn, init_values, qkv_bias) in cases {
+            {
                 let o = BlockOptions {
                     dim: 48,
                     num_heads: 4,
                     hidden: 96,
-                    qkv_bias: true,
+                    qkv_bias,
                     proj_bias: true,
                     ffn_bias: true,
                     init_values,
@@ -177,14 +187,18 @@ mod tests {
                     eps: 1e-6,
                     drop_path: 0.0,
                 };
-                let block = Block::init(&o, &device);
+                let mut block = Block::init(&o, &device);
+                // Biases start at zero: make them count (the cls path folds them differently).
+                block.attn.qkv.bias = block.attn.qkv.bias.take().map(|b| {
+                    b.map(|t| Tensor::random(t.dims(), Distribution::Normal(0.0, 0.5), &device))
+                });
                 let x = Tensor::<3>::random([3, 21, 48], Distribution::Normal(0.0, 1.0), &device);
                 let kept = x.clone().into_data();
                 let want = block.forward(x.clone()).narrow(1, 0, 1);
                 let got = block.forward_cls(x.clone());
                 assert_eq!(got.dims(), [3, 1, 48]);
                 let diff = (got - want).abs().max().into_scalar::<f32>();
-                assert!(diff <= 1e-5, "{ffn:?} {init_values:?}: {diff}");
+                assert!(diff <= 1e-5, "{ffn:?} {init_values:?} {qkv_bias}: {diff}");
                 x.into_data().assert_eq(&kept, true);
             }
         }
