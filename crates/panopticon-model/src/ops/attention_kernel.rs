@@ -5,6 +5,8 @@
 //! back to `[B, N, D]`. Here both GEMMs read the heads in place through strides, write their
 //! output straight into `[B, N, D]`, and the softmax is a vectorised loop: no copies.
 
+use std::mem::MaybeUninit;
+
 use gemm::{Parallelism, gemm};
 
 use super::erf::exp_neg;
@@ -115,7 +117,7 @@ pub fn self_attention(
     [b, n, d]: [usize; 3],
     heads: usize,
     scale: f32,
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
 ) {
     assert!(
         heads > 0 && d.is_multiple_of(heads),
@@ -127,7 +129,7 @@ pub fn self_attention(
     if tasks == 0 || n == 0 {
         return;
     }
-    let dst = OutPtr(out.as_mut_ptr());
+    let dst = OutPtr(out.as_mut_ptr().cast());
     // rayon's pool is already running (the GEMMs use it): no thread start per call.
     use rayon::prelude::*;
     (0..tasks).into_par_iter().for_each_init(
@@ -209,6 +211,7 @@ unsafe fn head(
 #[cfg(test)]
 mod tests {
     use super::super::pseudo_random;
+    use super::super::uninit::as_uninit;
     use super::*;
 
     /// Plain f64 attention, the definition.
@@ -256,7 +259,7 @@ mod tests {
             let scale = ((d / heads) as f64).powf(-0.5);
             let want = reference(&qkv, shape, heads, scale);
             let mut got = vec![f32::NAN; b * n * d];
-            self_attention(&qkv, shape, heads, scale as f32, &mut got);
+            self_attention(&qkv, shape, heads, scale as f32, as_uninit(&mut got));
             // f32 logits of magnitude up to ~20 carry ~1e-6 relative rounding each, which the
             // exponential turns into ~1e-5 on the probabilities, for any f32 implementation.
             for (g, w) in got.iter().zip(&want) {

@@ -11,6 +11,7 @@ use burn::tensor::DType;
 use super::attention_kernel;
 use super::erf::gelu_in_place_par;
 use super::linear_kernel::{self, Epilogue};
+use super::uninit::written_vec;
 
 pub(super) fn is_flex(device: &Device) -> bool {
     matches!(device.as_dispatch(), DispatchDevice::Flex(_))
@@ -69,10 +70,11 @@ impl FastAttention for Flex {
         let [b, n, d3] = [dims[0], dims[1], dims[2]];
         let d = d3 / 3;
         let scale = ((d / heads) as f32).powf(-0.5);
-        let mut out = vec![0.0f32; b * n * d];
         // The caller only routes f32 tensors here.
         let values = qkv.as_slice::<f32>().expect("contiguous f32 qkv");
-        attention_kernel::self_attention(values, [b, n, d], heads, scale, &mut out);
+        let out = written_vec(b * n * d, |out| {
+            attention_kernel::self_attention(values, [b, n, d], heads, scale, out)
+        });
         FlexTensor::from_data(TensorData::new(out, [b, n, d]))
     }
 }
@@ -190,22 +192,16 @@ fn run_linear(
         None if gelu => Epilogue::Gelu,
         None => Epilogue::Plain,
     };
-    let mut out = vec![0.0f32; m * n];
     let bias = Some(slice(&bias));
     // Whether panels are worth it was decided by `Panels::for_rows`: given, they are used.
     let panels = slice(&panels);
-    if !panels.is_empty() {
-        linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, &mut out);
-    } else {
-        linear_kernel::linear(
-            slice(&x),
-            slice(&weight),
-            bias,
-            [m, k, n],
-            epilogue,
-            &mut out,
-        );
-    }
+    let out = written_vec(m * n, |out| {
+        if !panels.is_empty() {
+            linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, out);
+        } else {
+            linear_kernel::linear(slice(&x), slice(&weight), bias, [m, k, n], epilogue, out);
+        }
+    });
     let mut shape = dims;
     *shape.last_mut().expect("x has axes") = n;
     FlexTensor::from_data(TensorData::new(out, shape))

@@ -11,10 +11,13 @@
 //! one sequential stream per panel of output columns, copies neither operand, and finishes
 //! each panel's outputs right after its GEMM.
 
+use std::mem::MaybeUninit;
+
 use gemm::{Parallelism, gemm};
 
 use super::attention_kernel::OutPtr;
 use super::erf::gelu_generic;
+use super::uninit::assume_written;
 
 /// Rows per epilogue task: a few tens of KiB of `out`, still in L2 after the GEMM wrote them.
 const ROWS_PER_TASK: usize = 16;
@@ -81,9 +84,9 @@ pub fn linear(
     bias: Option<&[f32]>,
     [m, k, n]: [usize; 3],
     epilogue: Epilogue<'_>,
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
 ) {
-    if nothing_to_do(x, w, bias, [m, k, n], epilogue, out) {
+    if nothing_to_do(x, w, bias, [m, k, n], epilogue, out.len()) {
         return;
     }
     let threads = if m * n * k < MIN_PARALLEL {
@@ -101,7 +104,7 @@ pub fn linear(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            out.as_mut_ptr().cast(),
             1,
             n as isize,
             false, // overwrite `out`
@@ -122,8 +125,10 @@ pub fn linear(
     if bias.is_none() && matches!(epilogue, Epilogue::Plain) {
         return;
     }
-    let finish = |(t, rows): (usize, &mut [f32])| {
+    let finish = |(t, rows): (usize, &mut [MaybeUninit<f32>])| {
         let first = t * ROWS_PER_TASK;
+        // SAFETY: the GEMM above wrote every element of `out`.
+        let rows = unsafe { assume_written(rows) };
         for (i, row) in rows.chunks_exact_mut(n).enumerate() {
             let residual = match epilogue {
                 Epilogue::Residual { residual, .. } => {
@@ -161,12 +166,12 @@ pub fn linear_panels(
     bias: Option<&[f32]>,
     [m, k, n]: [usize; 3],
     epilogue: Epilogue<'_>,
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
 ) {
-    if nothing_to_do(x, panels, bias, [m, k, n], epilogue, out) {
+    if nothing_to_do(x, panels, bias, [m, k, n], epilogue, out.len()) {
         return;
     }
-    let dst = OutPtr(out.as_mut_ptr());
+    let dst = OutPtr(out.as_mut_ptr().cast());
     let finish = bias.is_some() || !matches!(epilogue, Epilogue::Plain);
     let panel = |p: usize| {
         let c0 = p * PANEL;
@@ -244,11 +249,11 @@ fn nothing_to_do(
     bias: Option<&[f32]>,
     [m, k, n]: [usize; 3],
     epilogue: Epilogue<'_>,
-    out: &[f32],
+    out_len: usize,
 ) -> bool {
     assert_eq!(x.len(), m * k, "x is not [M, K]");
     assert_eq!(w.len(), k * n, "the weight is not [K, N]");
-    assert_eq!(out.len(), m * n, "out is not [M, N]");
+    assert_eq!(out_len, m * n, "out is not [M, N]");
     assert!(bias.is_none_or(|b| b.len() == n), "bias is not [N]");
     if let Epilogue::Residual { residual, gamma } = epilogue {
         assert_eq!(residual.len(), m * n, "residual is not [M, N]");
@@ -329,6 +334,7 @@ fn finish_row_generic(
 #[cfg(test)]
 mod tests {
     use super::super::pseudo_random;
+    use super::super::uninit::as_uninit;
     use super::*;
 
     /// The definition in f64, with PyTorch's epilogue order.
@@ -397,8 +403,15 @@ mod tests {
                 for route in ["gemm", "panels"] {
                     let mut out = vec![f32::NAN; m * n];
                     match route {
-                        "gemm" => linear(&x, &w, bias, [m, k, n], epilogue, &mut out),
-                        _ => linear_panels(&x, &panels, bias, [m, k, n], epilogue, &mut out),
+                        "gemm" => linear(&x, &w, bias, [m, k, n], epilogue, as_uninit(&mut out)),
+                        _ => linear_panels(
+                            &x,
+                            &panels,
+                            bias,
+                            [m, k, n],
+                            epilogue,
+                            as_uninit(&mut out),
+                        ),
                     }
                     // f32 accumulation over K terms of size ≲ 0.3·2: a few ulps per term.
                     let tol = 2e-6 * (k as f64).sqrt() * 2.0 + 1e-6;
@@ -435,8 +448,15 @@ mod tests {
         for route in 0..2 {
             let mut out = vec![0.0; m * n];
             match route {
-                0 => linear(&x, &w, None, [m, k, n], Epilogue::Gelu, &mut out),
-                _ => linear_panels(&x, &panels, None, [m, k, n], Epilogue::Gelu, &mut out),
+                0 => linear(&x, &w, None, [m, k, n], Epilogue::Gelu, as_uninit(&mut out)),
+                _ => linear_panels(
+                    &x,
+                    &panels,
+                    None,
+                    [m, k, n],
+                    Epilogue::Gelu,
+                    as_uninit(&mut out),
+                ),
             }
             for (i, row) in out.chunks(n).enumerate() {
                 assert_eq!(

@@ -8,6 +8,8 @@ mod flex;
 #[cfg(feature = "flex")]
 mod linear_kernel;
 mod panels;
+#[cfg(feature = "flex")]
+mod uninit;
 
 pub use erf::{erf, gelu_in_place, gelu_in_place_par};
 pub use panels::Panels;

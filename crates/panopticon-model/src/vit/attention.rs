@@ -76,31 +76,31 @@ impl Attention {
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, 1, D]`
     pub fn forward_cls_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
-        let [b, n, d] = x.dims();
+        let d = x.dims()[2];
         let (h, hd) = (self.num_heads, d / self.num_heads);
-        let weight = self.qkv.weight.val(); // [D, 3D]: [q | k | v] columns
+        let device = x.device();
+        // Views of the [D, 3D] weight, read in place by the matmuls (no copies).
+        let weight = self.qkv.weight.val();
+        let part = |i: usize| weight.clone().narrow(1, i * d, d).unsqueeze::<3>(); // [1, D, D]
         let bias = self.qkv.bias.as_ref().map(|b| b.val());
-        // Part `i` of the weight per head, `[1, h, D, hd]`.
-        let per_head = |i: usize| {
-            let w = weight.clone().narrow(1, i * d, d).reshape([d, h, hd]);
-            w.swap_dims(0, 1).unsqueeze::<4>()
-        };
-        let x0 = x.clone().narrow(1, 0, 1);
-        let mut q = x0.matmul(weight.clone().narrow(1, 0, d).unsqueeze()); // [B, 1, D]
+        let mut q = x.clone().narrow(1, 0, 1).matmul(part(0)); // [B, 1, D]
         if let Some(bias) = &bias {
             q = q + bias.clone().narrow(0, 0, d).reshape([1, 1, d]);
         }
-        let q = q.reshape([b, h, 1, hd]) * (hd as f64).powf(-0.5);
-        // W_kᵀ q per head, as a column: [B, h, D, 1].
-        let qk = q.matmul(per_head(1).swap_dims(2, 3)).reshape([b, h, d, 1]);
-        let tokens = x.unsqueeze_dim::<4>(1); // [B, 1, N, D]
-        let scores = tokens.clone().matmul(qk).reshape([b, h, 1, n]);
-        let mean = softmax(scores, 3).matmul(tokens); // Σ_j a_j x_j: [B, h, 1, D]
-        let mut out = mean.matmul(per_head(2)); // [B, h, 1, hd]
+        // Head membership of each of the D features, [1, h, D]: spreads `q` over a
+        // block-diagonal [B, h, D], so that one matmul gives every head's `W_kᵀ q_h`.
+        let member: Vec<f32> = (0..h * d).map(|i| f32::from(i / d == i % d / hd)).collect();
+        let member = Tensor::<3>::from_data(TensorData::new(member, [1, h, d]), &device);
+        let q = (member.clone() * q) * (hd as f64).powf(-0.5); // [B, h, D]
+        let qk = q.matmul(part(1).swap_dims(1, 2)); // W_kᵀ q per head: [B, h, D]
+        let scores = x.clone().matmul(qk.swap_dims(1, 2)); // [B, N, h]
+        let attn = softmax(scores, 1).swap_dims(1, 2); // [B, h, N]
+        let mean = attn.matmul(x); // Σ_j a_j x_j per head: [B, h, D]
+        // Each head's W_v projection, then its own `hd` features kept: [B, 1, D].
+        let mut out = (mean.matmul(part(2)) * member).sum_dim(1);
         if let Some(bias) = bias {
-            out = out + bias.narrow(0, 2 * d, d).reshape([1, h, 1, hd]);
+            out = out + bias.narrow(0, 2 * d, d).reshape([1, 1, d]);
         }
-        let out = out.reshape([b, 1, d]);
         ops::linear_with(out, &self.proj, self.proj_panels.as_ref(), then)
     }
 }
