@@ -10,6 +10,7 @@ use std::mem::MaybeUninit;
 use gemm::{Parallelism, gemm};
 
 use super::erf::exp_neg;
+use super::uninit::OutPtr;
 
 /// Softmax over each `n`-long row of `scores` after scaling by `scale > 0`:
 /// `exp((s − max)·scale) / Σ`. A row holding a NaN comes out all NaN (as in PyTorch).
@@ -83,25 +84,6 @@ fn softmax_row(row: &mut [f32], scale: f32) {
     let inv = 1.0 / (sum + acc.iter().sum::<f32>());
     for x in row.iter_mut() {
         *x *= inv;
-    }
-}
-
-/// A pointer into an output shared by worker threads, each writing its own column block.
-#[derive(Clone, Copy)]
-pub(super) struct OutPtr(pub(super) *mut f32);
-// SAFETY: the kernels using it write disjoint column blocks of the output.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
-
-impl OutPtr {
-    /// The pointer `offset` elements on. (A method, so that closures capture the whole
-    /// `Send` wrapper rather than its raw-pointer field.)
-    ///
-    /// # Safety
-    /// As [`pointer::add`].
-    pub(super) unsafe fn add(self, offset: usize) -> *mut f32 {
-        // SAFETY: the caller's.
-        unsafe { self.0.add(offset) }
     }
 }
 

@@ -15,9 +15,8 @@ use std::mem::MaybeUninit;
 
 use gemm::{Parallelism, gemm};
 
-use super::attention_kernel::OutPtr;
 use super::erf::gelu_generic;
-use super::uninit::assume_written;
+use super::uninit::{OutPtr, assume_written};
 
 /// Rows per epilogue task: a few tens of KiB of `out`, still in L2 after the GEMM wrote them.
 const ROWS_PER_TASK: usize = 16;

@@ -1,5 +1,6 @@
-//! Output buffers that a kernel writes in full, so that they need no zeroing pass first
-//! (`vec![0.0; n]` costs ≈ 1.5 % of a ViT-B/14 forward at B = 1: a memset per GEMM output).
+//! Kernel output buffers: written in full by the kernel, so they need no zeroing pass first
+//! (`vec![0.0; n]` costs ≈ 1.5 % of a ViT-B/14 forward at B = 1: a memset per GEMM output),
+//! and shared by the kernel's worker threads through [`OutPtr`].
 
 use std::mem::MaybeUninit;
 
@@ -29,4 +30,23 @@ pub fn as_uninit(out: &mut [f32]) -> &mut [MaybeUninit<f32>] {
 pub unsafe fn assume_written(out: &mut [MaybeUninit<f32>]) -> &mut [f32] {
     // SAFETY: the caller's; same layout.
     unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+/// A pointer into an output shared by worker threads, each writing its own column block.
+#[derive(Clone, Copy)]
+pub struct OutPtr(pub *mut f32);
+// SAFETY: the kernels using it write disjoint column blocks of the output.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// The pointer `offset` elements on. (A method, so that closures capture the whole
+    /// `Send` wrapper rather than its raw-pointer field.)
+    ///
+    /// # Safety
+    /// As [`pointer::add`].
+    pub unsafe fn add(self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller's.
+        unsafe { self.0.add(offset) }
+    }
 }

@@ -174,33 +174,31 @@ mod tests {
                 ]
             });
         for (ffn, init_values, qkv_bias) in cases {
-            {
-                let o = BlockOptions {
-                    dim: 48,
-                    num_heads: 4,
-                    hidden: 96,
-                    qkv_bias,
-                    proj_bias: true,
-                    ffn_bias: true,
-                    init_values,
-                    ffn,
-                    eps: 1e-6,
-                    drop_path: 0.0,
-                };
-                let mut block = Block::init(&o, &device);
-                // Biases start at zero: make them count (the cls path folds them differently).
-                block.attn.qkv.bias = block.attn.qkv.bias.take().map(|b| {
-                    b.map(|t| Tensor::random(t.dims(), Distribution::Normal(0.0, 0.5), &device))
-                });
-                let x = Tensor::<3>::random([3, 21, 48], Distribution::Normal(0.0, 1.0), &device);
-                let kept = x.clone().into_data();
-                let want = block.forward(x.clone()).narrow(1, 0, 1);
-                let got = block.forward_cls(x.clone());
-                assert_eq!(got.dims(), [3, 1, 48]);
-                let diff = (got - want).abs().max().into_scalar::<f32>();
-                assert!(diff <= 1e-5, "{ffn:?} {init_values:?} {qkv_bias}: {diff}");
-                x.into_data().assert_eq(&kept, true);
-            }
+            let o = BlockOptions {
+                dim: 48,
+                num_heads: 4,
+                hidden: 96,
+                qkv_bias,
+                proj_bias: true,
+                ffn_bias: true,
+                init_values,
+                ffn,
+                eps: 1e-6,
+                drop_path: 0.0,
+            };
+            let mut block = Block::init(&o, &device);
+            // Biases start at zero: make them count (the cls path folds them differently).
+            block.attn.qkv.bias = block.attn.qkv.bias.take().map(|b| {
+                b.map(|t| Tensor::random(t.dims(), Distribution::Normal(0.0, 0.5), &device))
+            });
+            let x = Tensor::<3>::random([3, 21, 48], Distribution::Normal(0.0, 1.0), &device);
+            let kept = x.clone().into_data();
+            let want = block.forward(x.clone()).narrow(1, 0, 1);
+            let got = block.forward_cls(x.clone());
+            assert_eq!(got.dims(), [3, 1, 48]);
+            let diff = (got - want).abs().max().into_scalar::<f32>();
+            assert!(diff <= 1e-5, "{ffn:?} {init_values:?} {qkv_bias}: {diff}");
+            x.into_data().assert_eq(&kept, true);
         }
     }
 }
