@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
-use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png, write_geotiff_f32};
+use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png};
 use panopticon::device::parse_device;
-use panopticon::embed::{EmbedOptions, Embedded, Norm, TableInput, embed_scene, encode_table};
-use panopticon::tensor_io::write_safetensors;
+use panopticon::embed::output::{
+    Dtype, OutputFormat, OutputOptions, OutputReport, SceneEmbedding, check_options, check_target,
+    write_output,
+};
+use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
 use panopticon::{Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
@@ -21,14 +24,25 @@ pub struct EmbedArgs {
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
-    /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet` (one row
-    /// per tile: path, row, col, height, width, minx, miny, maxx, maxy, epsg, cls list<float>)
-    /// or `.tif` (the dense patch-feature map of one input, georeferenced on the patch grid).
+    /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet`
+    /// (GeoParquet 1.1, one row per tile: path, row, col, height, width, minx, miny, maxx,
+    /// maxy, epsg, cls fixed_size_list[D], bbox, geometry = footprint polygon), `.tif` or
+    /// `.zarr` (the dense patch-feature map of one input, georeferenced on the patch grid;
+    /// .zarr is a Zarr v3 store that xarray/rioxarray open with coordinates).
     #[arg(long, short)]
     output: PathBuf,
     /// Also write dense patch-feature maps into a .safetensors output.
     #[arg(long)]
     dense: bool,
+    /// Element type of the stored embeddings: f32, or f16 (half the bytes; the relative
+    /// error it introduces is printed).
+    #[arg(long, default_value = "f32")]
+    dtype: Dtype,
+    /// Store dense maps as their first K principal components (fitted on a sample of this
+    /// run's patch features; the basis and mean are stored with the output, the error printed).
+    /// For .zarr, .tif (basis in <name>.pca.safetensors) or .safetensors with --dense.
+    #[arg(long, value_name = "K")]
+    pca: Option<usize>,
     /// Also write the normalised cls tokens of these blocks (0-based, comma-separated, e.g.
     /// 8,9,10,11 for DINOv2's last-4 linear probes) into a .safetensors output as
     /// `layers.{i}.cls [N, D]`.
@@ -97,42 +111,35 @@ impl SceneArgs {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Format {
-    Safetensors,
-    Npy,
-    Parquet,
-    Tiff,
-}
-
 pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     args.inputs = expand_inputs(&args.inputs)?;
-    let format = match args.output.extension().and_then(|e| e.to_str()) {
-        Some("safetensors") => Format::Safetensors,
-        Some("npy") => Format::Npy,
-        Some("parquet") => Format::Parquet,
-        Some("tif" | "tiff") => Format::Tiff,
-        _ => bail!(
-            "--output {}: use a .safetensors, .npy, .parquet or .tif file name",
-            args.output.display()
-        ),
-    };
-    if format == Format::Tiff && args.inputs.len() != 1 {
+    let Some(format) = OutputFormat::from_path(&args.output) else {
         bail!(
-            "a .tif output holds the dense map of one input; got {} inputs",
-            args.inputs.len()
+            "--output {}: use a .safetensors, .npy, .parquet, .tif or .zarr name",
+            args.output.display()
         );
-    }
-    if !args.layers.is_empty() && format != Format::Safetensors {
+    };
+    if !args.layers.is_empty() && format != OutputFormat::Safetensors {
         bail!("--layers writes `layers.{{i}}.cls` tensors: use a .safetensors output");
     }
-    super::check_writable(&args.output)?;
     let sc = &args.scene;
+    let dense = args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr);
+    // D is not known before the model loads: check it with the largest possible first.
+    check_options(format, args.inputs.len(), dense, args.pca, usize::MAX)?;
+    check_target(&args.output, format)?;
+    super::check_writable(&args.output)?;
     let norm = Norm::parse(&sc.norm)?;
     let ids = channel_ids(sc)?;
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    let opts = sc.embed_options(args.dense || format == Format::Tiff, args.layers.clone());
+    check_options(
+        format,
+        args.inputs.len(),
+        dense,
+        args.pca,
+        model.config.embed_dim,
+    )?;
+    let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
     for (i, path) in args.inputs.iter().enumerate() {
@@ -147,7 +154,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
         )?;
         results.push((raster, out));
     }
-    write_output(&args, format, &results, model.config.patch_size)?;
+    let report = write_results(&args, format, &results, model.config.patch_size, &device)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
     eprintln!(
         "wrote {} ({n} tiles from {} input(s), D = {})",
@@ -155,7 +162,22 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
         results.len(),
         results.first().map_or(0, |(_, e)| e.dim)
     );
+    print_report(&report);
     Ok(())
+}
+
+/// What the storage choices cost, on stderr.
+fn print_report(report: &OutputReport) {
+    if let Some(e) = report.f16_error {
+        eprintln!("float16: relative RMS error {e:.2e} against float32");
+    }
+    if let Some((k, kept, e)) = report.pca {
+        eprintln!(
+            "PCA: {k} components keep {:.1} % of the variance; relative RMS error of the \
+             reconstructed dense maps {e:.3}",
+            100.0 * kept
+        );
+    }
 }
 
 /// Reads, normalises and embeds one scene; returns its metadata (samples dropped) and result.
@@ -487,107 +509,33 @@ fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
     bar
 }
 
-fn write_output(
+fn write_results(
     args: &EmbedArgs,
-    format: Format,
+    format: OutputFormat,
     results: &[(Raster, Embedded)],
-    patch: usize,
-) -> anyhow::Result<()> {
-    let dim = results.first().map_or(0, |(_, e)| e.dim);
-    let cls: Vec<f32> = results
-        .iter()
-        .flat_map(|(_, e)| e.cls.iter().copied())
+    patch_size: usize,
+    device: &Device,
+) -> anyhow::Result<OutputReport> {
+    let scenes: Vec<SceneEmbedding<'_>> = (args.inputs.iter().zip(results))
+        .map(|(path, (raster, e))| SceneEmbedding {
+            path,
+            geotransform: raster.geotransform,
+            epsg: raster.epsg,
+            embedded: e,
+        })
         .collect();
-    let n = cls.len() / dim.max(1);
-    let out = args.output.as_path();
-    match format {
-        Format::Npy => {
-            let mut bytes = npy_header(&[n, dim]);
-            bytes.extend(cls.iter().flat_map(|v| v.to_le_bytes()));
-            panopticon::atomic_write(out, &bytes)
-                .with_context(|| format!("writing {}", out.display()))?;
-        }
-        Format::Parquet => {
-            let inputs: Vec<_> = (args.inputs.iter().zip(results))
-                .map(|(path, (raster, e))| TableInput {
-                    path,
-                    tiles: &e.tiles,
-                    cls: &e.cls,
-                    geotransform: raster.geotransform,
-                    epsg: raster.epsg,
-                })
-                .collect();
-            let meta = [
-                ("panopticon.weights", args.scene.weights.clone()),
-                ("panopticon.dim", dim.to_string()),
-                ("panopticon.patch_size", patch.to_string()),
-            ];
-            let bytes = encode_table(&inputs, dim, &meta).context("encoding the Parquet table")?;
-            panopticon::atomic_write(out, &bytes)
-                .with_context(|| format!("writing {}", out.display()))?;
-        }
-        Format::Safetensors => {
-            let mut tiles = Vec::with_capacity(n * 5);
-            for (i, (_, e)) in results.iter().enumerate() {
-                for t in &e.tiles {
-                    tiles.extend([i, t.row, t.col, t.height, t.width].map(|v| v as i64));
-                }
-            }
-            let mut tensors = vec![
-                ("cls".to_string(), TensorData::new(cls, [n, dim])),
-                ("tiles".to_string(), TensorData::new(tiles, [n, 5])),
-            ];
-            let mut layers: Vec<(usize, Vec<f32>)> = Vec::new();
-            for (_, e) in results {
-                for (b, c) in &e.layers {
-                    match layers.iter_mut().find(|(l, _)| l == b) {
-                        Some((_, all)) => all.extend_from_slice(c),
-                        None => layers.push((*b, c.clone())),
-                    }
-                }
-            }
-            for (b, c) in layers {
-                tensors.push((format!("layers.{b}.cls"), TensorData::new(c, [n, dim])));
-            }
-            for (i, (_, e)) in results.iter().enumerate() {
-                if let Some(d) = &e.dense {
-                    tensors.push((
-                        format!("dense.{i}"),
-                        TensorData::new(d.clone(), [dim, e.grid.0, e.grid.1]),
-                    ));
-                }
-            }
-            write_safetensors(out, &tensors)?;
-        }
-        Format::Tiff => {
-            let (raster, e) = &results[0];
-            let dense = e.dense.as_ref().context("dense map missing")?;
-            // The patch grid starts at the scene's origin; each cell is P×P pixels.
-            let gt = raster.geotransform.map(|t| {
-                let p = patch as f64;
-                [t[0], t[1] * p, t[2] * p, t[3], t[4] * p, t[5] * p]
-            });
-            write_geotiff_f32(out, dim, e.grid.0, e.grid.1, dense, gt, raster.epsg, None)?;
-        }
-    }
-    Ok(())
-}
-
-/// NumPy `.npy` v1.0 header of a C-ordered little-endian float32 array.
-fn npy_header(shape: &[usize]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape = if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
+    let dim = results.first().map_or(0, |(_, e)| e.dim);
+    let opts = OutputOptions {
+        dtype: args.dtype,
+        pca: args.pca,
+        patch_size,
+        meta: vec![
+            ("panopticon.weights".into(), args.scene.weights.clone()),
+            ("panopticon.dim".into(), dim.to_string()),
+            ("panopticon.patch_size".into(), patch_size.to_string()),
+            ("panopticon.dtype".into(), args.dtype.to_string()),
+        ],
     };
-    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
-    // Magic (6) + version (2) + length (2) + dict + newline, padded to a multiple of 64.
-    let pad = (64 - (10 + dict.len() + 1) % 64) % 64;
-    dict.push_str(&" ".repeat(pad));
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
-    out
+    write_output(&args.output, format, &scenes, &opts, device)
+        .with_context(|| format!("writing {}", args.output.display()))
 }

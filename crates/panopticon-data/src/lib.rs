@@ -46,4 +46,4 @@ pub use readers::{
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
 };
-pub use writers::{WriteError, write_geotiff_f32, write_png_rgb};
+pub use writers::{WriteError, write_geotiff_f16, write_geotiff_f32, write_png_rgb};

@@ -1,4 +1,4 @@
-//! A float32 GeoTIFF writer for feature maps: many bands (one per embedding dimension),
+//! A float32 / float16 GeoTIFF writer for feature maps: many bands (one per embedding dimension),
 //! band-interleaved (one strip per band), uncompressed, georeferenced like GDAL writes it.
 //!
 //! Written to a temp file next to the target and renamed, so a failed write leaves nothing.
@@ -129,7 +129,80 @@ pub fn write_geotiff_f32(
     epsg: Option<u32>,
     nodata: Option<f64>,
 ) -> Result<(), WriteError> {
-    let path = path.as_ref();
+    let image = (bands, height, width);
+    write_float(
+        path.as_ref(),
+        image,
+        Samples::F32(data),
+        geotransform,
+        epsg,
+        nodata,
+    )
+}
+
+/// [`write_geotiff_f32`] with IEEE float16 samples (given as their bit patterns, e.g.
+/// `half::f16::to_bits`): half the size; GDAL, rasterio and libtiff read them as float.
+#[allow(clippy::too_many_arguments)]
+pub fn write_geotiff_f16(
+    path: impl AsRef<Path>,
+    bands: usize,
+    height: usize,
+    width: usize,
+    data: &[u16],
+    geotransform: Option<GeoTransform>,
+    epsg: Option<u32>,
+    nodata: Option<f64>,
+) -> Result<(), WriteError> {
+    let image = (bands, height, width);
+    write_float(
+        path.as_ref(),
+        image,
+        Samples::F16(data),
+        geotransform,
+        epsg,
+        nodata,
+    )
+}
+
+/// IEEE float samples of one of the two widths.
+#[derive(Clone, Copy)]
+enum Samples<'a> {
+    F32(&'a [f32]),
+    F16(&'a [u16]),
+}
+
+impl Samples<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::F32(d) => d.len(),
+            Self::F16(d) => d.len(),
+        }
+    }
+
+    fn bits(&self) -> u16 {
+        match self {
+            Self::F32(_) => 32,
+            Self::F16(_) => 16,
+        }
+    }
+
+    /// Little-endian bytes of samples `range`.
+    fn bytes(&self, range: std::ops::Range<usize>) -> Vec<u8> {
+        match self {
+            Self::F32(d) => d[range].iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Self::F16(d) => d[range].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+}
+
+fn write_float(
+    path: &Path,
+    (bands, height, width): (usize, usize, usize),
+    data: Samples<'_>,
+    geotransform: Option<GeoTransform>,
+    epsg: Option<u32>,
+    nodata: Option<f64>,
+) -> Result<(), WriteError> {
     let invalid = |reason: String| WriteError::Invalid {
         path: path.into(),
         reason,
@@ -151,7 +224,7 @@ pub fn write_geotiff_f32(
     if epsg.is_some_and(|c| c > u16::MAX as u32) {
         return Err(invalid(format!("EPSG code {epsg:?} does not fit a GeoKey")));
     }
-    let band_bytes = (height * width * 4) as u64;
+    let band_bytes = (height * width) as u64 * u64::from(data.bits() / 8);
     let header = 8u64;
     let image_end = header + band_bytes * bands as u64;
     if image_end > u32::MAX as u64 - (1 << 20) - 16 * bands as u64 {
@@ -167,7 +240,7 @@ pub fn write_geotiff_f32(
     let mut entries = vec![
         longs(256, &[width as u32]),
         longs(257, &[height as u32]),
-        shorts(258, &vec![32; bands]),
+        shorts(258, &vec![data.bits(); bands]),
         shorts(259, &[1]), // no compression
         shorts(262, &[1]), // BlackIsZero
         longs(273, &offsets),
@@ -221,9 +294,8 @@ pub fn write_geotiff_f32(
         f.write_all(b"II")?;
         f.write_all(&42u16.to_le_bytes())?;
         f.write_all(&(ifd_offset as u32).to_le_bytes())?;
-        for chunk in data.chunks(1 << 16) {
-            let bytes: Vec<u8> = chunk.iter().flat_map(|v| v.to_le_bytes()).collect();
-            f.write_all(&bytes)?;
+        for start in (0..data.len()).step_by(1 << 16) {
+            f.write_all(&data.bytes(start..(start + (1 << 16)).min(data.len())))?;
         }
         if image_end & 1 == 1 {
             f.write_all(&[0])?;

@@ -1,0 +1,116 @@
+"""Checks that `panopticon embed -o X.parquet` is GeoParquet 1.1 that pyarrow, GeoPandas and
+DuckDB (spatial) read as is, on the sample scene with the tiny test model, against the committed
+expectations in tests/fixtures/outputs/landsat8_sample.json (also guarded by
+tests/cli_embed_outputs.rs).
+
+    pip install -r scripts/requirements-outputs.txt
+    cargo build --release
+    python scripts/check_geoparquet.py [--bin target/release/panopticon]
+"""
+
+import argparse
+import json
+import pathlib
+import subprocess
+import tempfile
+
+import duckdb
+import geopandas
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXPECT = json.loads((ROOT / "tests/fixtures/outputs/landsat8_sample.json").read_text())
+
+
+def embed(binary, out, *extra):
+    args = [binary, "embed", *EXPECT["args"], *EXPECT["parquet_args"], *extra, "-o", str(out)]
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def check_pyarrow(path, dtype):
+    table = pq.read_table(path)
+    want = EXPECT["parquet"]
+    assert table.num_rows == want["rows"], table.num_rows
+    element = pa.float16() if dtype == "f16" else pa.float32()
+    cls_type = table.schema.field("cls").type
+    assert cls_type == pa.list_(element, EXPECT["dim"]), cls_type
+    assert table.schema.field("geometry").type == pa.binary()
+    assert [f.name for f in table.schema.field("bbox").type] == ["xmin", "ymin", "xmax", "ymax"]
+    geo = json.loads(table.schema.metadata[b"geo"])
+    col = geo["columns"]["geometry"]
+    assert geo["version"] == "1.1.0" and geo["primary_column"] == "geometry", geo
+    assert col["encoding"] == "WKB" and col["geometry_types"] == ["Polygon"], col
+    assert col["covering"]["bbox"]["xmin"] == ["bbox", "xmin"], col["covering"]
+    assert np.allclose(col["bbox"], want["bbox"]), col["bbox"]
+    print(f"  pyarrow: {table.num_rows} rows, cls {cls_type}, geo {geo['version']}")
+    return np.stack(table.column("cls").to_numpy(zero_copy_only=False)).astype(np.float32)
+
+
+def check_geopandas(path):
+    gdf = geopandas.read_parquet(path)
+    want = EXPECT["parquet"]
+    assert len(gdf) == want["rows"]
+    assert gdf.crs.to_epsg() == EXPECT["epsg"], gdf.crs
+    assert gdf.crs.name == EXPECT["crs_name"], gdf.crs.name
+    assert np.allclose(gdf.total_bounds, want["bbox"]), gdf.total_bounds
+    assert (gdf.geom_type == "Polygon").all()
+    assert np.allclose(gdf.area, want["tile_area_m2"]), gdf.area
+    assert np.allclose(gdf.geometry.iloc[5].bounds, want["row_5_bounds"])
+    assert gdf.geometry.iloc[0].exterior.is_ccw
+    # The bbox covering agrees with the geometries.
+    b = gdf["bbox"].apply(lambda d: [d["xmin"], d["ymin"], d["xmax"], d["ymax"]])
+    assert np.allclose(np.stack(b), gdf.bounds.to_numpy())
+    print(f"  geopandas: {len(gdf)} rows, crs {gdf.crs.to_string()}, bounds {gdf.total_bounds}")
+
+
+def check_duckdb(path):
+    con = duckdb.connect()
+    import duckdb_extension_spatial
+
+    ext = next(pathlib.Path(duckdb_extension_spatial.__file__).parent.rglob("*.duckdb_extension"))
+    con.load_extension(str(ext))
+    kind = con.execute(f"SELECT typeof(geometry) FROM '{path}' LIMIT 1").fetchone()[0]
+    assert kind.startswith("GEOMETRY"), kind
+    rows, xmin, ymin, xmax, ymax, area, gtype = con.execute(
+        f"""SELECT count(*), min(ST_XMin(geometry)), min(ST_YMin(geometry)),
+                   max(ST_XMax(geometry)), max(ST_YMax(geometry)), max(ST_Area(geometry)),
+                   any_value(ST_GeometryType(geometry))
+            FROM '{path}'"""
+    ).fetchone()
+    want = EXPECT["parquet"]
+    assert rows == want["rows"]
+    assert np.allclose([xmin, ymin, xmax, ymax], want["bbox"])
+    assert np.isclose(area, want["tile_area_m2"]) and gtype == "POLYGON", (area, gtype)
+    # The covering column filters like the geometry does.
+    x0, y0, x1, y1 = want["row_5_bounds"]
+    hits = con.execute(
+        f"""SELECT count(*) FROM '{path}'
+            WHERE bbox.xmin >= {x0} AND bbox.ymin >= {y0} AND bbox.xmax <= {x1} AND bbox.ymax <= {y1}"""
+    ).fetchone()[0]
+    assert hits == 1, hits
+    print(f"  duckdb {duckdb.__version__} spatial: {kind}, {rows} {gtype}s, area {area:.0f} m²")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / "target/release/panopticon"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        vectors = {}
+        for dtype in ("f32", "f16"):
+            out = pathlib.Path(tmp) / f"emb_{dtype}.parquet"
+            embed(args.bin, out, "--dtype", dtype)
+            print(f"{out.name}:")
+            vectors[dtype] = check_pyarrow(out, dtype)
+            check_geopandas(out)
+            check_duckdb(out)
+        err = np.linalg.norm(vectors["f16"] - vectors["f32"]) / np.linalg.norm(vectors["f32"])
+        assert err < 1e-3, err
+        print(f"f16 vs f32 cls: relative RMS error {err:.2e}")
+    print("GeoParquet check passed")
+
+
+if __name__ == "__main__":
+    main()
