@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float16Type, Float32Type, Float64Type};
+use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use panopticon::data::read_geotiff;
 use panopticon::embed::output::read_zarr_features;
@@ -471,4 +471,29 @@ fn bad_output_requests_fail_with_one_line_and_leave_nothing() {
     std::fs::create_dir(d.join("other.zarr")).unwrap();
     fails(&["-o", &o("other.zarr")], "not a Zarr store", d);
     assert_eq!(std::fs::read(d.join("file.zarr")).unwrap(), b"not a store");
+}
+
+/// Inputs without georeferencing: null footprints and an unknown (null) CRS, still GeoParquet.
+#[test]
+fn images_without_georeferencing_get_null_geometries() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("rgb.png");
+    let rgb: Vec<u8> = (0..32 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
+    panopticon::data::write_png_rgb(&png, 32, 48, &rgb).unwrap();
+    let out = dir.path().join("e.parquet");
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .current_dir(root())
+        .args(["embed", p(&png), "--wavelengths", "665,560,490"])
+        .args(["--weights", "tests/fixtures/panopticon-tiny/weights.pth"])
+        .args(["--config", "tiny-test", "--quiet", "-o", p(&out)])
+        .output()
+        .unwrap();
+    ok(o);
+    let (batch, geo) = read_parquet(&out);
+    assert_eq!(batch.num_rows(), 1);
+    assert_eq!(batch.column(12).null_count(), 1);
+    assert_eq!(batch.column(11).null_count(), 1);
+    let col = &geo["columns"]["geometry"];
+    assert!(col["crs"].is_null(), "{col}");
+    assert!(col.get("bbox").is_none(), "{col}");
 }

@@ -9,7 +9,7 @@ use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png};
 use panopticon::device::parse_device;
 use panopticon::embed::output::{
     Dtype, OutputFormat, OutputOptions, OutputReport, SceneEmbedding, check_options, check_target,
-    write_output,
+    projjson, write_output,
 };
 use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
 use panopticon::{Panopticon, PanopticonConfig};
@@ -524,6 +524,18 @@ fn write_results(
             embedded: e,
         })
         .collect();
+    if format == OutputFormat::Parquet {
+        let unknown = scenes
+            .iter()
+            .filter_map(|s| s.epsg)
+            .find(|&c| projjson(c).is_none());
+        if let Some(code) = unknown {
+            eprintln!(
+                "note: EPSG:{code} has no built-in PROJJSON; the GeoParquet `geo` metadata says \
+                 crs: null (unknown) and the code stays in the `epsg` column"
+            );
+        }
+    }
     let dim = results.first().map_or(0, |(_, e)| e.dim);
     let opts = OutputOptions {
         dtype: args.dtype,
