@@ -35,6 +35,10 @@ pub struct ImportArgs {
     /// Write even when model parameters are missing from the source (they keep their init).
     #[arg(long)]
     allow_partial: bool,
+    /// Convert even when tensors hold NaN or infinite values (by default such a checkpoint is
+    /// refused, naming the tensor).
+    #[arg(long)]
+    allow_nonfinite: bool,
     /// Device for the verification forward passes: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -69,6 +73,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         let stem = args.src.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("weights").join(format!("{stem}.bpk"))
     });
+    // Every argument checked before the (long) load and verification.
+    if !args.src.is_file() {
+        bail!("--src {}: no such file", args.src.display());
+    }
+    if out.is_dir() {
+        bail!(
+            "--out {} is a directory; give the file to write (e.g. {}/model.bpk)",
+            out.display(),
+            out.display()
+        );
+    }
+    let device = crate::device::parse_device(&args.device)?;
     let opts = ConvertOptions {
         kind,
         part: if matches!(
@@ -81,6 +97,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         },
         precision,
         allow_partial: args.allow_partial,
+        allow_nonfinite: args.allow_nonfinite,
     };
     eprintln!(
         "converting {} ({:?}, {:?}) ...",
@@ -88,14 +105,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         kind,
         precision
     );
-    let report = convert_checkpoint(
-        &config,
-        &args.src,
-        &out,
-        &opts,
-        &crate::device::parse_device(&args.device)?,
-    )
-    .with_context(|| format!("converting {}", args.src.display()))?;
+    let report = convert_checkpoint(&config, &args.src, &out, &opts, &device)
+        .with_context(|| format!("converting {}", args.src.display()))?;
     let conv_pe = matches!(
         config.patch_embed,
         panopticon_model::PatchEmbedConfig::Conv(_)

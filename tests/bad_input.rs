@@ -353,3 +353,224 @@ fn missing_tensor_is_named_and_unused_ones_too() {
     assert_eq!(report.unused, ["head.weight"]);
     assert_eq!(report.applied.len(), 43);
 }
+
+#[test]
+fn pixels_within_the_bound_stay_finite_and_beyond_it_are_refused() {
+    use panopticon::model::limits::MAX_ABS_PIXEL;
+    let m = model();
+    let id = ids(&[&[664.0, 559.0, 490.0]]);
+    // At the bound (signs mixed, every pixel at ±1e8): the outputs stay finite.
+    let at = imgs(1, 3, 32, 32).sign() * MAX_ABS_PIXEL;
+    let ff = m
+        .forward_features(&PanopticonInput::new(at, id.clone()), None)
+        .unwrap();
+    for t in [ff.x_norm_clstoken.into_data(), ff.x_prenorm.into_data()] {
+        assert!(
+            t.try_to_vec::<f32>().unwrap().iter().all(|x| x.is_finite()),
+            "NaN at the bound"
+        );
+    }
+    // Beyond it (3e38 is finite, and its sum is too for mixed signs): refused, not NaN.
+    for v in [MAX_ABS_PIXEL * 1.5, 3e38] {
+        let x = imgs(1, 3, 32, 32).sign() * v;
+        let err = m.forward(&PanopticonInput::new(x, id.clone())).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PanopticonError::PixelTooLarge {
+                    sample: 0,
+                    channel: 0,
+                    ..
+                }
+            ),
+            "{v}: {err}"
+        );
+    }
+}
+
+#[test]
+fn empty_batches_and_channels_are_errors() {
+    let d = Device::default();
+    let err = PanopticonInput::from_data(
+        TensorData::new(Vec::<f32>::new(), [0, 3, 32, 32]),
+        TensorData::new(Vec::<f32>::new(), [0, 3]),
+        None,
+        &d,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("B = 0"), "{err}");
+    let err = PanopticonInput::from_data(
+        TensorData::new(Vec::<f32>::new(), [1, 0, 32, 32]),
+        TensorData::new(Vec::<f32>::new(), [1, 0]),
+        None,
+        &d,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("C = 0"), "{err}");
+}
+
+#[test]
+fn masks_must_be_zero_or_one() {
+    let d = Device::default();
+    let x = || TensorData::new(vec![0.5f32; 3 * 16 * 16], [1, 3, 16, 16]);
+    let id = || TensorData::new(vec![664.0f32, 559.0, 490.0], [1, 3]);
+    let bad = TensorData::new(vec![0u8, 2, 0], [1, 3]);
+    let err = PanopticonInput::from_data(x(), id(), Some(bad), &d).unwrap_err();
+    assert!(
+        err.to_string().contains("holds 2 at sample 0, channel 1"),
+        "{err}"
+    );
+    let bool_two = TensorData::from_bytes_vec(
+        vec![0, 2, 0],
+        vec![1, 3],
+        burn::tensor::DType::Bool(burn::tensor::BoolStore::Native),
+    );
+    assert!(PanopticonInput::from_data(x(), id(), Some(bool_two), &d).is_err());
+    let ok = TensorData::new(vec![0i64, 1, 0], [1, 3]);
+    assert!(PanopticonInput::from_data(x(), id(), Some(ok), &d).is_ok());
+}
+
+#[test]
+fn the_token_cap_refuses_large_images_before_any_work() {
+    let mut m = model();
+    assert!(m.max_tokens() > 10_000, "default cap {}", m.max_tokens());
+    m.set_max_tokens(16);
+    let id = ids(&[&[664.0]]);
+    // 32² at patch 8: 16 patches + cls = 17 tokens.
+    let err = m
+        .forward(&PanopticonInput::new(imgs(1, 1, 32, 32), id.clone()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PanopticonError::TooManyTokens {
+                tokens: 17,
+                max: 16,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--tile"), "{err}");
+    assert!(
+        m.forward(&PanopticonInput::new(imgs(1, 1, 24, 32), id))
+            .is_ok()
+    );
+    // Checked from the size alone, before an image exists.
+    assert!(m.check_image_size(1 << 20, 1 << 20).is_err());
+}
+
+#[test]
+fn non_finite_weights_are_named_unless_allowed() {
+    for (key, bad) in [
+        ("blocks.1.mlp.fc2.weight", f32::NAN),
+        ("pos_embed", f32::INFINITY),
+    ] {
+        let (_dir, path) = rewrite(|t| {
+            let (_, v) = t.iter_mut().find(|(k, _)| k == key).unwrap();
+            let shape = v.shape().to_vec();
+            let mut vals = v.try_to_vec::<f32>().unwrap();
+            vals[3] = bad;
+            *v = TensorData::new(vals, shape);
+        });
+        match weights_err(&path) {
+            WeightsError::NonFinite {
+                key: k, count: 1, ..
+            } => assert_eq!(k, key),
+            e => panic!("{key}: {e}"),
+        }
+        let mut m = PanopticonConfig::tiny_test()
+            .init(&Device::default())
+            .unwrap();
+        let opts = panopticon::LoadOptions {
+            allow_nonfinite: true,
+            ..Default::default()
+        };
+        m.load_weights(&path, &opts).unwrap();
+    }
+}
+
+#[test]
+fn configs_out_of_bounds_name_the_field() {
+    let base = PanopticonConfig::tiny_test;
+    let cases: Vec<(PanopticonConfig, &str)> = vec![
+        (base().with_embed_dim(3_000_000_000), "embed_dim"),
+        (base().with_depth(0), "depth 0"),
+        (base().with_num_heads(5), "num_heads 5"),
+        (base().with_mlp_ratio(1e300), "mlp_ratio"),
+        (base().with_mlp_ratio(f64::NAN), "mlp_ratio"),
+        (base().with_img_size(1_000_000_000), "img_size"),
+        (base().with_patch_size(0), "patch_size 0"),
+        (base().with_layer_norm_eps(0.0), "layer_norm_eps"),
+        (base().with_init_values(Some(f64::INFINITY)), "init_values"),
+        (
+            base().with_num_register_tokens(1 << 30),
+            "num_register_tokens",
+        ),
+        (
+            base()
+                .with_embed_dim(16384)
+                .with_num_heads(16)
+                .with_depth(1024),
+            "parameters",
+        ),
+    ];
+    for (cfg, field) in cases {
+        let err = cfg.init(&Device::default()).unwrap_err();
+        assert!(
+            matches!(&err, PanopticonError::Config(m) if m.contains(field)),
+            "{field}: {err}"
+        );
+    }
+    for name in PanopticonConfig::PRESETS {
+        let name = name.trim_end_matches("[_reg]");
+        PanopticonConfig::preset(name).unwrap().validate().unwrap();
+        if name.starts_with("dinov2") {
+            let reg = format!("{name}_reg");
+            PanopticonConfig::preset(&reg).unwrap().validate().unwrap();
+        }
+    }
+}
+
+#[test]
+fn dino_head_configs_are_bounded() {
+    use panopticon::model::DinoHeadConfig;
+    let err = DinoHeadConfig::new(48)
+        .with_out_dim(1 << 30)
+        .validate()
+        .unwrap_err();
+    assert!(err.to_string().contains("head.out_dim"), "{err}");
+    let err = DinoHeadConfig::new(48)
+        .with_hidden_dim(65536)
+        .with_nlayers(64)
+        .validate()
+        .unwrap_err();
+    assert!(err.to_string().contains("parameters"), "{err}");
+    DinoHeadConfig::new(768).validate().unwrap();
+}
+
+#[test]
+fn save_burnpack_is_atomic_and_leaves_nothing_on_failure() {
+    let m = model();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.bpk");
+    m.save_burnpack(&out).unwrap();
+    m.save_burnpack(&out).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["m.bpk"]);
+    let (back, _) =
+        Panopticon::from_file(&PanopticonConfig::tiny_test(), &out, &Device::default()).unwrap();
+    assert_eq!(back.num_parameters(), m.num_parameters());
+    // Into a missing directory: a typed error, no stray temp file anywhere.
+    let err = m
+        .save_burnpack(dir.path().join("no/such/m.bpk"))
+        .unwrap_err();
+    assert!(
+        matches!(err, PanopticonError::Weights(WeightsError::Write { .. })),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

@@ -8,7 +8,7 @@ use burn::tensor::{Distribution, FloatDType};
 use clap::Args;
 use panopticon::device::parse_device;
 use panopticon::model::Precision;
-use panopticon::{Panopticon, PanopticonInput};
+use panopticon::{LoadOptions, PanopticonInput};
 
 use super::forward::resolve_config;
 
@@ -47,14 +47,38 @@ pub struct BenchArgs {
     /// (`forward`, whose last block skips the patch rows).
     #[arg(long)]
     all_tokens: bool,
+    /// Load weights holding NaN or infinite values (refused by default, naming the tensor).
+    #[arg(long)]
+    allow_nonfinite: bool,
+    /// Most tokens per image in one forward [default: from a 4 GiB attention budget per image;
+    /// or PANOPTICON_MAX_TOKENS].
+    #[arg(long)]
+    max_tokens: Option<usize>,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.batch == 0 || args.channels == 0 {
+    for (flag, v) in [
+        ("--max-tokens", args.max_tokens.unwrap_or(1)),
+        ("--batch", args.batch),
+        ("--channels", args.channels),
+        ("--size", args.size),
+        ("--reps", args.reps),
+    ] {
+        if v == 0 {
+            anyhow::bail!("{flag} 0: must be at least 1");
+        }
+    }
+    // The random batch is allocated before the model sees it: bound it first (16 GiB).
+    let elems = [args.batch, args.channels, args.size, args.size]
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+        .filter(|&n| n <= 4 << 30);
+    if elems.is_none() {
         anyhow::bail!(
-            "--batch ({}) and --channels ({}) must be at least 1",
+            "--batch {} --channels {} --size {}: the input alone would exceed 16 GiB",
             args.batch,
-            args.channels
+            args.channels,
+            args.size
         );
     }
     let mut device = parse_device(&args.device)?;
@@ -73,14 +97,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         })?;
     }
     let config = resolve_config(&args.config)?;
-    let mut model = match &args.weights {
-        Some(w) => Panopticon::from_file(&config, w, &device)?.0,
-        None => {
-            let mut m = config.init(&device)?;
-            m.fold();
-            m
-        }
-    };
+    let mut model = config.init(&device)?;
+    if let Some(max) = args.max_tokens {
+        model.set_max_tokens(max);
+    }
+    model.check_image_size(args.size, args.size)?;
+    if let Some(w) = &args.weights {
+        let opts = LoadOptions {
+            allow_nonfinite: args.allow_nonfinite,
+            ..Default::default()
+        };
+        model.load_weights(w, &opts)?;
+    }
+    model.fold();
     if args.literal {
         model.unfold();
     }
@@ -106,7 +135,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let warmup = once()?;
     let mut times = Vec::with_capacity(args.reps);
-    for _ in 0..args.reps.max(1) {
+    for _ in 0..args.reps {
         times.push(once()?);
     }
     let best = times.iter().cloned().fold(f64::INFINITY, f64::min);

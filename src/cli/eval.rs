@@ -92,6 +92,14 @@ fn resolve_model(model: &str) -> anyhow::Result<(String, Option<String>)> {
 }
 
 pub fn run(mut args: EvalArgs) -> anyhow::Result<()> {
+    // Arguments that need no work first: a typo in --device must not wait for the tasks.
+    let device = parse_device(&args.device)?;
+    if args.out.is_file() {
+        bail!(
+            "--out {} is a file; give a folder for the results",
+            args.out.display()
+        );
+    }
     let (weights, run_preset) = resolve_model(&args.model)?;
     args.model = weights;
     let config = args
@@ -154,7 +162,6 @@ pub fn run(mut args: EvalArgs) -> anyhow::Result<()> {
 
     // 2. Model, only when something is left to run.
     if !todo.is_empty() {
-        let device = parse_device(&args.device)?;
         let model = load_model(&args.model, &config, &device)?;
         if let Some(t) = todo.iter().find(|t| t.config.n_last_blocks > model.depth()) {
             bail!(

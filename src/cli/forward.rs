@@ -41,6 +41,14 @@ pub struct ForwardArgs {
     /// Accept checkpoints with missing or unused tensors (reported on stderr).
     #[arg(long)]
     non_strict: bool,
+    /// Load weights holding NaN or infinite values (refused by default, naming the tensor).
+    #[arg(long)]
+    allow_nonfinite: bool,
+    /// Most tokens per image in one forward [default: from a 4 GiB attention budget per image,
+    /// 9459 for ViT-B/14 (a 1358² image); or PANOPTICON_MAX_TOKENS]. Larger images are refused
+    /// before any allocation: tile them (`panopticon embed --tile`).
+    #[arg(long)]
+    max_tokens: Option<usize>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -66,6 +74,9 @@ pub fn resolve_config(spec: &str) -> anyhow::Result<PanopticonConfig> {
 }
 
 pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
+    if args.max_tokens == Some(0) {
+        bail!("--max-tokens 0: must be at least 1");
+    }
     super::check_writable(&args.output)?;
     let device = parse_device(&args.device)?;
     let config = resolve_config(&args.config)?;
@@ -78,8 +89,21 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     let spec_masks = take("input.spec_masks");
     let token_masks = take("input.token_masks");
     let input = PanopticonInput::from_data(imgs, chn_ids, spec_masks, &device)?;
+    let token_masks = token_masks
+        .map(|m| bool_tensor(m, "input.token_masks", &device))
+        .transpose()?;
 
     let mut model = config.init(&device)?;
+    if let Some(max) = args.max_tokens {
+        model.set_max_tokens(max);
+    }
+    let [_, _, h, w] = input.imgs.dims();
+    model.check_image_size(h, w)?;
+    let layers = match args.layers {
+        Some(v) => LayerSelection::Indices(v),
+        None => LayerSelection::Last(model.depth().min(4)),
+    };
+    let layers = LayerSelection::Indices(model.resolve_layers(layers)?);
     let opts = LoadOptions {
         part: match args.part {
             Part::Auto => CheckpointPart::Auto,
@@ -87,15 +111,12 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
             Part::Student => CheckpointPart::Student,
         },
         strict: !args.non_strict,
+        allow_nonfinite: args.allow_nonfinite,
         ..Default::default()
     };
     let report = model.load_weights(&args.weights, &opts)?;
     eprint!("{report}");
 
-    let layers = match args.layers {
-        Some(v) => LayerSelection::Indices(v),
-        None => LayerSelection::Last(model.depth().min(4)),
-    };
     let mut out: Vec<(String, TensorData)> = Vec::new();
     let ff = model.forward_features(&input, None)?;
     out.push(("out.cls".into(), ff.x_norm_clstoken.to_data()));
@@ -115,7 +136,6 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
         out.push((format!("inter.{i}.cls"), l.cls.into_data()));
     }
     if let Some(masks) = token_masks {
-        let masks = bool_tensor(masks, "input.token_masks", &device)?;
         let ff = model.forward_features(&input, Some(masks))?;
         out.push((
             "masked.x_norm_clstoken".into(),
@@ -143,20 +163,24 @@ fn bool_tensor(data: TensorData, name: &str, device: &Device) -> anyhow::Result<
         );
     }
     let shape = data.shape().to_vec();
-    let values: Vec<bool> = if data.dtype().is_bool() {
-        data.try_into_vec_as::<bool>()
-            .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?
+    let flags: Vec<i64> = if data.dtype().is_bool() {
+        // One byte per bool; a byte other than 0/1 is not a bool.
+        data.as_bytes().iter().map(|&b| i64::from(b)).collect()
     } else if data.dtype().is_int() || data.dtype().is_uint() {
         data.try_into_vec_as::<i64>()
             .map_err(|e| anyhow::anyhow!("{name}: {e:?}"))?
-            .into_iter()
-            .map(|v| v != 0)
-            .collect()
     } else {
         bail!(
             "{name} must be bool (or 0/1 integers), got {:?}",
             data.dtype()
         );
     };
+    if let Some(i) = flags.iter().position(|&v| v != 0 && v != 1) {
+        bail!(
+            "{name} holds {} at flat index {i}: masks must be 0/1",
+            flags[i]
+        );
+    }
+    let values: Vec<bool> = flags.iter().map(|&v| v != 0).collect();
     Ok(Tensor::from_data(TensorData::new(values, shape), device))
 }

@@ -18,6 +18,10 @@ pub struct InfoArgs {
     /// `weights fetch` records its own).
     #[arg(long, default_value = "vitb14")]
     config: String,
+    /// Describe weights holding NaN or infinite values too (refused by default, naming the
+    /// tensor).
+    #[arg(long)]
+    allow_nonfinite: bool,
 }
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
@@ -52,6 +56,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let mut model = config.init(&device)?;
     let opts = LoadOptions {
         strict: false,
+        allow_nonfinite: args.allow_nonfinite,
         ..Default::default()
     };
     let report = model.load_weights(path, &opts)?;

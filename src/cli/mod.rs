@@ -78,6 +78,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Fails early, before any compute, when the output cannot be written.
 pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!(
+            "cannot write {}: it is a directory; give a file name",
+            path.display()
+        );
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

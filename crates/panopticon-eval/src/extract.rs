@@ -167,16 +167,11 @@ impl FeatureCache {
                 .map_err(|e| io(std::io::Error::other(e.to_string())))?;
             views.insert(name.to_string(), view);
         }
-        let tmp = self
-            .dir
-            .join(format!(".{key}.{}.partial", std::process::id()));
-        let result = safetensors::serialize_to_file(views, None, &tmp)
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .and_then(|()| std::fs::rename(&tmp, &path));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(io)
+        panopticon_atomic::write_with(&path, |tmp| {
+            safetensors::serialize_to_file(views, None, tmp)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .map_err(io)
     }
 
     /// Where the cache lives.

@@ -2,7 +2,6 @@
 //! `results.txt`, each written atomically (temp file in the same directory, then rename), so
 //! a crash never leaves a half-written `results.csv` that would make the driver skip the task.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{EvalError, Result};
@@ -159,25 +158,10 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Writes `contents` to a temp file next to `path`, syncs it, then renames it over `path`.
+/// Writes `contents` to `path` atomically and durably ([`panopticon_atomic::write_bytes`]).
 pub(crate) fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let io = |source| EvalError::Io {
+    panopticon_atomic::write_bytes(path, contents.as_bytes()).map_err(|source| EvalError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }

@@ -241,69 +241,139 @@ impl PanopticonConfig {
 
     /// Side of the stored `pos_embed` grid (37 for 518 px and patch 14).
     pub fn pos_grid(&self) -> usize {
-        self.img_size / self.patch_size
+        self.img_size.checked_div(self.patch_size).unwrap_or(0)
     }
 
     /// Hidden width of the feed-forward layer.
     pub fn ffn_hidden(&self) -> usize {
+        // `as` saturates (NaN → 0), so an absurd ratio cannot overflow here; `validate` bounds it.
         let hidden = (self.embed_dim as f64 * self.mlp_ratio) as usize;
         match self.ffn_layer {
             // SwiGLUFFNFused: (int(hidden * 2/3) + 7) // 8 * 8
-            FfnLayer::SwiGlu => (hidden * 2 / 3).div_ceil(8) * 8,
+            FfnLayer::SwiGlu => (hidden.saturating_mul(2) / 3).div_ceil(8).saturating_mul(8),
             _ => hidden,
         }
     }
 
-    /// Checks the numbers fit together (divisibility, non-zero sizes, rates in range).
+    /// Checks the numbers fit together (divisibility, non-zero sizes, rates in range) and stay
+    /// within sane bounds ([`limits`](crate::limits)), naming the offending field: a config
+    /// from a file (or recorded in a `.bpk`) is untrusted, and `embed_dim` 3e9 must be an
+    /// error here, not a failed allocation in `init`.
     pub fn validate(&self) -> Result<()> {
+        use crate::limits::*;
         let bad = |m: String| Err(PanopticonError::Config(m));
-        if self.patch_size == 0 || self.embed_dim == 0 || self.num_heads == 0 {
-            return bad("patch_size, embed_dim and num_heads must be positive".into());
-        }
+        in_range("embed_dim", self.embed_dim, 1, MAX_EMBED_DIM)?;
+        in_range("depth", self.depth, 1, MAX_DEPTH)?;
+        in_range("num_heads", self.num_heads, 1, self.embed_dim)?;
+        in_range("patch_size", self.patch_size, 1, MAX_PATCH_SIZE)?;
+        in_range("img_size", self.img_size, self.patch_size, MAX_IMG_SIZE)?;
+        in_range(
+            "num_register_tokens",
+            self.num_register_tokens,
+            0,
+            MAX_REGISTER_TOKENS,
+        )?;
         if !self.embed_dim.is_multiple_of(self.num_heads) {
             return bad(format!(
                 "embed_dim {} is not divisible by num_heads {}",
                 self.embed_dim, self.num_heads
             ));
         }
-        if self.pos_grid() == 0 {
-            return bad(format!(
-                "img_size {} is smaller than patch_size {}",
-                self.img_size, self.patch_size
-            ));
-        }
-        if !(0.0..1.0).contains(&self.drop_path_rate) {
+        if !(self.drop_path_rate >= 0.0 && self.drop_path_rate < 1.0) {
             return bad(format!(
                 "drop_path_rate {} not in [0, 1)",
                 self.drop_path_rate
             ));
         }
-        if self.mlp_ratio <= 0.0 {
-            return bad(format!("mlp_ratio {} must be positive", self.mlp_ratio));
+        if !(self.mlp_ratio > 0.0 && self.mlp_ratio <= MAX_MLP_RATIO) {
+            return bad(format!(
+                "mlp_ratio {} must be in (0, {MAX_MLP_RATIO}]",
+                self.mlp_ratio
+            ));
+        }
+        if self.ffn_hidden() == 0 {
+            return bad(format!(
+                "mlp_ratio {} makes a feed-forward layer of width 0 for embed_dim {}",
+                self.mlp_ratio, self.embed_dim
+            ));
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
+            return bad(format!(
+                "layer_norm_eps {} must be in (0, 1)",
+                self.layer_norm_eps
+            ));
+        }
+        if !(self.interpolate_offset >= 0.0 && self.interpolate_offset < 1.0) {
+            return bad(format!(
+                "interpolate_offset {} must be in [0, 1)",
+                self.interpolate_offset
+            ));
+        }
+        if let Some(v) = self.init_values
+            && !(v.is_finite() && v.abs() <= 1e3)
+        {
+            return bad(format!(
+                "init_values {v} must be a finite LayerScale value within ±1e3"
+            ));
         }
         if let PatchEmbedConfig::Panopticon(pe) = &self.patch_embed {
-            if pe.attn_dim == 0 || pe.num_heads == 0 || pe.attn_dim % pe.num_heads != 0 {
+            in_range("patch_embed.attn_dim", pe.attn_dim, 4, MAX_ATTN_DIM)?;
+            in_range("patch_embed.num_heads", pe.num_heads, 1, pe.attn_dim)?;
+            if pe.attn_dim % pe.num_heads != 0 {
                 return bad(format!(
                     "patch-embed attn_dim {} must be a positive multiple of its num_heads {}",
                     pe.attn_dim, pe.num_heads
                 ));
             }
-            if pe.attn_dim % 2 != 0 || pe.attn_dim < 3 {
+            if pe.attn_dim % 2 != 0 {
                 return bad(format!(
-                    "patch-embed attn_dim {} must be even (sin|cos halves) and at least 3",
+                    "patch-embed attn_dim {} must be even (sin|cos halves)",
                     pe.attn_dim
                 ));
             }
-            if pe.opt_coarsity == 0 {
-                return bad("opt_coarsity must be at least 1".into());
-            }
+            in_range("patch_embed.opt_coarsity", pe.opt_coarsity, 1, 100_000)?;
         }
-        if let PatchEmbedConfig::Conv(c) = &self.patch_embed
-            && c.in_chans == 0
-        {
-            return bad("in_chans must be at least 1".into());
+        if let PatchEmbedConfig::Conv(c) = &self.patch_embed {
+            in_range("patch_embed.in_chans", c.in_chans, 1, MAX_IN_CHANS)?;
+        }
+        let params = self.parameter_estimate();
+        if params > MAX_PARAMETERS {
+            return bad(format!(
+                "the config describes about {params} parameters ({:.1} GB in f32), over the                  limit of {MAX_PARAMETERS}; check embed_dim, depth, mlp_ratio, img_size",
+                params as f64 * 4e-9
+            ));
         }
         Ok(())
+    }
+
+    /// Upper estimate of the parameter count (saturating: huge fields cannot overflow it).
+    fn parameter_estimate(&self) -> u64 {
+        let d = self.embed_dim as u64;
+        let m = self.pos_grid() as u64;
+        let block = 4u64
+            .saturating_mul(d)
+            .saturating_mul(d)
+            .saturating_add(
+                3u64.saturating_mul(d)
+                    .saturating_mul(self.ffn_hidden() as u64),
+            )
+            .saturating_add(16u64.saturating_mul(d));
+        let pp = (self.patch_size as u64).saturating_mul(self.patch_size as u64);
+        let pe = match &self.patch_embed {
+            PatchEmbedConfig::Panopticon(pe) => {
+                let a = pe.attn_dim as u64;
+                pp.saturating_add(4)
+                    .saturating_mul(a)
+                    .saturating_add(3u64.saturating_mul(a).saturating_mul(a))
+                    .saturating_add(a.saturating_mul(d))
+            }
+            PatchEmbedConfig::Conv(c) => pp.saturating_mul(c.in_chans as u64).saturating_mul(d),
+        };
+        m.saturating_mul(m)
+            .saturating_add(2 + self.num_register_tokens as u64)
+            .saturating_mul(d)
+            .saturating_add(block.saturating_mul(self.depth as u64))
+            .saturating_add(pe)
     }
 
     /// Reads a config from a JSON file (the format `Config::save` writes).

@@ -88,6 +88,8 @@ pub struct ConvertOptions {
     pub precision: Precision,
     /// Write even when model parameters are missing from the source (they keep their init).
     pub allow_partial: bool,
+    /// Convert even when tensors hold NaN or ±inf ([`LoadOptions::allow_nonfinite`]).
+    pub allow_nonfinite: bool,
 }
 
 /// What a conversion did.
@@ -136,6 +138,7 @@ pub fn convert_checkpoint(
         } else {
             Vec::new()
         },
+        allow_nonfinite: opts.allow_nonfinite,
     };
     let mut model = config.init(device)?;
     let load = model.load_weights(src, &load_opts).map_err(|e| match e {
@@ -291,26 +294,17 @@ fn save<M: ModuleSnapshot>(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     }
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = out.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-    let mut store = BurnpackStore::from_file(&tmp)
-        .overwrite(true)
-        .auto_extension(false)
-        .with_to_adapter(StorageCast(precision));
-    for (k, v) in metadata {
-        store = store.metadata(k.clone(), v.clone());
-    }
-    let result = module
-        .save_into(&mut store)
-        .map_err(|e| fail(e.to_string()))
-        .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| fail(e.to_string())));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    panopticon_atomic::write_with(out, |tmp| {
+        let mut store = BurnpackStore::from_file(tmp)
+            .overwrite(true)
+            .auto_extension(false)
+            .with_to_adapter(StorageCast(precision));
+        for (k, v) in metadata {
+            store = store.metadata(k.clone(), v.clone());
+        }
+        module.save_into(&mut store).map_err(std::io::Error::other)
+    })
+    .map_err(|e| fail(e.to_string()))
 }
 
 /// Provenance stored in the burnpack's metadata.

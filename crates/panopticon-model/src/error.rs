@@ -85,6 +85,43 @@ pub enum PanopticonError {
         /// Channel index.
         channel: usize,
     },
+    /// A pixel's magnitude exceeds [`MAX_ABS_PIXEL`](crate::limits::MAX_ABS_PIXEL): the forward
+    /// pass would overflow f32 and return NaN.
+    #[error(
+        "image of sample {sample} has a pixel of {value:e} in channel {channel}, beyond the \
+         ±{limit:e} the model can take without overflowing f32; standardise the bands \
+         (zero mean, unit variance) or mask the channel"
+    )]
+    PixelTooLarge {
+        /// Sample index in the batch.
+        sample: usize,
+        /// Channel index.
+        channel: usize,
+        /// The largest magnitude found in that channel.
+        value: f32,
+        /// The bound.
+        limit: f32,
+    },
+    /// One forward would hold more tokens per image than the cap (its attention scores grow
+    /// with the square of the token count).
+    #[error(
+        "a {height}x{width} image makes {tokens} tokens per forward, over the cap of {max} \
+         (its attention scores alone would take {gib:.1} GiB per image); embed it in tiles \
+         (`panopticon embed --tile 518`), downsample it, or raise the cap with \
+         PANOPTICON_MAX_TOKENS / --max-tokens"
+    )]
+    TooManyTokens {
+        /// Image height in pixels.
+        height: usize,
+        /// Image width in pixels.
+        width: usize,
+        /// Tokens it would make (cls + registers + patches).
+        tokens: usize,
+        /// The cap.
+        max: usize,
+        /// GiB of attention scores per image.
+        gib: f64,
+    },
     /// The input does not fit the model variant (e.g. a stock DINOv2 model given 13 channels).
     #[error("{0}")]
     Input(String),
@@ -173,6 +210,20 @@ pub enum WeightsError {
         key: String,
         /// What went wrong.
         reason: String,
+    },
+    /// A tensor holds NaN or infinite values (a corrupt or diverged checkpoint).
+    #[error(
+        "tensor {key} in {path} holds {count} NaN/infinite value(s); the checkpoint is corrupt \
+         or its training diverged (load it anyway with --allow-nonfinite / \
+         LoadOptions::allow_nonfinite)"
+    )]
+    NonFinite {
+        /// The file.
+        path: PathBuf,
+        /// Name of the tensor.
+        key: String,
+        /// How many values are not finite.
+        count: usize,
     },
     /// A weights file cannot be written (no space, read-only, a missing directory).
     #[error(

@@ -52,13 +52,31 @@ pub struct DinoHead {
 }
 
 impl DinoHeadConfig {
-    /// Builds a head with upstream's init (trunc-normal 0.02 MLP, `g = 1`).
-    pub fn init(&self, device: &Device) -> Result<DinoHead> {
-        if self.nlayers == 0 || self.in_dim == 0 || self.out_dim == 0 || self.bottleneck_dim == 0 {
+    /// Checks every size is positive and within sane bounds, naming the offending field
+    /// (upstream's largest head has 131072 prototypes and 2048-wide layers).
+    pub fn validate(&self) -> Result<()> {
+        use crate::limits::{MAX_EMBED_DIM, MAX_PARAMETERS, in_range};
+        in_range("head.in_dim", self.in_dim, 1, MAX_EMBED_DIM)?;
+        in_range("head.out_dim", self.out_dim, 1, 1 << 21)?;
+        in_range("head.hidden_dim", self.hidden_dim, 1, 1 << 16)?;
+        in_range("head.bottleneck_dim", self.bottleneck_dim, 1, 1 << 16)?;
+        in_range("head.nlayers", self.nlayers, 1, 64)?;
+        let (h, n) = (self.hidden_dim as u64, self.nlayers as u64);
+        let params = (self.in_dim as u64 + self.bottleneck_dim as u64) * h
+            + (n - 1) * h * h
+            + (self.out_dim as u64 + 1) * self.bottleneck_dim as u64;
+        if params > MAX_PARAMETERS {
             return Err(PanopticonError::Config(format!(
-                "DINO head sizes must be positive: {self:?}"
+                "the DINO head has about {params} parameters, over the limit of \
+                 {MAX_PARAMETERS}; check out_dim, hidden_dim, nlayers"
             )));
         }
+        Ok(())
+    }
+
+    /// Builds a head with upstream's init (trunc-normal 0.02 MLP, `g = 1`).
+    pub fn init(&self, device: &Device) -> Result<DinoHead> {
+        self.validate()?;
         let mut dims = vec![self.in_dim];
         dims.extend(std::iter::repeat_n(self.hidden_dim, self.nlayers - 1));
         dims.push(self.bottleneck_dim);

@@ -77,6 +77,10 @@ impl PanopticonInput {
         };
         rank("imgs", &imgs, 4, "[B, C, H, W]")?;
         rank("chn_ids", &chn_ids, 2, "[B, C]")?;
+        crate::vit::checks::check_not_empty(
+            imgs.shape().as_slice()[0],
+            imgs.shape().as_slice()[1],
+        )?;
         if !imgs.dtype().is_float() {
             return Err(PanopticonError::DType {
                 name: "imgs".into(),
@@ -96,21 +100,17 @@ impl PanopticonInput {
         let mut input = Self::new(imgs, chn_ids);
         if let Some(m) = spec_masks {
             rank("spec_masks", &m, 2, "[B, C]")?;
-            let m = if m.dtype().is_bool() {
-                m
+            let flags: Vec<i64> = if m.dtype().is_bool() {
+                // Bools are stored one byte each; a byte other than 0/1 is not a bool.
+                m.as_bytes().iter().map(|&x| i64::from(x)).collect()
             } else if m.dtype().is_int() || m.dtype().is_uint() {
-                let v: Vec<i64> =
-                    m.clone()
-                        .try_into_vec_as::<i64>()
-                        .map_err(|e| PanopticonError::DType {
-                            name: "spec_masks".into(),
-                            expected: "bool".into(),
-                            got: format!("{e:?}"),
-                        })?;
-                TensorData::new(
-                    v.iter().map(|x| *x != 0).collect::<Vec<bool>>(),
-                    m.shape().clone(),
-                )
+                m.clone()
+                    .try_into_vec_as::<i64>()
+                    .map_err(|e| PanopticonError::DType {
+                        name: "spec_masks".into(),
+                        expected: "bool".into(),
+                        got: format!("{e:?}"),
+                    })?
             } else {
                 return Err(PanopticonError::DType {
                     name: "spec_masks".into(),
@@ -118,6 +118,20 @@ impl PanopticonInput {
                     got: format!("{:?}", m.dtype()),
                 });
             };
+            if let Some(i) = flags.iter().position(|&x| x != 0 && x != 1) {
+                let c = m.shape().as_slice()[1].max(1);
+                return Err(PanopticonError::Input(format!(
+                    "spec_masks holds {} at sample {}, channel {}: masks must be 0/1 \
+                     (true = ignore the channel)",
+                    flags[i],
+                    i / c,
+                    i % c
+                )));
+            }
+            let m = TensorData::new(
+                flags.iter().map(|x| *x != 0).collect::<Vec<bool>>(),
+                m.shape().clone(),
+            );
             input = input.with_spec_masks(Tensor::<2, Bool>::from_data(m, device));
         }
         Ok(input)

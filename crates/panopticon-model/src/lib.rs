@@ -17,6 +17,7 @@ mod heads;
 pub mod hub;
 mod init;
 mod input;
+pub mod limits;
 mod load;
 pub mod ops;
 mod output;

@@ -52,6 +52,9 @@ pub struct LoadOptions {
     /// backbone: matching tensors are not taken from the file and matching parameters are
     /// not required. Stage-1 initialisation from DINOv2 uses `["pos_emb", "patch_embed"]`.
     pub exclude: Vec<String>,
+    /// Accept tensors holding NaN or ±inf (by default they fail the load, naming the tensor:
+    /// such weights only ever give NaN embeddings).
+    pub allow_nonfinite: bool,
 }
 
 impl Default for LoadOptions {
@@ -60,6 +63,7 @@ impl Default for LoadOptions {
             part: CheckpointPart::Auto,
             strict: true,
             exclude: Vec::new(),
+            allow_nonfinite: false,
         }
     }
 }
@@ -397,28 +401,60 @@ impl Panopticon {
                 keys: report.unused,
             }));
         }
+        if !opts.allow_nonfinite {
+            self.check_finite_params(path, &report.prefix)?;
+        }
         if self.is_folded() {
             self.fold();
         }
         Ok(report)
     }
 
-    /// Saves the model as a Burn burnpack file (`.bpk`), atomically (temp file, then rename).
-    pub fn save_burnpack(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let tmp = path.with_extension("bpk.partial");
-        let io = |source| WeightsError::Io {
-            path: path.into(),
-            source,
-        };
-        let mut store = BurnpackStore::from_file(&tmp).overwrite(true);
-        self.save_into(&mut store)
-            .map_err(|e| WeightsError::Format {
+    /// Errors on the first parameter holding NaN or ±inf, named as in the checkpoint.
+    fn check_finite_params(&self, path: &Path, prefix: &str) -> Result<()> {
+        for t in self.collect(None, None, false) {
+            if t.dtype != DType::F32 {
+                continue;
+            }
+            let bytes = t.to_bytes().map_err(|e| WeightsError::Tensor {
                 path: path.into(),
+                key: format!("{prefix}{}", torch_key(&t.name)),
                 reason: e.to_string(),
             })?;
-        std::fs::rename(&tmp, path).map_err(io)?;
+            let count = bytes
+                .chunks_exact(4)
+                .filter(|b| !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite())
+                .count();
+            if count > 0 {
+                return Err(WeightsError::NonFinite {
+                    path: path.into(),
+                    key: format!("{prefix}{}", torch_key(&t.name)),
+                    count,
+                }
+                .into());
+            }
+        }
         Ok(())
+    }
+
+    /// Saves the model as a Burn burnpack file (`.bpk`), atomically and durably
+    /// ([`panopticon_atomic::write_with`]: unique temp name, fsync, rename, nothing left on
+    /// failure).
+    pub fn save_burnpack(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        panopticon_atomic::write_with(path, |tmp| {
+            let mut store = BurnpackStore::from_file(tmp)
+                .overwrite(true)
+                .auto_extension(false);
+            self.save_into(&mut store).map_err(std::io::Error::other)
+        })
+        .map_err(|e| {
+            WeightsError::Write {
+                path: path.into(),
+                reason: e.to_string(),
+            }
+            .into()
+        })
     }
 
     /// Number of parameters.

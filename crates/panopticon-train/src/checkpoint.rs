@@ -9,8 +9,9 @@
 //! <run>/checkpoints/last_checkpoint   name of the newest directory
 //! ```
 //!
-//! A checkpoint is written to `ckpt_….partial` and renamed, so a directory without the suffix
-//! is always complete. `teacher_backbone.bpk` loads with `Panopticon::from_file`.
+//! Checkpoints are written under a temp name, fsynced and renamed in, with a complete previous
+//! checkpoint at every moment (see [`crate::rotation`]). `teacher_backbone.bpk` loads with
+//! `Panopticon::from_file`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,12 +77,36 @@ pub fn save_checkpoint(
     data: Option<DataPosition>,
 ) -> Result<PathBuf> {
     let name = format!("ckpt_{iteration:07}");
-    let final_dir = dir.join(&name);
-    let tmp = dir.join(format!("{name}.partial"));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    rotate(dir, &name, keep_last, |tmp| {
+        write_checkpoint(arch, tmp, iteration, seed, data)
+    })
+}
+
+/// Installs the checkpoint `write` fills as `dir/name`, points `last_checkpoint` at it and
+/// keeps the newest `keep_last` (see [`crate::rotation`] for the order of the steps).
+pub(crate) fn rotate(
+    dir: &Path,
+    name: &str,
+    keep_last: usize,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
+    crate::rotation::recover(dir)?;
+    let final_dir = crate::rotation::install(dir, name, write)?;
+    write_atomic(&dir.join(LAST_CHECKPOINT), name)?;
+    crate::rotation::crash_point("pointed");
+    crate::rotation::drop_old(dir, name)?;
+    prune(dir, keep_last.max(1))?;
+    Ok(final_dir)
+}
+
+/// Writes every file of a checkpoint into `tmp`.
+fn write_checkpoint(
+    arch: &SslMetaArch,
+    tmp: &Path,
+    iteration: usize,
+    seed: u64,
+    data: Option<DataPosition>,
+) -> Result<()> {
     for (side, m) in [("student", &arch.student), ("teacher", &arch.teacher)] {
         save_module(&m.backbone, &tmp.join(format!("{side}_backbone.bpk")))?;
         save_module(&m.dino_head, &tmp.join(format!("{side}_dino_head.bpk")))?;
@@ -133,24 +158,24 @@ pub fn save_checkpoint(
     };
     let json = tmp.join("state.json");
     let text = serde_json::to_string_pretty(&state).map_err(|e| fmt_err(&json, e))?;
-    std::fs::write(&json, text).map_err(io(&json))?;
-    if final_dir.exists() {
-        std::fs::remove_dir_all(&final_dir).map_err(io(&final_dir))?;
-    }
-    std::fs::rename(&tmp, &final_dir).map_err(io(&final_dir))?;
-    write_atomic(&dir.join(LAST_CHECKPOINT), &name)?;
-    prune(dir, keep_last.max(1))?;
-    Ok(final_dir)
+    std::fs::write(&json, text).map_err(io(&json))
 }
 
-/// The newest complete checkpoint under `dir`, if any.
+/// The newest complete checkpoint under `dir`, if any, after finishing a rotation a crash
+/// interrupted ([`crate::rotation::recover`]).
 pub fn last_checkpoint(dir: &Path) -> Result<Option<PathBuf>> {
     let p = dir.join(LAST_CHECKPOINT);
     if !p.exists() {
         return Ok(None);
     }
+    crate::rotation::recover(dir)?;
     let name = std::fs::read_to_string(&p).map_err(io(&p))?;
-    let ckpt = dir.join(name.trim());
+    let name = name.trim();
+    // The pointer holds a plain directory name; anything else is not ours to follow.
+    if !crate::rotation::is_complete(name) || name.contains(['/', '\\']) {
+        return Err(fmt_err(&p, format!("`{name}` is not a checkpoint name")));
+    }
+    let ckpt = dir.join(name);
     Ok(ckpt.is_dir().then_some(ckpt))
 }
 
@@ -305,7 +330,7 @@ fn prune(dir: &Path, keep: usize) -> Result<()> {
             p.is_dir()
                 && p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("ckpt_") && !n.ends_with(".partial"))
+                    .is_some_and(crate::rotation::is_complete)
         })
         .collect();
     ckpts.sort();
@@ -316,11 +341,9 @@ fn prune(dir: &Path, keep: usize) -> Result<()> {
     Ok(())
 }
 
-/// Writes `text` to `path` through a temporary file and a rename.
+/// Writes `text` to `path` atomically and durably ([`panopticon_atomic::write_bytes`]).
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    panopticon_atomic::write_bytes(path, text.as_bytes()).map_err(io(path))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {

@@ -277,6 +277,11 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.schedules()?;
         self.rules()?;
+        // The model and head sizes, bounded by their own checks (the field is named).
+        let arch = self.meta_arch(0)?;
+        let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
+        arch.model.validate().map_err(model_err)?;
+        arch.head.validate().map_err(model_err)?;
         let patch = self.meta_arch(0)?.model.patch_size;
         let d = &self.data;
         let positive = [

@@ -110,6 +110,7 @@ pub fn init_weights(arch: &mut SslMetaArch, init: &InitSection) -> Result<InitRe
             part: CheckpointPart::Auto,
             strict: false,
             exclude: init.backbone_exclude.clone(),
+            ..Default::default()
         };
         let r = arch
             .student
@@ -209,7 +210,7 @@ fn load_torch_checkpoint(arch: &mut SslMetaArch, path: &Path) -> Result<()> {
         let opts = LoadOptions {
             part,
             strict: true,
-            exclude: Vec::new(),
+            ..Default::default()
         };
         let target = match part {
             CheckpointPart::Teacher => &mut arch.teacher.backbone,

@@ -48,6 +48,7 @@ mod param_groups;
 mod plot;
 mod precision;
 mod replica;
+pub mod rotation;
 pub mod run;
 mod schedule;
 

@@ -140,6 +140,9 @@ struct Member {
 /// Members up to this size are kept in memory while indexing (a 19-label `.npy` is 147 B).
 const INLINE_MEMBER_BYTES: u64 = 4096;
 
+/// Largest tar member read (a BigEarthNet v2 `img.npy` is ≈ 0.7 MB): 256 MiB.
+const MAX_MEMBER_BYTES: u64 = 256 << 20;
+
 /// The members and statistics of an opened webdataset split.
 #[derive(Debug, Clone)]
 pub(super) struct WdsSource {
@@ -201,6 +204,7 @@ fn read_member(shard: &Path, m: &Member) -> Result<Vec<u8>> {
 fn index_shard(shard: &Path) -> Result<Vec<(String, BTreeMap<String, Member>)>> {
     let bad = |e: std::io::Error| ds_err(shard, format!("not a readable tar shard: {e}"));
     let file = std::fs::File::open(shard).map_err(bad)?;
+    let shard_len = file.metadata().map_err(bad)?.len();
     let mut archive = tar::Archive::new(file);
     let mut out: Vec<(String, BTreeMap<String, Member>)> = Vec::new();
     for entry in archive.entries().map_err(bad)? {
@@ -219,6 +223,23 @@ fn index_shard(shard: &Path) -> Result<Vec<(String, BTreeMap<String, Member>)>> 
             format!("{dir}/{stem}")
         };
         let (offset, size) = (entry.raw_file_position(), entry.size());
+        // A header's size is untrusted: the member must lie inside the shard (checked, so a
+        // size near 2^64 cannot wrap) and stay below a sane bound before anything is read.
+        if offset.checked_add(size).is_none_or(|end| end > shard_len) {
+            return Err(ds_err(
+                shard,
+                format!("tar member {path} claims {size} bytes, past the end of the shard"),
+            ));
+        }
+        if size > MAX_MEMBER_BYTES {
+            return Err(ds_err(
+                shard,
+                format!(
+                    "tar member {path} holds {size} bytes, more than a sample member can \
+                     ({MAX_MEMBER_BYTES})"
+                ),
+            ));
+        }
         // Images are always read later by seeking (the same path for any image size).
         let bytes = if size <= INLINE_MEMBER_BYTES && ext != "img.npy" {
             let mut buf = Vec::with_capacity(size as usize);
@@ -244,7 +265,7 @@ fn index_shard(shard: &Path) -> Result<Vec<(String, BTreeMap<String, Member>)>> 
 
 /// `dataset.yaml`: checks sensor and class count, returns the per-shard sample counts.
 fn read_yaml(path: &Path, bands: BenBands) -> Result<BTreeMap<String, usize>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = super::read_text_capped(path).map_err(|e| {
         ds_err(
             path,
             format!("cannot read dataset.yaml (every webdataset folder has one): {e}"),

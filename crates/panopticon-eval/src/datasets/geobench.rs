@@ -251,7 +251,7 @@ fn sample_label(
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| ds_err(path, e.to_string()))?;
+    let text = super::read_text_capped(path).map_err(|e| ds_err(path, e.to_string()))?;
     serde_json::from_str(&text).map_err(|e| ds_err(path, format!("invalid JSON: {e}")))
 }
 

@@ -344,8 +344,23 @@ pub(crate) fn ds_err(path: &Path, reason: impl Into<String>) -> EvalError {
     }
 }
 
+/// Largest metadata file (split lists, `dataset.yaml`, JSON) read into memory: 256 MiB.
+pub(crate) const MAX_TEXT_BYTES: u64 = 256 << 20;
+
+/// Reads a metadata file of at most [`MAX_TEXT_BYTES`] (checked from its length first, so a
+/// mistaken multi-GB path is an error, not an allocation).
+pub(crate) fn read_text_capped(path: &Path) -> std::io::Result<String> {
+    let len = std::fs::metadata(path)?.len();
+    if len > MAX_TEXT_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{len} bytes is larger than a metadata file can be ({MAX_TEXT_BYTES} bytes)"
+        )));
+    }
+    std::fs::read_to_string(path)
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
+    read_text_capped(path).map_err(|e| {
         ds_err(
             path,
             if e.kind() == std::io::ErrorKind::NotFound {

@@ -33,7 +33,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
         return Err("not a .npy file (missing \\x93NUMPY magic)".into());
     }
     let major = bytes[6];
-    let (header_len, start) = match major {
+    let (header_len, start): (usize, usize) = match major {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         2 | 3 => {
             if bytes.len() < 12 {
@@ -50,7 +50,9 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
             ));
         }
     };
-    let end = start + header_len;
+    let end = start
+        .checked_add(header_len)
+        .ok_or("the .npy header length overflows")?;
     let header = bytes
         .get(start..end)
         .ok_or("truncated .npy header")
@@ -74,7 +76,12 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
                 .map_err(|_| format!("bad .npy shape {shape_text}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let n: usize = shape.iter().product();
+    if !descr.is_ascii() || descr.len() < 2 {
+        return Err(format!(
+            "unsupported .npy dtype `{}` (expected e.g. `<f4`)",
+            descr.escape_debug()
+        ));
+    }
     let body = &bytes[end..];
     let (size, decode): (usize, Decode) = match &descr[1..] {
         "f4" => (4, |b, le| f32_from(b, le) as f64),
@@ -95,13 +102,20 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
         b'=' => cfg!(target_endian = "little"),
         _ => return Err(format!("unsupported .npy dtype `{descr}`")),
     };
-    if body.len() < n * size {
-        return Err(format!(
-            ".npy data truncated: shape {shape:?} of `{descr}` needs {} bytes, found {}",
-            n * size,
-            body.len()
-        ));
-    }
+    // Checked: a crafted shape like (12, 2^32, 2^32) must not wrap around and pass the
+    // length check; the data is then bounded by the file's own length.
+    let need = shape
+        .iter()
+        .try_fold(size, |acc, &d| acc.checked_mul(d))
+        .filter(|&need| need <= body.len())
+        .ok_or_else(|| {
+            format!(
+                ".npy data truncated: shape {shape:?} of `{descr}` needs more bytes than the {} \
+                 the file holds",
+                body.len()
+            )
+        })?;
+    let n = need / size;
     let data = body[..n * size]
         .chunks_exact(size)
         .map(|c| decode(c, little))
@@ -210,5 +224,25 @@ mod tests {
         assert!(e.contains("unsupported .npy dtype `<c8`"), "{e}");
         let e = parse_npy(&npy_order("<f4", "True", "(1,)", &[0; 4])).unwrap_err();
         assert!(e.contains("Fortran"), "{e}");
+    }
+
+    #[test]
+    fn crafted_headers_are_errors_not_panics() {
+        for descr in ["", "<", "é4", "<é"] {
+            let e = parse_npy(&npy(descr, "(1,)", &[0; 8])).unwrap_err();
+            assert!(e.contains("unsupported .npy dtype"), "{descr}: {e}");
+        }
+        // (12, 2^32, 2^32) * 4 bytes wraps a u64 product to 0; it must not pass.
+        let e = parse_npy(&npy("<f4", "(12, 4294967296, 4294967296)", &[0; 8])).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+        let e = parse_npy(&npy("<f4", "(18446744073709551615, 2)", &[0; 8])).unwrap_err();
+        assert!(e.contains("truncated"), "{e}");
+        // A zero-sized dimension is a valid empty array.
+        let a = parse_npy(&npy("<f4", "(0, 4294967296)", &[])).unwrap();
+        assert!(a.data.is_empty());
+        // Version 2 header length beyond the file.
+        let mut v2 = MAGIC.to_vec();
+        v2.extend([2, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert!(parse_npy(&v2).unwrap_err().contains("truncated"));
     }
 }

@@ -76,7 +76,20 @@ struct Vm<'a> {
     arena: Vec<Node>,
     stack: Vec<Slot>,
     memo: std::collections::HashMap<u64, usize>,
-    built: std::cell::Cell<usize>,
+    /// Bytes the decoded tree may still take ([`tree_budget`]).
+    budget: std::cell::Cell<usize>,
+}
+
+/// Bytes charged per decoded value besides its payload (a `Py` is 56 bytes; round down so
+/// the bound stays conservative for small containers).
+const NODE_BYTES: usize = 32;
+
+/// How many bytes the decoded tree of an `n`-byte pickle may take: 16 bytes per input byte
+/// plus 4 MiB. Memoised values are copied wherever they are referenced (`BINGET` is 2 bytes),
+/// so without a bound on *bytes* a 3 KB pickle referencing one long string 65 000 times
+/// decodes to 230 MB; GeoBench's attribute dicts are a few KB and decode far below it.
+fn tree_budget(n: usize) -> usize {
+    n.saturating_mul(16).saturating_add(4 << 20)
 }
 
 type R<T> = std::result::Result<T, String>;
@@ -383,12 +396,28 @@ impl<'a> Vm<'a> {
         if depth > 64 {
             return Err("pickled value nested deeper than 64 levels (or recursive)".into());
         }
-        // Shared (memoised) values are copied into the tree; bound the copies so a small
-        // pickle of nested shared references cannot expand exponentially.
-        self.built.set(self.built.get() + 1);
-        if self.built.get() > 64 * (self.arena.len() + 1024) {
-            return Err("pickled value expands to too many shared copies".into());
-        }
+        // Shared (memoised) values are copied into the tree; bound the bytes so a small
+        // pickle of shared references cannot expand without limit.
+        let payload = match &self.arena[id] {
+            Node::Leaf(Py::Str(s)) => s.len(),
+            Node::Leaf(Py::Bytes(b)) => b.len(),
+            Node::Leaf(Py::Global(m, n)) => m.len() + n.len(),
+            _ => 0,
+        };
+        let left = self
+            .budget
+            .get()
+            .checked_sub(NODE_BYTES + payload)
+            .ok_or_else(|| {
+                format!(
+                    "pickled value expands beyond {} bytes ({}× its {} bytes) through shared \
+                     references",
+                    tree_budget(self.b.len()),
+                    tree_budget(self.b.len()) / self.b.len().max(1),
+                    self.b.len()
+                )
+            })?;
+        self.budget.set(left);
         let many = |ids: &[usize]| -> R<Vec<Py>> {
             ids.iter().map(|&i| self.tree(i, depth + 1)).collect()
         };
@@ -455,7 +484,7 @@ pub fn loads(bytes: &[u8]) -> std::result::Result<Py, String> {
         arena: Vec::new(),
         stack: Vec::new(),
         memo: Default::default(),
-        built: Default::default(),
+        budget: std::cell::Cell::new(tree_budget(bytes.len())),
     };
     let root = vm.run()?;
     vm.tree(root, 0)
@@ -656,4 +685,34 @@ fn finish((shape, values, fortran): (Vec<usize>, Vec<f64>, bool)) -> R<NdArray> 
         values
     };
     Ok(NdArray { shape, values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Protocol 4: one 3000-byte string, memoised, referenced `refs` times in a list.
+    fn fan_out(refs: usize) -> Vec<u8> {
+        let mut b = vec![0x80, 4, b'X'];
+        b.extend(3000u32.to_le_bytes());
+        b.extend(std::iter::repeat_n(b'a', 3000));
+        b.extend([0x94, b'(']);
+        for _ in 0..refs {
+            b.extend([b'h', 0]);
+        }
+        b.extend([b'l', b'.']);
+        b
+    }
+
+    #[test]
+    fn memoised_fan_out_is_bounded_by_bytes() {
+        // 100 copies (300 KB from 3.2 KB) are fine ...
+        let Py::List(v) = loads(&fan_out(100)).unwrap() else {
+            panic!("a list")
+        };
+        assert_eq!(v.len(), 100);
+        // ... 20 000 (60 MB from 43 KB: 1400×) are not.
+        let e = loads(&fan_out(20_000)).unwrap_err();
+        assert!(e.contains("expands beyond"), "{e}");
+    }
 }

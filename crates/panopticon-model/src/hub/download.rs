@@ -278,11 +278,7 @@ fn fetch_url(
 ) -> Result<PathBuf, HubError> {
     let key = hex(&Sha256::digest(url.as_bytes()))[..16].to_string();
     let dir = absolute(&opts.cache_dir.join("downloads").join(key))?;
-    let file_name = url
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-        .unwrap_or("download");
+    let file_name = super::registry::url_file_name(url);
     let path = dir.join(file_name);
     let sidecar = dir.join(format!("{file_name}.sha256"));
 
@@ -348,6 +344,7 @@ fn fetch_url(
     }
     write_atomic(&sidecar, format!("{got}\n").as_bytes())?;
     fs::rename(&partial, &path).map_err(cache_err(&path))?;
+    panopticon_atomic::sync_dir(&dir).map_err(cache_err(&dir))?;
     Ok(path)
 }
 
@@ -455,20 +452,9 @@ fn download_range(
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temp file and a rename.
+/// Writes `bytes` to `path` atomically and durably ([`panopticon_atomic::write_bytes`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), HubError> {
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.partial",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let result = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(cache_err(path))
+    panopticon_atomic::write_bytes(path, bytes).map_err(cache_err(path))
 }
 
 #[cfg(test)]

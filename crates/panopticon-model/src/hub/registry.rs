@@ -87,7 +87,7 @@ impl Source {
     pub fn file_name(&self) -> &str {
         match self {
             Self::Hf { file, .. } => file.rsplit('/').next().unwrap_or(file),
-            Self::Url { url, .. } => url.rsplit('/').next().unwrap_or(url),
+            Self::Url { url, .. } => url_file_name(url),
         }
     }
 
@@ -197,6 +197,7 @@ impl Registry {
                 return Err(bad(format!("{}: sha256 must be 64 hex digits", e.name)));
             }
             e.source_kind()?;
+            check_paths(e).map_err(|r| bad(format!("{}: {r}", e.name)))?;
         }
         Ok(reg)
     }
@@ -215,6 +216,68 @@ impl Registry {
                     .collect(),
             })
     }
+}
+
+/// The last path segment of a URL without query or fragment, when it is a safe file name
+/// (else `download`): a registry URL must not steer the cache path (`..`, separators).
+pub(crate) fn url_file_name(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.rsplit('/')
+        .next()
+        .filter(|n| is_safe_component(n))
+        .unwrap_or("download")
+}
+
+/// A file-name component that cannot leave its directory: non-empty, not `.`/`..`, not
+/// hidden, only ASCII letters, digits, `.`, `_`, `-`, `+`, `@`, and at most 200 bytes.
+pub(crate) fn is_safe_component(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+@".contains(&b))
+}
+
+/// Names, repositories and files of an entry end up in cache paths: refuse any that could
+/// point outside the cache.
+fn check_paths(e: &WeightsEntry) -> Result<(), String> {
+    for n in std::iter::once(&e.name).chain(&e.aliases) {
+        if !is_safe_component(n) {
+            return Err(format!(
+                "name `{n}` must be a plain file name (letters, digits, `._-+@`, not starting \
+                 with `.`)"
+            ));
+        }
+    }
+    match &e.source {
+        Source::Hf {
+            hf_repo,
+            revision,
+            file,
+            ..
+        } => {
+            let parts: Vec<&str> = hf_repo.split('/').collect();
+            if parts.len() != 2 || !parts.iter().all(|p| is_safe_component(p)) {
+                return Err(format!("hf_repo `{hf_repo}` must be `owner/name`"));
+            }
+            if !is_safe_component(revision) {
+                return Err(format!(
+                    "revision `{revision}` must be a commit or branch name"
+                ));
+            }
+            if file.split('/').any(|p| !is_safe_component(p)) {
+                return Err(format!(
+                    "file `{file}` must be a relative path of plain names (no `..`, no leading `/`)"
+                ));
+            }
+        }
+        Source::Url { url, .. } => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!("url `{url}` must be http(s)"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -262,5 +325,39 @@ source = { url = "http://h/a.pth", sha256 = "00" }
             Registry::builtin().get("nope"),
             Err(HubError::Unknown { .. })
         ));
+    }
+
+    #[test]
+    fn names_and_files_cannot_leave_the_cache() {
+        let entry = |name: &str, source: &str| {
+            format!(
+                "[[weights]]\nname = \"{name}\"\ndescription = \"d\"\nlicense = \"l\"\n\
+                 preset = \"tiny-test\"\nkind = \"teacher\"\nsource = {source}\n"
+            )
+        };
+        let url = "{ url = \"https://example.org/w.pth\" }";
+        for (name, source, needle) in [
+            ("../evil", url, "name `../evil`"),
+            ("a/b", url, "name `a/b`"),
+            (".hidden", url, "name `.hidden`"),
+            (
+                "ok",
+                "{ hf_repo = \"a/../b\", revision = \"main\", file = \"w.pth\" }",
+                "hf_repo",
+            ),
+            (
+                "ok",
+                "{ hf_repo = \"a/b\", revision = \"main\", file = \"../../w.pth\" }",
+                "file `../../w.pth`",
+            ),
+            ("ok", "{ url = \"file:///etc/passwd\" }", "must be http(s)"),
+        ] {
+            let err = Registry::parse(&entry(name, source), "x.toml").unwrap_err();
+            assert!(err.to_string().contains(needle), "{name}: {err}");
+        }
+        assert_eq!(url_file_name("https://h/x/w.pth?token=1"), "w.pth");
+        assert_eq!(url_file_name("https://h/x/.."), "download");
+        assert_eq!(url_file_name("https://h/x/..%2f"), "download");
+        assert_eq!(url_file_name("https://h/"), "download");
     }
 }

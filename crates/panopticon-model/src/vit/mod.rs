@@ -2,6 +2,7 @@
 
 mod attention;
 mod block;
+pub(crate) mod checks;
 mod drop_path;
 mod ffn;
 mod fold;

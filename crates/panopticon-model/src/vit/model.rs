@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 
 use super::block::{Block, BlockOptions};
+use super::checks::{check_not_empty, check_pixels, check_spec_masks, check_tokens};
 use super::pos_embed::interpolate_pos_embed;
 use crate::config::{PanopticonConfig, PatchEmbedConfig};
 use crate::error::{PanopticonError, Result};
@@ -44,6 +45,9 @@ pub struct Panopticon {
     /// The configuration the model was built from.
     #[module(skip)]
     pub config: PanopticonConfig,
+    /// Cap on tokens per image in one forward (see [`Panopticon::set_max_tokens`]).
+    #[module(skip)]
+    max_tokens: usize,
 }
 
 /// Tokens ready for the blocks (`prepare_tokens_with_masks`), and their patch grid.
@@ -113,6 +117,7 @@ impl PanopticonConfig {
                 .with_epsilon(self.layer_norm_eps)
                 .init(device),
             config: self.clone(),
+            max_tokens: crate::limits::default_max_tokens(self.num_heads),
         })
     }
 }
@@ -126,6 +131,20 @@ impl Panopticon {
     /// Number of blocks.
     pub fn depth(&self) -> usize {
         self.blocks.len()
+    }
+
+    /// Cap on tokens (cls + registers + patches) per image in one forward: the attention
+    /// scores grow with its square. Defaults to
+    /// [`default_max_tokens`](crate::limits::default_max_tokens) (a 4 GiB budget per image,
+    /// or `PANOPTICON_MAX_TOKENS`).
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Sets the cap on tokens per image in one forward (larger images fail with
+    /// [`PanopticonError::TooManyTokens`] before anything is allocated).
+    pub fn set_max_tokens(&mut self, max: usize) {
+        self.max_tokens = max;
     }
 
     /// The device the parameters live on.
@@ -216,8 +235,8 @@ impl Panopticon {
         Ok(out)
     }
 
-    /// Sorted, checked block indices.
-    fn resolve_layers(&self, sel: LayerSelection) -> Result<Vec<usize>> {
+    /// Sorted, checked block indices (errors name a block the model lacks, or a duplicate).
+    pub fn resolve_layers(&self, sel: LayerSelection) -> Result<Vec<usize>> {
         let depth = self.depth();
         match sel {
             LayerSelection::Last(n) => {
@@ -249,6 +268,29 @@ impl Panopticon {
         }
     }
 
+    /// Checks that a `height × width` image fits one forward: at least one patch, and at most
+    /// [`max_tokens`](Self::max_tokens) tokens. Cheap; call it before allocating an image.
+    pub fn check_image_size(&self, height: usize, width: usize) -> Result<()> {
+        let p = self.config.patch_size;
+        if height < p || width < p {
+            return Err(PanopticonError::ImageTooSmall {
+                height,
+                width,
+                patch: p,
+            });
+        }
+        let (rows, cols) = self.grid(height, width);
+        let tokens = rows
+            .saturating_mul(cols)
+            .saturating_add(1 + self.config.num_register_tokens);
+        check_tokens(
+            (height, width),
+            tokens,
+            self.config.num_heads,
+            self.max_tokens,
+        )
+    }
+
     /// Patch grid for an image: `(⌊H/P⌋, ⌊W/P⌋)`.
     pub fn grid(&self, height: usize, width: usize) -> (usize, usize) {
         (
@@ -277,14 +319,8 @@ impl Panopticon {
     /// - output: `[B, L, D]`
     pub fn embed_patches(&self, input: &PanopticonInput) -> Result<Tensor<3>> {
         let [b, c, h, w] = input.imgs.dims();
-        let p = self.config.patch_size;
-        if h < p || w < p {
-            return Err(PanopticonError::ImageTooSmall {
-                height: h,
-                width: w,
-                patch: p,
-            });
-        }
+        check_not_empty(b, c)?;
+        self.check_image_size(h, w)?;
         match &self.patch_embed {
             PatchEmbedding::Panopticon(pe) => {
                 let ids_dims = input.chn_ids.dims();
@@ -306,7 +342,7 @@ impl Panopticon {
                     }
                     None => input.imgs.clone(),
                 };
-                check_finite(&imgs)?;
+                check_pixels(&imgs)?;
                 Ok(pe.forward(imgs, &ids, input.spec_masks.clone()))
             }
             PatchEmbedding::Conv(pe) => {
@@ -316,7 +352,7 @@ impl Panopticon {
                         "this model has a fixed {in_chans}-channel patch embedding (stock DINOv2) but the image has {c} channels"
                     )));
                 }
-                check_finite(&input.imgs)?;
+                check_pixels(&input.imgs)?;
                 Ok(pe.forward(input.imgs.clone()))
             }
         }
@@ -364,55 +400,5 @@ impl Panopticon {
             tokens: x,
             grid: self.grid(h, w),
         })
-    }
-}
-
-fn check_spec_masks(m: &Tensor<2, Bool>, b: usize, c: usize) -> Result<()> {
-    if m.dims() != [b, c] {
-        return Err(PanopticonError::Shape {
-            name: "spec_masks".into(),
-            expected: format!("[B, C] = [{b}, {c}]"),
-            got: m.dims().to_vec(),
-        });
-    }
-    let all_masked: Vec<bool> = m
-        .clone()
-        .int()
-        .sum_dim(1)
-        .equal_elem(c as i64)
-        .reshape([b])
-        .into_data()
-        .try_into_vec_as::<bool>()
-        .unwrap_or_default();
-    if let Some(sample) = all_masked.iter().position(|&x| x) {
-        return Err(PanopticonError::AllChannelsMasked { sample });
-    }
-    Ok(())
-}
-
-/// Errors on the first (sample, channel) holding NaN or ±inf.
-fn check_finite(imgs: &Tensor<4>) -> Result<()> {
-    // One vectorised sum settles the common case: any NaN or ±inf makes it non-finite. Only
-    // then (or when finite values overflow it) are the pixels searched, to name the channel.
-    if imgs.clone().sum().into_scalar::<f32>().is_finite() {
-        return Ok(());
-    }
-    let [b, c, h, w] = imgs.dims();
-    let bad: Vec<bool> = imgs
-        .clone()
-        .is_finite()
-        .bool_not()
-        .reshape([b, c, h * w])
-        .any_dim(2)
-        .reshape([b * c])
-        .into_data()
-        .try_into_vec_as::<bool>()
-        .unwrap_or_default();
-    match bad.iter().position(|&x| x) {
-        Some(i) => Err(PanopticonError::NonFinitePixels {
-            sample: i / c,
-            channel: i % c,
-        }),
-        None => Ok(()),
     }
 }

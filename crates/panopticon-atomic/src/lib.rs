@@ -1,0 +1,216 @@
+//! # panopticon-atomic
+//!
+//! One way to write a file in panopticon-rs: into a uniquely named temp file in the target's
+//! directory, fsynced, renamed over the target, then the directory fsynced. Readers never see
+//! a half-written file, a crash leaves either the old file or the new one (never a torn one),
+//! and a failed (or panicking) write leaves nothing behind.
+//!
+//! No dependencies, so every crate of the workspace can use it.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The directory a path lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A temp name next to `path`, unique within the machine: `.{name}.{pid}-{n}.partial`
+/// (hidden, in the same directory so the rename is atomic; pid and a per-process counter
+/// keep concurrent writers, threads or processes, apart).
+pub fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    parent_dir(path).join(format!(".{name}.{}-{n}.partial", std::process::id()))
+}
+
+/// Whether `name` is one of [`temp_path`]'s names (for cleaning up after a crash).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".partial")
+}
+
+/// Flushes a file's data and metadata to the disk.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Makes renames and creations inside `dir` durable (a no-op where directories cannot be
+/// opened, i.e. off Unix).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Fsyncs every file under `dir` (recursively), then each directory, deepest first.
+pub fn sync_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_tree(&entry.path())?;
+        } else {
+            sync_file(&entry.path())?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// Removes a temp file or directory when dropped unless disarmed: cleans up on errors and
+/// on panics alike.
+struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            if self.path.is_dir() {
+                let _ = fs::remove_dir_all(&self.path);
+            } else {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// Creates `path` atomically by letting `write` produce a file (or a directory) at the temp
+/// path it is given, then syncing it, renaming it over `path` and syncing the directory. For
+/// writers that open the file themselves (Burn's stores, `safetensors::serialize_to_file`).
+/// On any error, or a panic, the temp path is removed and `path` is left as it was.
+pub fn write_with<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut guard = TempGuard {
+        path: temp_path(path),
+        armed: true,
+    };
+    let value = write(&guard.path)?;
+    if guard.path.is_dir() {
+        sync_tree(&guard.path)?;
+    } else {
+        sync_file(&guard.path)?;
+    }
+    fs::rename(&guard.path, path)?;
+    guard.armed = false;
+    sync_dir(parent_dir(path))?;
+    Ok(value)
+}
+
+/// Creates `path` atomically from what `write` puts into a buffered writer.
+pub fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
+    write_with(path, |tmp| {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(tmp)?);
+        write(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })
+}
+
+/// Creates `path` atomically holding `bytes`.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_file(path, |w| w.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.bin");
+        write_bytes(&p, b"one").unwrap();
+        write_bytes(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(names(dir.path()), ["out.bin"]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.bin");
+        write_bytes(&p, b"old").unwrap();
+        let err = write_file(&p, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["out.bin"]);
+    }
+
+    #[test]
+    fn a_panicking_writer_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.bin");
+        let r = std::panic::catch_unwind(|| {
+            let _ = write_with(&p, |tmp| -> io::Result<()> {
+                fs::write(tmp, b"x")?;
+                panic!("writer bug")
+            });
+        });
+        assert!(r.is_err());
+        assert!(names(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn directories_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ckpt");
+        write_with(&p, |tmp| -> io::Result<()> {
+            fs::create_dir(tmp)?;
+            fs::write(tmp.join("a"), b"1")
+        })
+        .unwrap();
+        assert_eq!(fs::read(p.join("a")).unwrap(), b"1");
+        let err = write_with(&dir.path().join("other"), |tmp| -> io::Result<()> {
+            fs::create_dir(tmp)?;
+            fs::write(tmp.join("a"), b"1")?;
+            Err(io::Error::other("late failure"))
+        });
+        assert!(err.is_err());
+        assert_eq!(names(dir.path()), ["ckpt"]);
+    }
+
+    #[test]
+    fn temp_names_are_unique_and_recognised() {
+        let a = temp_path(Path::new("x/y.bpk"));
+        let b = temp_path(Path::new("x/y.bpk"));
+        assert_ne!(a, b);
+        assert_eq!(a.parent().unwrap(), Path::new("x"));
+        assert!(is_temp_name(&a.file_name().unwrap().to_string_lossy()));
+        assert_eq!(parent_dir(Path::new("y.bpk")), Path::new("."));
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_bytes(&dir.path().join("no/such/dir/f"), b"x").is_err());
+    }
+}
