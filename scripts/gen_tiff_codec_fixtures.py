@@ -52,9 +52,13 @@ DTYPES = {
 # (tiled, interleave): every codec meets all four.
 LAYOUTS = [(True, "pixel"), (False, "band"), (True, "band"), (False, "pixel")]
 # Lossy decoders may round differently from GDAL's libjpeg/libwebp; the tests hold the reader
-# to these bounds (max |difference| per sample).
+# to these bounds on max |difference| per sample, and to MEAN_TOL on the mean |difference|.
+# 4:2:0 YCbCr JPEG: GDAL (libtiff) and zune-jpeg upsample the chroma differently, which shows
+# at sharp colour edges (zune-jpeg agrees with libjpeg-turbo's default decode, Pillow's, to 3).
 JPEG_TOL = 2
-WEBP_TOL = 2
+JPEG_YCBCR_TOL = 32
+WEBP_TOL = 1
+MEAN_TOL = 3.0
 
 
 def smooth(dt, c=C, seed=0):
@@ -146,6 +150,7 @@ def mask_ref(ds):
 
 
 def readback(path, tol, codec, predictor):
+    """GDAL's view of `path`; `tol` is the max |difference| allowed (0 = bit for bit)."""
     with rasterio.open(path) as ds:
         arr = ds.read()
         tags = ds.tags(ns="IMAGE_STRUCTURE")
@@ -163,6 +168,7 @@ def readback(path, tol, codec, predictor):
             "data": store(arr),
             "mask": mask_ref(ds),
             "tolerance": tol,
+            "mean_tolerance": MEAN_TOL if tol else 0.0,
             "overviews": [],
         }
         levels = len(ds.overviews(1))
@@ -210,9 +216,10 @@ def main():
     tile = dict(tiled=True, blockxsize=32, blockysize=32)
     add(write("jpeg_grey_u8_tile", photo(1, seed=21), compress="jpeg", **tile), JPEG_TOL, "jpeg")
     add(write("jpeg_rgb_u8_tile_pixel", rgb, compress="jpeg", photometric="rgb", **tile), JPEG_TOL, "jpeg")
-    add(write("jpeg_ycbcr_u8_tile", rgb, compress="jpeg", photometric="ycbcr", **tile), JPEG_TOL, "jpeg")
+    add(write("jpeg_ycbcr_u8_tile", rgb, compress="jpeg", photometric="ycbcr", **tile),
+        JPEG_YCBCR_TOL, "jpeg")
     add(write("jpeg_ycbcr_u8_strip", rgb, compress="jpeg", photometric="ycbcr", blockysize=16),
-        JPEG_TOL, "jpeg")
+        JPEG_YCBCR_TOL, "jpeg")
     add(write("jpeg_q95_u8_strip_band", photo(4, seed=22), compress="jpeg", jpeg_quality=95,
               interleave="band", blockysize=16), JPEG_TOL, "jpeg")
     # WebP: lossy and lossless, 3 and 4 bands (GDAL's WebP is 8-bit, pixel-interleaved).
@@ -251,11 +258,12 @@ def main():
     add(write("mask_overviews_lzw_i16_strip_band", smooth("i16", seed=6), compress="lzw",
               interleave="band", blockysize=8, mask=mask, overviews=[2]), codec="lzw")
     add(write("mask_jpeg_ycbcr_u8_tile", rgb, compress="jpeg", photometric="ycbcr", mask=mask, **tile),
-        JPEG_TOL, "jpeg")
+        JPEG_YCBCR_TOL, "jpeg")
     add(cog("cog_zstd_f32_mask", smooth("f32", seed=7), mask=mask, COMPRESS="ZSTD", PREDICTOR="YES"),
         codec="zstd", predictor=3)
     add(cog("cog_webp_rgb", rgb, COMPRESS="WEBP", QUALITY=85), WEBP_TOL, "webp")
-    add(cog("cog_jpeg_rgb", rgb, COMPRESS="JPEG", QUALITY=85), JPEG_TOL, "jpeg")
+    # The COG driver writes 3-band JPEG as YCbCr.
+    add(cog("cog_jpeg_ycbcr", rgb, COMPRESS="JPEG", QUALITY=85), JPEG_YCBCR_TOL, "jpeg")
     nod = smooth("i16", seed=8)
     nod[:, 10:20, 30:40] = -9999
     add(write("nodata_zstd_i16_tile", nod, nodata=-9999, compress="zstd", **tile), codec="zstd")
@@ -272,7 +280,8 @@ def main():
 
     expected = {"gdal_version": rasterio.__gdal_version__, "rasterio_version": rasterio.__version__,
                 "numpy_version": np.__version__, "jpeg_tolerance": JPEG_TOL,
-                "webp_tolerance": WEBP_TOL, "unsupported": unsupported, "files": cases}
+                "jpeg_ycbcr_tolerance": JPEG_YCBCR_TOL, "webp_tolerance": WEBP_TOL,
+                "mean_tolerance": MEAN_TOL, "unsupported": unsupported, "files": cases}
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
     total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
     print(f"{len(cases)} fixtures + {len(unsupported)} refused, {total} bytes")
