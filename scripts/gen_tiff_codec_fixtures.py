@@ -63,7 +63,8 @@ MEAN_TOL = 3.0
 
 def smooth(dt, c=C, seed=0):
     """Gradients plus a little noise, in a reflectance-like range: compresses like imagery
-    (fixtures stay a few KB) and keeps the dtype's extremes in two samples."""
+    (fixtures stay a few KB) and keeps the dtype's extremes in two samples. Lossless files of
+    one dtype share the array, so their references are stored once."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:H, 0:W].astype(np.float64)
     base = np.stack([np.sin(x / (7 + b)) + np.cos(y / (5 + 2 * b)) for b in range(c)]) / 2
@@ -207,7 +208,7 @@ def main():
             name = f"{codec}_p1_{dt}_{'tile' if tiled else 'strip'}_{il}"
             add(write(name, smooth(dt), compress=codec, interleave=il, **blocks), codec=codec)
     add(write("packbits_p1_u8_strip_pixel", smooth("u8"), compress="packbits"), codec="packbits")
-    add(write("zstd_level9_p2_u16_tile", smooth("u16", seed=3), compress="zstd", zstd_level=9,
+    add(write("zstd_level9_p2_u16_tile", smooth("u16"), compress="zstd", zstd_level=9,
               predictor=2, tiled=True, blockxsize=16, blockysize=16), codec="zstd", predictor=2)
 
     # JPEG: grey, RGB (no colour transform), YCbCr 4:2:0 with JPEGTABLES (GDAL's
@@ -233,17 +234,17 @@ def main():
         codec="webp")
 
     # LERC (lossless and lossy; plain, Deflate- and ZSTD-wrapped; NaN pixels become its mask).
-    add(write("lerc_f32_tile_pixel", smooth("f32", seed=30), compress="lerc", max_z_error=0, **tile),
+    add(write("lerc_f32_tile_pixel", smooth("f32"), compress="lerc", max_z_error=0, **tile),
         codec="lerc")
     add(write("lerc_lossy_f32_strip_band", smooth("f32", seed=31), compress="lerc", max_z_error=0.5,
               interleave="band", blockysize=10), codec="lerc")
-    add(write("lerc_deflate_u16_strip_pixel", smooth("u16", seed=32), compress="lerc_deflate",
+    add(write("lerc_deflate_u16_strip_pixel", smooth("u16"), compress="lerc_deflate",
               max_z_error=0, blockysize=10), codec="lerc")
-    add(write("lerc_zstd_i16_tile_band", smooth("i16", seed=33), compress="lerc_zstd", max_z_error=0,
+    add(write("lerc_zstd_i16_tile_band", smooth("i16"), compress="lerc_zstd", max_z_error=0,
               interleave="band", **tile), codec="lerc")
-    add(write("lerc_zstd_u8_tile_pixel", smooth("u8", seed=34), compress="lerc_zstd", max_z_error=0,
+    add(write("lerc_zstd_u8_tile_pixel", smooth("u8"), compress="lerc_zstd", max_z_error=0,
               **tile), codec="lerc")
-    nan = smooth("f64", seed=35)
+    nan = smooth("f64")
     nan[:, 20:30, 5:15] = np.nan
     add(write("lerc_nan_f64_tile_pixel", nan, compress="lerc", max_z_error=0, **tile), codec="lerc")
 
@@ -251,20 +252,20 @@ def main():
     mask = np.full((H, W), 255, np.uint8)
     mask[5:17, 9:30] = 0
     mask[40:, 50:] = 0
-    add(write("overviews_zstd_p2_u16_tile", smooth("u16", seed=4), compress="zstd", predictor=2,
+    add(write("overviews_zstd_p2_u16_tile", smooth("u16"), compress="zstd", predictor=2,
               overviews=[2, 4], **tile), codec="zstd", predictor=2)
-    add(write("mask_deflate_u8_tile", smooth("u8", seed=5), compress="deflate", mask=mask, **tile),
+    add(write("mask_deflate_u8_tile", smooth("u8"), compress="deflate", mask=mask, **tile),
         codec="deflate")
-    add(write("mask_overviews_lzw_i16_strip_band", smooth("i16", seed=6), compress="lzw",
+    add(write("mask_overviews_lzw_i16_strip_band", smooth("i16"), compress="lzw",
               interleave="band", blockysize=8, mask=mask, overviews=[2]), codec="lzw")
     add(write("mask_jpeg_ycbcr_u8_tile", rgb, compress="jpeg", photometric="ycbcr", mask=mask, **tile),
         JPEG_YCBCR_TOL, "jpeg")
-    add(cog("cog_zstd_f32_mask", smooth("f32", seed=7), mask=mask, COMPRESS="ZSTD", PREDICTOR="YES"),
+    add(cog("cog_zstd_f32_mask", smooth("f32"), mask=mask, COMPRESS="ZSTD", PREDICTOR="YES"),
         codec="zstd", predictor=3)
     add(cog("cog_webp_rgb", rgb, COMPRESS="WEBP", QUALITY=85), WEBP_TOL, "webp")
     # The COG driver writes 3-band JPEG as YCbCr.
     add(cog("cog_jpeg_ycbcr", rgb, COMPRESS="JPEG", QUALITY=85), JPEG_YCBCR_TOL, "jpeg")
-    nod = smooth("i16", seed=8)
+    nod = smooth("i16")
     nod[:, 10:20, 30:40] = -9999
     add(write("nodata_zstd_i16_tile", nod, nodata=-9999, compress="zstd", **tile), codec="zstd")
 
