@@ -9,7 +9,8 @@
 //!   rejects ("no lzw end code found"), so tiles are read at their full stored width (the
 //!   padding is decoded and dropped).
 //!
-//! Pixel-interleaved data is transposed to `[C, H, W]` in the same pass.
+//! Pixel-interleaved data is transposed to `[C, H, W]` in the same pass. 1-bit samples (masks)
+//! are unpacked to one `u8` (0 or 1) per pixel.
 
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -18,7 +19,7 @@ use tiff::TiffError;
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 
 use super::error::ReadError;
-use super::geotiff::tiff_error;
+use super::geotiff::{LercChunks, tiff_error};
 use super::raster::RasterData;
 
 /// Why chunk assembly failed, before it is tied to a path.
@@ -83,10 +84,12 @@ struct Placement {
 }
 
 /// Reads the strips or tiles of the current image that meet `win` into `[C, rows, cols]`
-/// samples (the whole image when `win` covers it).
+/// samples (the whole image when `win` covers it). `lerc` decodes the chunks of a LERC image,
+/// which `tiff` cannot.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read_chunks<R: Read + Seek>(
     dec: &mut Decoder<R>,
+    lerc: Option<&LercChunks>,
     bands: usize,
     width: usize,
     height: usize,
@@ -106,7 +109,7 @@ pub(crate) fn read_chunks<R: Read + Seek>(
         .checked_mul(win.cols)
         .and_then(|n| n.checked_mul(win.rows))
         .ok_or_else(|| ChunkError::Corrupt(format!("{bands}x{height}x{width} overflows")))?;
-    if total.saturating_mul(usize::from(bits / 8)) > max_bytes {
+    if total.saturating_mul(usize::from(bits.div_ceil(8))) > max_bytes {
         return Err(ChunkError::TooLarge(format!(
             "{bands} bands of {}x{} {bits}-bit samples (read a smaller window)",
             win.cols, win.rows
@@ -145,7 +148,7 @@ pub(crate) fn read_chunks<R: Read + Seek>(
 
     let spp = if planar { 1 } else { bands };
     // Tiles are decoded at their full stored width (see the module docs for why).
-    let tile_row_bytes = cw * spp * usize::from(bits / 8);
+    let tile_row_bytes = (cw * spp * usize::from(bits)).div_ceil(8);
     let mut chunk = DecodingResult::U8(Vec::new());
     let mut out: Option<RasterData> = None;
     for index in 0..count {
@@ -169,11 +172,17 @@ pub(crate) fn read_chunks<R: Read + Seek>(
             rows,
             spp,
         };
-        let index = index as u32;
-        if tiled {
-            dec.read_chunk_to_buffer(&mut chunk, index, tile_row_bytes)?;
+        if let Some(lerc) = lerc {
+            // A LERC blob is as wide as its chunk (tiles padded, like the other codecs).
+            lerc.read(dec, index, &mut chunk)
+                .map_err(ChunkError::Corrupt)?;
+        } else if tiled {
+            dec.read_chunk_to_buffer(&mut chunk, index as u32, tile_row_bytes)?;
         } else {
-            chunk = dec.read_chunk(index)?;
+            chunk = dec.read_chunk(index as u32)?;
+        }
+        if bits == 1 {
+            unpack_bits(&mut chunk, cw)?;
         }
         if out.is_none() {
             out = Some(empty_like(&chunk, total).ok_or_else(unsupported_type)?);
@@ -183,6 +192,23 @@ pub(crate) fn read_chunks<R: Read + Seek>(
         }
     }
     out.ok_or_else(|| ChunkError::Corrupt("image has no chunks".into()))
+}
+
+/// Unpacks 1-bit rows (each padded to a whole byte, most significant bit first) of `width`
+/// pixels into one byte per pixel.
+fn unpack_bits(chunk: &mut DecodingResult, width: usize) -> Result<(), ChunkError> {
+    let DecodingResult::U8(packed) = chunk else {
+        return Err(ChunkError::Corrupt(
+            "1-bit chunk decoded to wide samples".into(),
+        ));
+    };
+    let row_bytes = width.div_ceil(8);
+    let unpacked = packed
+        .chunks_exact(row_bytes)
+        .flat_map(|row| (0..width).map(move |x| (row[x / 8] >> (7 - x % 8)) & 1))
+        .collect();
+    *packed = unpacked;
+    Ok(())
 }
 
 fn unsupported_type() -> ChunkError {

@@ -1,10 +1,11 @@
-//! GeoTIFF reader: multi-band, striped or tiled, uncompressed/Deflate/LZW (with predictors),
-//! pixel- or band-interleaved, classic or BigTIFF, 8- to 64-bit integer and float samples.
+//! GeoTIFF reader: multi-band, striped or tiled, pixel- or band-interleaved, classic or BigTIFF,
+//! 8- to 64-bit integer and float samples, compressed with any codec GDAL writes by default
+//! (none, LZW, Deflate, ZSTD with predictors 1–3, PackBits, JPEG incl. YCbCr, WebP).
 //!
-//! Decoding is done by the `tiff` crate; this module adds the `[C, H, W]` layout and GDAL's
-//! reading of the georeferencing tags, and returns stored values as GDAL does (no WhiteIsZero
-//! inversion). Only the first image (full resolution) is read;
-//! overviews and masks in later IFDs are ignored.
+//! Decoding is done by the `tiff` crate; this module adds the `[C, H, W]` layout, GDAL's
+//! reading of the georeferencing tags, the choice of image (full resolution or an overview,
+//! told apart by their tags) and the per-dataset mask, and returns stored values as GDAL does
+//! (no WhiteIsZero inversion; YCbCr JPEG converted to RGB as libjpeg does).
 
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Seek};
@@ -14,6 +15,16 @@ use tiff::decoder::{Decoder, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
+mod compression;
+mod ifds;
+mod lerc;
+mod patched;
+mod ycbcr;
+
+use self::compression::check_compression;
+use self::ifds::{Ifd, Selection};
+pub(crate) use self::lerc::LercChunks;
+use self::patched::Patched;
 use super::chunks::{Window, read_chunks};
 use super::error::ReadError;
 use super::georef::read_georef;
@@ -60,47 +71,89 @@ fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Ra
 /// An open GeoTIFF whose pixels are read window by window, so scenes larger than memory (a
 /// full Sentinel-2 tile) can be streamed. Only the strips/tiles meeting a window are decoded.
 pub struct GeoTiff<R: Read + Seek = BufReader<File>> {
-    dec: Decoder<R>,
+    dec: Decoder<Patched<R>>,
     path: std::path::PathBuf,
     max_bytes: usize,
     bits: u8,
     planar: bool,
     white_is_zero: bool,
+    /// JPEG-compressed YCbCr: converted to RGB after decoding.
+    ycbcr: bool,
+    /// The chunk table of a LERC image (decoded here, not by `tiff`).
+    lerc: Option<LercChunks>,
+    /// The IFD read, its mask, and the IFD the decoder is on now.
+    image: Ifd,
+    mask: Option<Ifd>,
+    current: usize,
     /// Number of bands `C`.
     pub bands: usize,
     /// Height in pixels.
     pub height: usize,
     /// Width in pixels.
     pub width: usize,
-    /// Pixel-corner geotransform of the whole image, when georeferenced.
+    /// Pixel-corner geotransform of the image read (scaled for an overview), when
+    /// georeferenced.
     pub geotransform: Option<GeoTransform>,
     /// EPSG code of the CRS, when named.
     pub epsg: Option<u32>,
     /// No-data value (`GDAL_NODATA`).
     pub nodata: Option<f64>,
+    /// Number of overviews (reduced-resolution images) in the file.
+    pub overviews: usize,
+    /// Whether the image has a per-dataset mask (GDAL's internal mask, NewSubfileType 4):
+    /// see [`GeoTiff::read_mask`].
+    pub has_mask: bool,
 }
 
 impl GeoTiff {
-    /// Opens `path` and reads its header and georeferencing (no pixels yet). Windows are
-    /// capped at [`DEFAULT_MAX_DECODED_BYTES`].
+    /// Opens `path` and reads its header and georeferencing (no pixels yet). The
+    /// full-resolution image is read; windows are capped at [`DEFAULT_MAX_DECODED_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        Self::open_overview(path, 0)
+    }
+
+    /// Like [`GeoTiff::open`], reading overview `overview` instead: 0 is the full
+    /// resolution, 1 the largest overview, 2 the next, … (GDAL's `OVERVIEW_LEVEL` + 1).
+    pub fn open_overview(path: impl AsRef<Path>, overview: usize) -> Result<Self, ReadError> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|source| ReadError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_reader(BufReader::new(file), path, DEFAULT_MAX_DECODED_BYTES)
+        Self::from_reader_overview(
+            BufReader::new(file),
+            path,
+            DEFAULT_MAX_DECODED_BYTES,
+            overview,
+        )
     }
 }
 
 impl<R: Read + Seek> GeoTiff<R> {
-    /// Opens a GeoTIFF from any seekable reader; `path` labels errors, `max_bytes` caps the
-    /// decoded size of one window.
+    /// Opens the full-resolution image of a GeoTIFF from any seekable reader; `path` labels
+    /// errors, `max_bytes` caps the decoded size of one window.
     pub fn from_reader(reader: R, path: &Path, max_bytes: usize) -> Result<Self, ReadError> {
-        catch_decoder_panic(path, FORMAT, || Self::header(reader, path, max_bytes))
+        Self::from_reader_overview(reader, path, max_bytes, 0)
     }
 
-    fn header(reader: R, path: &Path, max_bytes: usize) -> Result<Self, ReadError> {
+    /// [`GeoTiff::from_reader`] for overview `overview` (0 = full resolution).
+    pub fn from_reader_overview(
+        reader: R,
+        path: &Path,
+        max_bytes: usize,
+        overview: usize,
+    ) -> Result<Self, ReadError> {
+        catch_decoder_panic(path, FORMAT, || {
+            Self::header(reader, path, max_bytes, overview)
+        })
+    }
+
+    fn header(
+        reader: R,
+        path: &Path,
+        max_bytes: usize,
+        overview: usize,
+    ) -> Result<Self, ReadError> {
         let err = |e: TiffError| tiff_error(e, path, max_bytes);
         let corrupt = |message: String| ReadError::Corrupt {
             path: path.to_path_buf(),
@@ -115,19 +168,55 @@ impl<R: Read + Seek> GeoTiff<R> {
         let mut limits = Limits::default();
         limits.decoding_buffer_size = max_bytes;
         limits.intermediate_buffer_size = max_bytes;
+        let reader = Patched::new(reader).map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut dec = Decoder::new(reader).map_err(err)?.with_limits(limits);
-        let (width, height) = dec.dimensions().map_err(err)?;
-        let (width, height) = (width as usize, height as usize);
-        let (bands, bits) = match dec.colortype().map_err(err)? {
-            ColorType::Gray(b) | ColorType::Palette(b) => (1, b),
-            ColorType::GrayA(b) => (2, b),
-            ColorType::RGB(b) => (3, b),
-            ColorType::RGBA(b) | ColorType::CMYK(b) => (4, b),
-            ColorType::CMYKA(b) => (5, b),
+        let all = ifds::scan(&mut dec).map_err(err)?;
+        let Selection {
+            full,
+            image,
+            mask,
+            overviews,
+        } = ifds::select(&all, overview).map_err(unsupported)?;
+        // Georeferencing and no-data are tags of the full-resolution image.
+        dec.seek_to_image(full.index).map_err(err)?;
+        let georef = read_georef(&mut dec).map_err(corrupt)?;
+        if let Some(m) = mask {
+            let bigtiff = is_bigtiff(&mut dec).map_err(err)?;
+            let order = dec.byte_order();
+            dec.inner()
+                .patch_short_tag(
+                    m.offset,
+                    bigtiff,
+                    order,
+                    Tag::PhotometricInterpretation.to_u16(),
+                    1,
+                )
+                .map_err(|e| err(e.into()))?;
+            dec.seek_to_image(m.index).map_err(err)?;
+            let code = dec
+                .find_tag_unsigned::<u16>(Tag::Compression)
+                .map_err(err)?;
+            check_compression(code.unwrap_or(1)).map_err(|e| unsupported(format!("mask: {e}")))?;
+        }
+        dec.seek_to_image(image.index).map_err(err)?;
+        let code = dec
+            .find_tag_unsigned::<u16>(Tag::Compression)
+            .map_err(err)?;
+        check_compression(code.unwrap_or(1)).map_err(unsupported)?;
+        let (bands, bits, ycbcr) = match dec.colortype().map_err(err)? {
+            ColorType::Gray(b) | ColorType::Palette(b) => (1, b, false),
+            ColorType::GrayA(b) => (2, b, false),
+            ColorType::RGB(b) => (3, b, false),
+            ColorType::YCbCr(b) if code == Some(COMPRESSION_JPEG) => (3, b, true),
+            ColorType::RGBA(b) | ColorType::CMYK(b) => (4, b, false),
+            ColorType::CMYKA(b) => (5, b, false),
             ColorType::Multiband {
                 bit_depth,
                 num_samples,
-            } => (usize::from(num_samples), bit_depth),
+            } => (usize::from(num_samples), bit_depth, false),
             other => return Err(unsupported(format!("color type {other:?}"))),
         };
         if !matches!(bits, 8 | 16 | 32 | 64) {
@@ -139,7 +228,12 @@ impl<R: Read + Seek> GeoTiff<R> {
             .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
             .map_err(err)?
             == Some(2);
-        let georef = read_georef(&mut dec).map_err(corrupt)?;
+        let lerc = if code == Some(COMPRESSION_LERC) {
+            let tiled = dec.get_chunk_type() == tiff::decoder::ChunkType::Tile;
+            Some(LercChunks::new(&mut dec, tiled, max_bytes).map_err(corrupt)?)
+        } else {
+            None
+        };
         let white_is_zero = dec
             .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
             .map_err(err)?
@@ -151,17 +245,25 @@ impl<R: Read + Seek> GeoTiff<R> {
             bits,
             planar,
             white_is_zero,
+            ycbcr,
+            lerc,
+            image,
+            mask,
+            current: image.index,
             bands,
-            height,
-            width,
-            geotransform: georef.geotransform,
+            height: image.height as usize,
+            width: image.width as usize,
+            geotransform: georef.geotransform.map(|t| scale_to(t, full, image)),
             epsg: georef.epsg,
             nodata: georef.nodata,
+            overviews,
+            has_mask: mask.is_some(),
         })
     }
 
     /// Reads `rows`×`cols` pixels starting at (`row0`, `col0`) into a [`Raster`] whose
     /// geotransform is shifted to the window's corner. The window must lie inside the image.
+    /// Samples are the stored values, masked or not (see [`GeoTiff::read_mask`]).
     pub fn read(
         &mut self,
         row0: usize,
@@ -171,6 +273,99 @@ impl<R: Read + Seek> GeoTiff<R> {
     ) -> Result<Raster, ReadError> {
         let path = self.path.clone();
         catch_decoder_panic(&path, FORMAT, || self.read_inner(row0, col0, rows, cols))
+    }
+
+    /// The per-dataset mask over a window, `[rows, cols]`, `true` where the pixel is valid;
+    /// `None` when the file has no mask (every pixel valid, no-data aside).
+    pub fn read_mask(
+        &mut self,
+        row0: usize,
+        col0: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Option<Vec<bool>>, ReadError> {
+        let Some(mask) = self.mask else {
+            return Ok(None);
+        };
+        let path = self.path.clone();
+        catch_decoder_panic(&path, FORMAT, || {
+            let win = Window {
+                row0,
+                col0,
+                rows,
+                cols,
+            };
+            let bits = self.seek(mask.index)?;
+            let data = read_chunks(
+                &mut self.dec,
+                None,
+                1,
+                self.width,
+                self.height,
+                bits,
+                false,
+                self.max_bytes,
+                win,
+            )
+            .map_err(|e| e.into_read_error(&path, self.max_bytes))?;
+            match data {
+                RasterData::U8(v) => Ok(Some(v.into_iter().map(|x| x != 0).collect())),
+                _ => Err(ReadError::Unsupported {
+                    path: path.clone(),
+                    format: FORMAT,
+                    what: "mask with samples wider than 8 bits".into(),
+                }),
+            }
+        })
+    }
+
+    /// [`GeoTiff::read`] as `f32` samples `[C, rows, cols]`, with the pixels the mask marks
+    /// invalid set to NaN, which every later step treats as no-data.
+    pub fn read_f32(
+        &mut self,
+        row0: usize,
+        col0: usize,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<f32>, ReadError> {
+        let mut data = self.read(row0, col0, rows, cols)?.to_f32();
+        if let Some(valid) = self.read_mask(row0, col0, rows, cols)? {
+            for band in data.chunks_mut(rows * cols) {
+                for (v, ok) in band.iter_mut().zip(&valid) {
+                    if !ok {
+                        *v = f32::NAN;
+                    }
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    /// Puts the decoder on IFD `index`; returns its bits per sample.
+    fn seek(&mut self, index: usize) -> Result<u8, ReadError> {
+        let err = |e: TiffError| tiff_error(e, &self.path, self.max_bytes);
+        if self.current != index {
+            self.current = usize::MAX; // stays unknown if the seek fails half-way
+            self.dec.seek_to_image(index).map_err(err)?;
+            self.current = index;
+        }
+        if index == self.image.index {
+            return Ok(self.bits);
+        }
+        let bits = self
+            .dec
+            .find_tag_unsigned_vec::<u8>(Tag::BitsPerSample)
+            .map_err(err)?
+            .and_then(|b| b.first().copied())
+            .unwrap_or(1);
+        if !matches!(bits, 1 | 8) {
+            return Err(ReadError::Unsupported {
+                path: self.path.clone(),
+                format: FORMAT,
+                what: format!("{bits}-bit mask (supported: 1 and 8 bits)"),
+            });
+        }
+        Ok(bits)
     }
 
     fn read_inner(
@@ -187,8 +382,10 @@ impl<R: Read + Seek> GeoTiff<R> {
             rows,
             cols,
         };
-        let data = read_chunks(
+        self.seek(self.image.index)?;
+        let mut data = read_chunks(
             &mut self.dec,
+            self.lerc.as_ref(),
             self.bands,
             self.width,
             self.height,
@@ -198,6 +395,11 @@ impl<R: Read + Seek> GeoTiff<R> {
             win,
         )
         .map_err(|e| e.into_read_error(&path, self.max_bytes))?;
+        if self.ycbcr
+            && let RasterData::U8(v) = &mut data
+        {
+            ycbcr::ycbcr_to_rgb(v);
+        }
         let data = if self.white_is_zero {
             undo_white_is_zero(data).ok_or_else(|| ReadError::Unsupported {
                 path: path.clone(),
@@ -228,6 +430,34 @@ impl<R: Read + Seek> GeoTiff<R> {
             nodata: self.nodata,
         })
     }
+}
+
+const COMPRESSION_JPEG: u16 = 7;
+const COMPRESSION_LERC: u16 = 34887;
+
+/// The full image's geotransform for `image`, an overview of it: pixel sizes scaled by the
+/// size ratio, as GDAL's `GDALOverviewDataset::GetGeoTransform` does.
+fn scale_to(t: GeoTransform, full: Ifd, image: Ifd) -> GeoTransform {
+    let sx = f64::from(full.width) / f64::from(image.width);
+    let sy = f64::from(full.height) / f64::from(image.height);
+    [t[0], t[1] * sx, t[2] * sy, t[3], t[4] * sx, t[5] * sy]
+}
+
+/// Whether the file is BigTIFF (version 43 in the header).
+fn is_bigtiff<R: Read + Seek>(dec: &mut Decoder<R>) -> Result<bool, TiffError> {
+    use std::io::SeekFrom;
+    let order = dec.byte_order();
+    let r = dec.inner();
+    let here = r.stream_position()?;
+    r.seek(SeekFrom::Start(2))?;
+    let mut v = [0u8; 2];
+    r.read_exact(&mut v)?;
+    r.seek(SeekFrom::Start(here))?;
+    let version = match order {
+        tiff::tags::ByteOrder::LittleEndian => u16::from_le_bytes(v),
+        tiff::tags::ByteOrder::BigEndian => u16::from_be_bytes(v),
+    };
+    Ok(version == 43)
 }
 
 /// `tiff` inverts WhiteIsZero images (`max - x`, `1.0 - x`); GDAL returns the stored
