@@ -35,7 +35,8 @@ def check_pyarrow(path, dtype):
     assert table.num_rows == want["rows"], table.num_rows
     element = pa.float16() if dtype == "f16" else pa.float32()
     cls_type = table.schema.field("cls").type
-    assert cls_type == pa.list_(element, EXPECT["dim"]), cls_type
+    assert pa.types.is_fixed_size_list(cls_type), cls_type
+    assert cls_type.list_size == EXPECT["dim"] and cls_type.value_type == element, cls_type
     assert table.schema.field("geometry").type == pa.binary()
     assert [f.name for f in table.schema.field("bbox").type] == ["xmin", "ymin", "xmax", "ymax"]
     geo = json.loads(table.schema.metadata[b"geo"])
@@ -59,9 +60,16 @@ def check_geopandas(path):
     assert np.allclose(gdf.area, want["tile_area_m2"]), gdf.area
     assert np.allclose(gdf.geometry.iloc[5].bounds, want["row_5_bounds"])
     assert gdf.geometry.iloc[0].exterior.is_ccw
-    # The bbox covering agrees with the geometries.
-    b = gdf["bbox"].apply(lambda d: [d["xmin"], d["ymin"], d["xmax"], d["ymax"]])
-    assert np.allclose(np.stack(b), gdf.bounds.to_numpy())
+    # The bbox covering (GeoPandas reads it for filtering, not as a column) agrees with the
+    # geometries.
+    assert "bbox" not in gdf.columns
+    b = pq.read_table(path, columns=["bbox"]).column("bbox").to_pylist()
+    b = np.array([[d["xmin"], d["ymin"], d["xmax"], d["ymax"]] for d in b])
+    assert np.allclose(b, gdf.bounds.to_numpy())
+    # Spatial filtering through the covering: only the tile at pixel row 120, col 160.
+    x0, y0, x1, y1 = want["row_5_bounds"]
+    hit = geopandas.read_parquet(path, bbox=(x0 + 1, y0 + 1, x0 + 2, y0 + 2))
+    assert len(hit) >= 1 and (hit.row >= 120).all(), hit[["row", "col"]]
     print(f"  geopandas: {len(gdf)} rows, crs {gdf.crs.to_string()}, bounds {gdf.total_bounds}")
 
 

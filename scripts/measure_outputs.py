@@ -35,9 +35,12 @@ def make_scene(path, side):
     with rasterio.open(SAMPLE) as src:
         data = src.read()
         profile = src.profile
-    pad = 448 - data.shape[1]
-    data = np.pad(data, ((0, 0), (0, pad), (0, pad)), mode="reflect")
-    data = np.tile(data, (1, side // 448, side // 448))
+    if side <= data.shape[1]:
+        data = data[:, :side, :side]
+    else:
+        pad = 448 - data.shape[1]
+        data = np.pad(data, ((0, 0), (0, pad), (0, pad)), mode="reflect")
+        data = np.tile(data, (1, side // 448, side // 448))
     profile.update(height=side, width=side, compress="deflate", tiled=False)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
@@ -67,15 +70,18 @@ def main():
     ap.add_argument("--weights", default=str(ROOT / "tests/fixtures/panopticon-tiny/weights.pth"))
     ap.add_argument("--config", default="tiny-test")
     ap.add_argument("--pca", default="8,16,32,64")
+    ap.add_argument("--sizes", default="448,896", help="the two scene sides in px")
     args = ap.parse_args()
     base = ["--weights", args.weights, "--config", args.config]
     results = {"config": args.config, "bytes_per_km2": {}, "errors": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        scenes = {s: tmp / f"scene{s}.tif" for s in (448, 896)}
+        small, big = (int(v) for v in args.sizes.split(","))
+        scenes = {s: tmp / f"scene{s}.tif" for s in (small, big)}
         for s, p in scenes.items():
             make_scene(p, s)
-        area = (896**2 - 448**2) * 1e-4  # km² at 10 m pixels
+        area = (big**2 - small**2) * 1e-4  # km² at 10 m pixels
+        results["sizes_px"] = [small, big]
         for dtype in ("f32", "f16"):
             for fmt in FORMATS:
                 sizes = {}
@@ -83,12 +89,12 @@ def main():
                     out = tmp / f"o{s}_{dtype}.{fmt}"
                     err = embed(args.bin, scene, out, base, "--dtype", dtype)
                     sizes[s] = size(out)
-                    if s == 896 and dtype == "f16" and fmt == "dense.safetensors":
+                    if s == big and dtype == "f16" and fmt == "dense.safetensors":
                         e = re.search(r"float16: relative RMS error (\S+)", err)
                         results["errors"]["f16"] = float(e.group(1))
-                per_km2 = (sizes[896] - sizes[448]) / area
+                per_km2 = (sizes[big] - sizes[small]) / area
                 results["bytes_per_km2"][f"{fmt} {dtype}"] = round(per_km2)
-                print(f"{fmt:18} {dtype}: {sizes[448]:>10} B / {sizes[896]:>10} B -> {per_km2:12.0f} B/km²", flush=True)
+                print(f"{fmt:18} {dtype}: {sizes[small]:>10} B / {sizes[big]:>10} B -> {per_km2:12.0f} B/km²", flush=True)
         for k in args.pca.split(","):
             sizes, err = {}, None
             try:
@@ -101,7 +107,7 @@ def main():
                 continue
             m = re.search(r"(\d+) components keep (\S+) % of the variance; .* dense maps (\S+)", err)
             results["errors"][f"pca{k}"] = {"kept_pct": float(m.group(2)), "rel_rms": float(m.group(3))}
-            per_km2 = (sizes[896] - sizes[448]) / area
+            per_km2 = (sizes[big] - sizes[small]) / area
             results["bytes_per_km2"][f"zarr pca{k} f16"] = round(per_km2)
             print(f"PCA {k} (zarr f16): keeps {m.group(2)} % of variance, relative RMS error {m.group(3)}, {per_km2:.0f} B/km²", flush=True)
     print(json.dumps(results, indent=1))

@@ -36,15 +36,18 @@ fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// `panopticon embed` with the expectations' arguments (sample scene, tiny model) + `extra`.
-fn embed(extra: &[&str]) -> Output {
-    let e = expect();
-    let args: Vec<&str> = e["args"]
-        .as_array()
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
         .unwrap()
         .iter()
         .map(|a| a.as_str().unwrap())
-        .collect();
+        .collect()
+}
+
+/// `panopticon embed` with the expectations' arguments (sample scene, tiny model) + `extra`.
+fn embed(extra: &[&str]) -> Output {
+    let e = expect();
+    let args = strings(&e["args"]);
     Command::new(env!("CARGO_BIN_EXE_panopticon"))
         .current_dir(root())
         .arg("embed")
@@ -107,12 +110,7 @@ fn wkb_ring(wkb: &[u8]) -> Vec<(f64, f64)> {
 fn parquet_is_geoparquet_with_footprints_covering_and_fixed_size_vectors() {
     let dir = tempfile::tempdir().unwrap();
     let e = expect();
-    let extra: Vec<&str> = e["parquet_args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let extra = strings(&e["parquet_args"]);
     let table = dir.path().join("emb.parquet");
     let st = dir.path().join("emb.safetensors");
     for out in [&table, &st] {

@@ -16,7 +16,8 @@ use arrow_array::{
     StringArray, StructArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::arrow::{ARROW_SCHEMA_META_KEY, ArrowWriter, encode_arrow_schema};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -226,6 +227,8 @@ pub struct GeoParquetWriter<W: Write + Send> {
     bbox: Option<[f64; 4]>,
     /// The EPSG code shared by every georeferenced row so far (`Some(None)`: unknown CRS).
     crs: Option<Option<u32>>,
+    /// Provenance key-values, also put into the Arrow schema's metadata.
+    meta: Vec<(String, String)>,
 }
 
 impl<W: Write + Send> GeoParquetWriter<W> {
@@ -247,12 +250,22 @@ impl<W: Write + Send> GeoParquetWriter<W> {
                     .collect(),
             ))
             .build();
-        let writer = ArrowWriter::try_new(sink, schema.clone(), Some(props))?;
+        // The Arrow schema goes into the footer on `finish`, with the `geo` metadata in it:
+        // pyarrow (hence GeoPandas) takes the schema metadata from there, not from the file's
+        // key-values, whenever it is present.
+        let options = ArrowWriterOptions::new()
+            .with_properties(props)
+            .with_skip_arrow_metadata(true);
+        let writer = ArrowWriter::try_new_with_options(sink, schema.clone(), options)?;
         Ok(Self {
             writer,
             schema,
             bbox: None,
             crs: None,
+            meta: meta
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         })
     }
 
@@ -342,11 +355,19 @@ impl<W: Write + Send> GeoParquetWriter<W> {
         })
     }
 
-    /// Writes the `geo` metadata and the footer; returns the sink.
+    /// Writes the `geo` metadata, the Arrow schema and the footer; returns the sink.
     pub fn finish(mut self) -> Result<W, GeoParquetError> {
         let geo = self.geo_metadata().to_string();
+        let mut metadata: std::collections::HashMap<String, String> =
+            self.meta.iter().cloned().collect();
+        metadata.insert("geo".into(), geo.clone());
+        let schema = self.schema.as_ref().clone().with_metadata(metadata);
         self.writer
             .append_key_value_metadata(KeyValue::new("geo".into(), geo));
+        self.writer.append_key_value_metadata(KeyValue::new(
+            ARROW_SCHEMA_META_KEY.into(),
+            encode_arrow_schema(&schema),
+        ));
         Ok(self.writer.into_inner()?)
     }
 }
