@@ -281,31 +281,31 @@ impl PanopticonConfig {
         }
         if !(self.drop_path_rate >= 0.0 && self.drop_path_rate < 1.0) {
             return bad(format!(
-                "drop_path_rate {} not in [0, 1)",
+                "drop_path_rate {:?} not in [0, 1)",
                 self.drop_path_rate
             ));
         }
         if !(self.mlp_ratio > 0.0 && self.mlp_ratio <= MAX_MLP_RATIO) {
             return bad(format!(
-                "mlp_ratio {} must be in (0, {MAX_MLP_RATIO}]",
+                "mlp_ratio {:?} must be in (0, {MAX_MLP_RATIO}]",
                 self.mlp_ratio
             ));
         }
         if self.ffn_hidden() == 0 {
             return bad(format!(
-                "mlp_ratio {} makes a feed-forward layer of width 0 for embed_dim {}",
+                "mlp_ratio {:?} makes a feed-forward layer of width 0 for embed_dim {}",
                 self.mlp_ratio, self.embed_dim
             ));
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
             return bad(format!(
-                "layer_norm_eps {} must be in (0, 1)",
+                "layer_norm_eps {:?} must be in (0, 1)",
                 self.layer_norm_eps
             ));
         }
         if !(self.interpolate_offset >= 0.0 && self.interpolate_offset < 1.0) {
             return bad(format!(
-                "interpolate_offset {} must be in [0, 1)",
+                "interpolate_offset {:?} must be in [0, 1)",
                 self.interpolate_offset
             ));
         }
@@ -313,7 +313,7 @@ impl PanopticonConfig {
             && !(v.is_finite() && v.abs() <= 1e3)
         {
             return bad(format!(
-                "init_values {v} must be a finite LayerScale value within ±1e3"
+                "init_values {v:?} must be a finite LayerScale value within ±1e3"
             ));
         }
         if let PatchEmbedConfig::Panopticon(pe) = &self.patch_embed {

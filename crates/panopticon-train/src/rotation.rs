@@ -146,7 +146,7 @@ mod tests {
             .collect();
         let mut left = left;
         left.sort();
-        assert_eq!(left, [LAST_CHECKPOINT, "ckpt_0000001"], "after recovery");
+        assert_eq!(left, ["ckpt_0000001", LAST_CHECKPOINT], "after recovery");
     }
 
     /// Child side of the crash test: saves generation "new" with the crash hook armed.
