@@ -20,8 +20,9 @@ use super::forward::resolve_config;
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
-    /// or quoted globs ("scenes/*.tif").
-    #[arg(required = true)]
+    /// or quoted globs ("scenes/*.tif"); or STAC Items / ItemCollections (.json), one scene per
+    /// item, its bands read from the assets' per-band files.
+    #[arg(required_unless_present = "band_files")]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
     /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet`
@@ -50,6 +51,8 @@ pub struct EmbedArgs {
     layers: Vec<usize>,
     #[command(flatten)]
     scene: SceneArgs,
+    #[command(flatten)]
+    per_band: super::scene_bands::BandArgs,
 }
 
 /// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
@@ -124,17 +127,23 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     }
     let sc = &args.scene;
     let dense = args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr);
+    // Per-band files and STAC items are planned first: they decide how many scenes there are.
+    let stacked = super::scene_bands::plan(&args.inputs, &args.per_band, sc)?;
+    let n_scenes = stacked.as_ref().map_or(args.inputs.len(), |s| s.len());
     // D is not known before the model loads: check it with the largest possible first.
-    check_options(format, args.inputs.len(), dense, args.pca, usize::MAX)?;
+    check_options(format, n_scenes, dense, args.pca, usize::MAX)?;
     check_target(&args.output, format)?;
     super::check_writable(&args.output)?;
     let norm = Norm::parse(&sc.norm)?;
-    let ids = channel_ids(sc)?;
+    let ids = match stacked {
+        Some(_) => Vec::new(),
+        None => channel_ids(sc)?,
+    };
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
     check_options(
         format,
-        args.inputs.len(),
+        n_scenes,
         dense,
         args.pca,
         model.config.embed_dim,
@@ -142,17 +151,36 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
-    for (i, path) in args.inputs.iter().enumerate() {
-        let (raster, out) = embed_file(
-            path,
-            &model,
-            &ids,
-            &norm,
-            &opts,
-            sc.quiet,
-            (i, args.inputs.len()),
-        )?;
-        results.push((raster, out));
+    if let Some(scenes) = stacked {
+        // Outputs name each scene by its label (item location#id, or the first band file).
+        args.inputs = scenes.iter().map(|s| s.label.clone()).collect();
+        for (i, scene) in scenes.iter().enumerate() {
+            let resolution = args.per_band.resolution;
+            let (quiet, n) = (args.scene.quiet, scenes.len());
+            let done = super::scene_bands::embed_stacked(
+                scene,
+                resolution,
+                &model,
+                &norm,
+                &opts,
+                quiet,
+                (i, n),
+            )?;
+            results.push(done);
+        }
+    } else {
+        for (i, path) in args.inputs.iter().enumerate() {
+            let (raster, out) = embed_file(
+                path,
+                &model,
+                &ids,
+                &norm,
+                &opts,
+                sc.quiet,
+                (i, args.inputs.len()),
+            )?;
+            results.push((raster, out));
+        }
     }
     let report = write_results(&args, format, &results, model.config.patch_size, &device)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
@@ -235,60 +263,21 @@ fn embed_geotiff(
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
-    use panopticon::embed::{BandStats, EmbedError, StatsAccumulator, Window, embed_streamed};
 
     let mut tif = GeoTiff::open(path)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
     check_bands(path, bands, ids)?;
     let label = format!("[{}/{}] {}", i + 1, total, path.display());
-    let stats = match norm {
-        Norm::Scene => {
-            let bar = progress_bar(quiet, &format!("{label} (statistics)"));
-            bar.set_length(height as u64);
-            let mut acc = StatsAccumulator::new(bands, nodata);
-            const ROWS: usize = 256;
-            for row0 in (0..height).step_by(ROWS) {
-                let rows = ROWS.min(height - row0);
-                acc.add(&tif.read(row0, 0, rows, width)?.to_f32());
-                bar.set_position((row0 + rows) as u64);
-            }
-            bar.finish_and_clear();
-            acc.finish()
-        }
-        Norm::None => BandStats {
-            mean: vec![0.0; bands],
-            std: vec![1.0; bands],
-        },
-        Norm::Stats(s) => s.clone(),
+    let mut read = |row0: usize, rows: usize| -> anyhow::Result<Vec<f32>> {
+        Ok(tif.read(row0, 0, rows, width)?.to_f32())
     };
-    let window_norm = Norm::Stats(stats);
-    let bar = tile_bar(quiet, &label, model, (height, width), opts);
-    let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
-        let boxed = |e: Box<dyn std::error::Error + Send + Sync>| EmbedError::Read {
-            row0,
-            rows,
-            source: e,
-        };
-        let raster = tif
-            .read(row0, 0, rows, width)
-            .map_err(|e| boxed(e.into()))?;
-        let mut data = raster.to_f32();
-        let nodata_mask = window_norm
-            .apply(&mut data, bands, nodata)
-            .map_err(|e| boxed(e.into()))?;
-        Ok(Window { data, nodata_mask })
+    let src = super::windowed::RowSource {
+        label: &path.display().to_string(),
+        shape: (bands, height, width),
+        nodata,
+        read: &mut read,
     };
-    let out = embed_streamed(
-        model,
-        (bands, height, width),
-        ids,
-        opts,
-        &mut read,
-        &mut |done| bar.set_position(done as u64),
-    )
-    .with_context(|| format!("embedding {}", path.display()))?;
-    bar.finish_and_clear();
-    warn_skipped(path, &out);
+    let out = super::windowed::embed_rows(src, model, ids, norm, opts, quiet, &label)?;
     let meta = Raster {
         bands,
         height,
@@ -314,7 +303,7 @@ fn check_bands(path: &Path, bands: usize, ids: &[f32]) -> anyhow::Result<()> {
 }
 
 /// A progress bar over the tiles the sliding window will cut from an `h`×`w` scene.
-fn tile_bar(
+pub(super) fn tile_bar(
     quiet: bool,
     label: &str,
     model: &Panopticon,
@@ -329,7 +318,7 @@ fn tile_bar(
     bar
 }
 
-fn warn_skipped(path: &Path, out: &Embedded) {
+pub(super) fn warn_skipped(path: &Path, out: &Embedded) {
     if out.skipped > 0 {
         eprintln!(
             "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
@@ -419,7 +408,7 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.
-fn channel_token(token: &str) -> anyhow::Result<f32> {
+pub(super) fn channel_token(token: &str) -> anyhow::Result<f32> {
     use panopticon::data::{ChannelId, Orbit, Polarisation};
     let t = token.trim();
     if let Ok(nm) = t.parse::<f32>() {
@@ -493,7 +482,7 @@ pub(super) fn read_image(path: &Path) -> anyhow::Result<Raster> {
     })
 }
 
-fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
+pub(super) fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
     let bar = if quiet {
         indicatif::ProgressBar::hidden()
     } else {

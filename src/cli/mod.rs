@@ -6,8 +6,11 @@ mod eval;
 mod forward;
 mod info;
 mod pca;
+mod scene_bands;
+mod sensors;
 #[cfg(feature = "pretrained")]
 mod weights;
+mod windowed;
 
 use std::path::Path;
 
@@ -32,8 +35,9 @@ enum Command {
     Pca(pca::PcaArgs),
     /// Describe a weights file or registry entry: provenance, keys, config, parameter count.
     Info(info::InfoArgs),
-    /// List the sensors and their bands (names for `embed --sensor/--bands`).
-    Sensors,
+    /// List the sensors and their bands (names for `embed --sensor/--bands`); with a name, that
+    /// sensor's band table.
+    Sensors(sensors::SensorsArgs),
     /// Run the model on tensors from a safetensors file and write its outputs (Python interop).
     Forward(forward::ForwardArgs),
     /// List the model presets accepted by --config.
@@ -55,14 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Embed(args) => embed::run(args),
         Command::Info(args) => info::run(args),
         Command::Pca(args) => pca::run(args),
-        Command::Sensors => {
-            let registry = panopticon::data::SensorRegistry::builtin()?;
-            for s in registry.sensors() {
-                let bands: Vec<&str> = s.band_keys().collect();
-                println!("{:<16} {}", s.name, bands.join(","));
-            }
-            Ok(())
-        }
+        Command::Sensors(args) => sensors::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
         #[cfg(feature = "pretrained")]

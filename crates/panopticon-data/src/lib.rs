@@ -37,7 +37,9 @@ pub mod datasets;
 pub mod loader;
 pub mod masking;
 pub mod readers;
+pub mod resample;
 pub mod sensors;
+pub mod stac;
 pub mod writers;
 
 pub use readers::{

@@ -11,6 +11,8 @@ pub struct Band {
     pub key: String,
     /// Human-readable name (`"Red"`), when the table gives one.
     pub name: Option<String>,
+    /// STAC/EO common name (`"red"`, `"nir08"`, `"swir16"`), when the band has one.
+    pub common_name: Option<String>,
     /// Gaussian spectral-response mean: the centre wavelength in nm, or the SAR id −1 … −12.
     pub mu: f64,
     /// Gaussian spectral-response standard deviation in nm (−1 for SAR).
@@ -51,6 +53,7 @@ impl Band {
 pub(crate) struct RawBand {
     key: String,
     name: Option<String>,
+    common_name: Option<String>,
     mu: f64,
     sigma: f64,
     gsd: Option<f64>,
@@ -99,6 +102,7 @@ impl RawBand {
         Ok(Band {
             key: self.key,
             name: self.name,
+            common_name: self.common_name,
             mu: self.mu,
             sigma: self.sigma,
             gsd: self.gsd,

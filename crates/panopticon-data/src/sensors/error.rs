@@ -23,6 +23,19 @@ pub enum SensorError {
         /// The sensor's band keys in table order.
         valid: Vec<String>,
     },
+    /// A common name (`rededge`) that several of the sensor's bands share.
+    #[error(
+        "`{name}` is ambiguous for sensor `{sensor}`: bands {} share that common name; name one \
+         of them", keys.join(", ")
+    )]
+    AmbiguousBand {
+        /// The sensor that was asked.
+        sensor: String,
+        /// The common name asked for.
+        name: String,
+        /// The band keys that share it.
+        keys: Vec<String>,
+    },
     /// A `<sensor>/<band>` id lacks the slash.
     #[error("band id `{id}` is not of the form `<sensor>/<band>` (e.g. `sentinel2/B04`)")]
     MalformedBandId {

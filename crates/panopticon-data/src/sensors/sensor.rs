@@ -82,16 +82,30 @@ impl Sensor {
         })
     }
 
-    /// The band with this key.
+    /// The band with this key, or else the one band with this STAC/EO common name
+    /// (`"red"`, `"nir08"`); a common name several bands share (`"rededge"`) is refused.
     pub fn band(&self, key: &str) -> Result<&Band, SensorError> {
-        self.bands
+        if let Some(b) = self.bands.iter().find(|b| b.key == key) {
+            return Ok(b);
+        }
+        let common: Vec<&Band> = self
+            .bands
             .iter()
-            .find(|b| b.key == key)
-            .ok_or_else(|| SensorError::UnknownBand {
+            .filter(|b| b.common_name.as_deref() == Some(key))
+            .collect();
+        match common.as_slice() {
+            [one] => Ok(one),
+            [] => Err(SensorError::UnknownBand {
                 sensor: self.name.clone(),
                 band: key.to_string(),
                 valid: self.band_keys().map(str::to_string).collect(),
-            })
+            }),
+            many => Err(SensorError::AmbiguousBand {
+                sensor: self.name.clone(),
+                name: key.to_string(),
+                keys: many.iter().map(|b| b.key.clone()).collect(),
+            }),
+        }
     }
 
     /// Band keys in table order.

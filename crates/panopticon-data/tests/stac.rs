@@ -1,0 +1,255 @@
+//! STAC items shaped as Earth Search, Planetary Computer and pystac publish them become the
+//! right bands: channel ids, `raster:bands` scale/offset/nodata, resolved hrefs; bad items are
+//! refused naming the item and asset.
+
+use std::path::PathBuf;
+
+use panopticon_data::SensorRegistry;
+use panopticon_data::stac::{AssetChoice, StacError, StacScene, parse_items, scene_from_item};
+
+fn fixture(name: &str) -> (String, String) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/data/stac")
+        .join(name);
+    (
+        std::fs::read_to_string(&path).unwrap(),
+        path.to_string_lossy().into_owned(),
+    )
+}
+
+fn scene(name: &str, choice: AssetChoice<'_>) -> Result<StacScene, StacError> {
+    let (text, location) = fixture(name);
+    let items = parse_items(&text, &location).unwrap();
+    assert_eq!(items.len(), 1);
+    scene_from_item(&items[0], &SensorRegistry::builtin().unwrap(), choice)
+}
+
+/// `(asset, channel id)` in scene order.
+fn ids(s: &StacScene) -> Vec<(&str, f32)> {
+    s.bands
+        .iter()
+        .map(|b| (b.asset.as_str(), b.channel_id))
+        .collect()
+}
+
+#[test]
+fn earth_search_sentinel2_assets_map_to_registry_bands() {
+    let s = scene("earth_search_s2_l2a.json", AssetChoice::default()).unwrap();
+    // Keys are common names (red, nir08); rededge1 resolves through its eo:bands name B05;
+    // scl/aot (no band metadata), visual (3 bands) and the thumbnail are left out.
+    assert_eq!(
+        ids(&s),
+        [
+            ("blue", 492.0),
+            ("green", 559.0),
+            ("red", 664.0),
+            ("rededge1", 704.0),
+            ("nir", 827.0),
+            ("nir08", 864.0),
+            ("swir16", 1613.0)
+        ]
+    );
+    for b in &s.bands {
+        assert_eq!(
+            (b.scale, b.offset, b.nodata),
+            (0.0001, -0.1, Some(0.0)),
+            "{}",
+            b.asset
+        );
+        assert!(
+            b.href
+                .starts_with("https://e84-earth-search-sentinel-data.s3."),
+            "{}",
+            b.href
+        );
+    }
+    assert!(s.bands[2].href.ends_with("/B04.tif"), "{}", s.bands[2].href);
+}
+
+#[test]
+fn planetary_computer_sentinel2_b_keys_without_raster_bands() {
+    let s = scene("pc_s2_l2a.json", AssetChoice::default()).unwrap();
+    assert_eq!(
+        ids(&s),
+        [
+            ("B02", 492.0),
+            ("B03", 559.0),
+            ("B04", 664.0),
+            ("B05", 704.0),
+            ("B8A", 864.0),
+            ("B11", 1613.0)
+        ]
+    );
+    assert!(
+        s.bands
+            .iter()
+            .all(|b| b.scale == 1.0 && b.offset == 0.0 && b.nodata.is_none())
+    );
+}
+
+#[test]
+fn earth_search_landsat_c2_l2_scale_offset_and_thermal() {
+    let s = scene("earth_search_landsat_c2_l2.json", AssetChoice::default()).unwrap();
+    assert_eq!(
+        ids(&s),
+        [
+            ("coastal", 442.0),
+            ("blue", 482.0),
+            ("red", 654.0),
+            ("nir08", 864.0),
+            ("swir16", 1608.0),
+            ("lwir11", 10847.0)
+        ]
+    );
+    let red = &s.bands[2];
+    assert_eq!(
+        (red.scale, red.offset, red.nodata),
+        (2.75e-5, -0.2, Some(0.0))
+    );
+    let st = &s.bands[5];
+    assert_eq!((st.scale, st.offset), (0.00341802, 149.0));
+}
+
+#[test]
+fn sentinel1_rtc_polarisations_and_orbit() {
+    // Item-level sar:polarizations [VV, VH], asset keys vv/vh, ascending orbit: ids -5, -6.
+    let s = scene("pc_sentinel1_rtc.json", AssetChoice::default()).unwrap();
+    assert_eq!(ids(&s), [("vv", -5.0), ("vh", -6.0)]);
+    assert!(s.bands.iter().all(|b| b.nodata == Some(-32768.0)));
+}
+
+#[test]
+fn sentinel1_relative_hrefs_resolve_against_the_item() {
+    // Asset-level sar:polarizations [VH], descending orbit: id -10; href "./measurement/…".
+    let (text, _) = fixture("pystac_s1_slc.json");
+    let items = parse_items(&text, "catalog/s1/item.json").unwrap();
+    let s = scene_from_item(
+        &items[0],
+        &SensorRegistry::builtin().unwrap(),
+        AssetChoice::default(),
+    )
+    .unwrap();
+    assert_eq!(ids(&s), [("measurement_iw1_vh", -10.0)]);
+    assert_eq!(
+        s.bands[0].href,
+        "catalog/s1/measurement/s1a-iw1-slc-vh-20150305t051939-20150305t052005-004892-006196-001.tiff"
+    );
+    let items = parse_items(&text, "https://example.com/s1/items/item.json").unwrap();
+    let s = scene_from_item(
+        &items[0],
+        &SensorRegistry::builtin().unwrap(),
+        AssetChoice::default(),
+    )
+    .unwrap();
+    assert!(
+        s.bands[0]
+            .href
+            .starts_with("https://example.com/s1/items/measurement/s1a-iw1-slc-vh"),
+        "{}",
+        s.bands[0].href
+    );
+}
+
+#[test]
+fn chosen_assets_keep_their_order_and_wavelengths_override() {
+    let keys = ["nir08".to_string(), "red".to_string()];
+    let s = scene(
+        "earth_search_s2_l2a.json",
+        AssetChoice {
+            assets: Some(&keys),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ids(&s), [("nir08", 864.0), ("red", 664.0)]);
+    let keys = ["scl".to_string()];
+    let s = scene(
+        "earth_search_s2_l2a.json",
+        AssetChoice {
+            assets: Some(&keys),
+            channel_ids: Some(&[700.0]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ids(&s), [("scl", 700.0)]);
+}
+
+#[test]
+fn bad_items_and_choices_name_the_item_and_asset() {
+    let choose = |keys: &[&str]| -> Vec<String> { keys.iter().map(|k| k.to_string()).collect() };
+    let one = |keys: &[String]| {
+        scene(
+            "earth_search_s2_l2a.json",
+            AssetChoice {
+                assets: Some(keys),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let msg = one(&choose(&["scl"]));
+    assert!(
+        msg.contains("asset `scl`") && msg.contains("--wavelengths"),
+        "{msg}"
+    );
+    let msg = one(&choose(&["B99"]));
+    assert!(
+        msg.contains("no asset `B99`") && msg.contains("red"),
+        "{msg}"
+    );
+    let msg = one(&choose(&["visual"]));
+    assert!(msg.contains("`visual`") && msg.contains("3 bands"), "{msg}");
+
+    // An item whose rasters carry no band metadata at all.
+    let bare = r#"{"type": "Feature", "id": "bare", "properties": {},
+        "assets": {"data": {"href": "x.tif", "type": "image/tiff"}}}"#;
+    let items = parse_items(bare, "bare.json").unwrap();
+    let err = scene_from_item(
+        &items[0],
+        &SensorRegistry::builtin().unwrap(),
+        AssetChoice::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`bare`")
+            && err.contains("data")
+            && err.contains("--assets data --wavelengths"),
+        "{err}"
+    );
+
+    let err = parse_items("{\"type\": \"Feature\", \"id\": ", "broken.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("`broken.json` is not valid JSON"), "{err}");
+    let err = parse_items(r#"{"type": "Catalog", "id": "c"}"#, "cat.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a STAC Item") && err.contains("Catalog"),
+        "{err}"
+    );
+    let err = parse_items(r#"{"type": "Feature", "id": "x"}"#, "x.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no `assets`"), "{err}");
+    for e in [msg, err] {
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+}
+
+#[test]
+fn common_names_resolve_unless_ambiguous() {
+    let registry = SensorRegistry::builtin().unwrap();
+    let s2 = registry.sensor("sentinel2_l2a").unwrap();
+    assert_eq!(
+        s2.chn_ids(&["red", "nir08", "swir16", "B04"]).unwrap(),
+        [664, 864, 1613, 664]
+    );
+    let err = s2.band("rededge").unwrap_err().to_string();
+    assert!(err.contains("B05, B06, B07"), "{err}");
+    let l8 = registry.sensor("landsat8_9").unwrap();
+    assert_eq!(l8.chn_ids(&["nir08", "lwir11"]).unwrap(), [864, 10847]);
+}
