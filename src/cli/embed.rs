@@ -13,18 +13,24 @@ use panopticon::{Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
 
+mod batch;
+mod collect;
+
+pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
+
 /// Arguments of `panopticon embed`.
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
     /// or quoted globs ("scenes/*.tif").
-    #[arg(required = true)]
+    #[arg(required_unless_present = "manifest")]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
     /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet` (one row
     /// per tile: path, row, col, height, width, minx, miny, maxx, maxy, epsg, cls list<float>)
     /// or `.tif` (the dense patch-feature map of one input, georeferenced on the patch grid).
-    #[arg(long, short)]
+    /// With --manifest: the output directory (also spelt --out).
+    #[arg(long, short, visible_alias = "out")]
     output: PathBuf,
     /// Also write dense patch-feature maps into a .safetensors output.
     #[arg(long)]
@@ -36,6 +42,8 @@ pub struct EmbedArgs {
     layers: Vec<usize>,
     #[command(flatten)]
     scene: SceneArgs,
+    #[command(flatten)]
+    batch: batch::BatchArgs,
 }
 
 /// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
