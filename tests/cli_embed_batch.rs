@@ -192,7 +192,7 @@ fn dry_run_shards_cover_the_manifest_without_loading_weights() {
 #[test]
 fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = catalogue(dir.path(), 8, 96);
+    let manifest = catalogue(dir.path(), 8, 128);
     let whole = dir.path().join("whole");
     let o = embed(&["--manifest", p(&manifest), "--out", p(&whole), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Subcommand, ValueEnum};
 use panopticon::data::Raster;
 use panopticon::embed::{Embedded, Norm};
 use panopticon::scale::{
@@ -20,14 +20,15 @@ use panopticon::scale::{
 use super::{EmbedArgs, Format, channel_ids, embed_file, load_model, write_output};
 use panopticon::device::parse_device;
 
-/// `panopticon embed …` or `panopticon embed collect …`.
-#[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct EmbedCommand {
-    #[command(subcommand)]
-    command: Option<EmbedSub>,
-    #[command(flatten)]
-    args: Option<EmbedArgs>,
+/// `panopticon embed …` or `panopticon embed collect …`: the subcommand, when given,
+/// lifts the requirements of `embed` itself (clap's derive cannot express this for a struct
+/// with required fields, hence the hand-written impls).
+#[derive(Debug)]
+pub enum EmbedCommand {
+    /// `embed INPUTS… -o FILE` or `embed --manifest FILE --out DIR`.
+    Embed(Box<EmbedArgs>),
+    /// `embed collect DIR -o FILE`.
+    Collect(super::collect::CollectArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,13 +38,45 @@ enum EmbedSub {
     Collect(super::collect::CollectArgs),
 }
 
+impl FromArgMatches for EmbedCommand {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut m.clone())
+    }
+
+    fn from_arg_matches_mut(m: &mut ArgMatches) -> Result<Self, clap::Error> {
+        if m.subcommand_name().is_some() {
+            let EmbedSub::Collect(args) = EmbedSub::from_arg_matches_mut(m)?;
+            return Ok(EmbedCommand::Collect(args));
+        }
+        Ok(EmbedCommand::Embed(Box::new(
+            EmbedArgs::from_arg_matches_mut(m)?,
+        )))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for EmbedCommand {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        EmbedSub::augment_subcommands(EmbedArgs::augment_args(cmd))
+            .args_conflicts_with_subcommands(true)
+            .subcommand_negates_reqs(true)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
 /// Runs `embed` or `embed collect`.
 pub fn run(cmd: EmbedCommand) -> anyhow::Result<()> {
-    match (cmd.command, cmd.args) {
-        (Some(EmbedSub::Collect(args)), _) => super::collect::run(args),
-        (None, Some(args)) if args.batch.manifest.is_some() => run_manifest(args),
-        (None, Some(args)) => super::run(args),
-        (None, None) => bail!("give input images and -o FILE, or --manifest FILE --out DIR"),
+    match cmd {
+        EmbedCommand::Collect(args) => super::collect::run(args),
+        EmbedCommand::Embed(args) if args.batch.manifest.is_some() => run_manifest(*args),
+        EmbedCommand::Embed(args) => super::run(*args),
     }
 }
 
