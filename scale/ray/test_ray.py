@@ -54,6 +54,25 @@ def make_items(root: str, n: int) -> str:
     return manifest
 
 
+def busy_worker(binary: str, out: str) -> int:
+    """The pid of a Ray worker (actor process) whose `panopticon` child is embedding into
+    `out` (found through /proc: the state API needs the dashboard)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open(f"/proc/{pid}/status") as f:
+                    ppid = next(int(l.split()[1]) for l in f if l.startswith("PPid:"))
+            except (OSError, StopIteration):
+                continue
+            if cmd[0] == binary.encode() and out.encode() in cmd and b"--items" in cmd:
+                return ppid
+        time.sleep(0.005)
+    raise AssertionError("no worker is running panopticon")
+
+
 def check_hash_agrees_with_rust() -> None:
     # The same pinned values as tests/cli_embed_batch.rs.
     assert panopticon_ray.fnv1a64(b"T32TQM") == 0x0D229025E58F71B8
@@ -67,7 +86,6 @@ def main() -> int:
     args = p.parse_args()
     check_hash_agrees_with_rust()
     import ray
-    from ray.util.state import list_actors
 
     root = tempfile.mkdtemp(prefix="panopticon-ray-")
     manifest = make_items(root, args.items)
@@ -92,12 +110,10 @@ def main() -> int:
     while not (os.path.isdir(out) and any(n.endswith(".parquet") for n in os.listdir(out))):
         assert time.monotonic() < deadline and driver.is_alive(), "no item written"
         time.sleep(0.01)
-    workers = [a for a in list_actors(filters=[("state", "=", "ALIVE")])
-               if "MapWorker" in a.class_name and a.pid]
-    assert len(workers) == 2, workers
+    victim = busy_worker(args.binary, out)
     done_at_kill = sum(n.endswith(".parquet") for n in os.listdir(out))
-    os.kill(workers[0].pid, signal.SIGKILL)
-    print(f"killed worker pid {workers[0].pid} with {done_at_kill}/{len(ids)} items written")
+    os.kill(victim, signal.SIGKILL)
+    print(f"killed worker pid {victim} with {done_at_kill}/{len(ids)} items written")
     assert done_at_kill < len(ids), "the run ended before the kill; use more --items"
     driver.join(timeout=600)
     assert not driver.is_alive(), "the driver did not finish"
