@@ -19,6 +19,7 @@ pub use panopticon_model::{HubOptions, PanopticonWeights, Registry, WeightsEntry
 pub use panopticon_model::device;
 pub mod embed;
 pub mod import;
+pub mod scale;
 pub mod tensor_io;
 
 use std::io::Write;

@@ -8,7 +8,7 @@ fn main() {
     let args = cli::Cli::parse();
     if let Err(err) = cli::run(args) {
         eprintln!("error: {}", one_line(&err));
-        std::process::exit(1);
+        std::process::exit(cli::exit_code(&err));
     }
 }
 

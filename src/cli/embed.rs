@@ -16,13 +16,18 @@ use panopticon::{Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
 
+mod batch;
+mod collect;
+
+pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
+
 /// Arguments of `panopticon embed`.
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
     /// or quoted globs ("scenes/*.tif"); or STAC Items / ItemCollections (.json), one scene per
     /// item, its bands read from the assets' per-band files.
-    #[arg(required_unless_present = "band_files")]
+    #[arg(required_unless_present_any = ["band_files", "manifest"])]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
     /// with --dense also dense.{i} [D, rows, cols]), `.npy` (cls [N, D]), `.parquet`
@@ -30,7 +35,8 @@ pub struct EmbedArgs {
     /// maxy, epsg, cls fixed_size_list[D], bbox, geometry = footprint polygon), `.tif` or
     /// `.zarr` (the dense patch-feature map of one input, georeferenced on the patch grid;
     /// .zarr is a Zarr v3 store that xarray/rioxarray open with coordinates).
-    #[arg(long, short)]
+    /// With --manifest: the output directory (also spelt --out).
+    #[arg(long, short, visible_alias = "out")]
     output: PathBuf,
     /// Also write dense patch-feature maps into a .safetensors output.
     #[arg(long)]
@@ -53,6 +59,8 @@ pub struct EmbedArgs {
     scene: SceneArgs,
     #[command(flatten)]
     per_band: super::scene_bands::BandArgs,
+    #[command(flatten)]
+    batch: batch::BatchArgs,
 }
 
 /// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).

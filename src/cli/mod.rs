@@ -29,7 +29,7 @@ pub struct Cli {
 enum Command {
     /// Embed GeoTIFF / PNG / JPEG scenes from any sensor (sliding window; safetensors, npy,
     /// Parquet or a georeferenced GeoTIFF feature map).
-    Embed(embed::EmbedArgs),
+    Embed(embed::EmbedCommand),
     /// The first 3 principal components of an image's patch features as an RGB picture, next
     /// to the image (the classic DINO visualisation).
     Pca(pca::PcaArgs),
@@ -56,7 +56,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Forward(args) => forward::run(args),
-        Command::Embed(args) => embed::run(args),
+        Command::Embed(cmd) => embed::dispatch(cmd),
         Command::Info(args) => info::run(args),
         Command::Pca(args) => pca::run(args),
         Command::Sensors(args) => sensors::run(args),
@@ -71,6 +71,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The process exit status for an error: 3 when a batch run finished with failed items,
+/// else 1 (clap's own usage errors exit with 2).
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err.is::<embed::ItemsFailed>() { 3 } else { 1 }
 }
 
 /// Fails early, before any compute, when the output cannot be written.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Creates `path` by running `write` on a buffered temp file in the same directory, syncing
 /// it and renaming it into place; on any error the temp file is removed.
-pub(crate) fn write_atomically(
+pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -1,0 +1,308 @@
+//! `panopticon embed --manifest FILE --out DIR [--shard K/N]`: one output file per manifest
+//! item, skipping items already done, logging failed ones, with per-item progress.
+//!
+//! Exit status: 0 when every selected item is done (now or before), 3 when the run finished
+//! but some items failed (listed in `DIR/failures.jsonl`), 1 on an error that stops the run
+//! (bad manifest, `--shard`, `--out`, weights), 2 on command-line syntax (clap).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{ArgMatches, Args, FromArgMatches, Subcommand, ValueEnum};
+use panopticon::data::Raster;
+use panopticon::embed::{Embedded, Norm};
+use panopticon::scale::{
+    Failure, FailureLog, Item, ItemSource, ItemState, Manifest, OutputDir, Progress, Shard,
+    utc_timestamp,
+};
+
+use super::{EmbedArgs, Format, channel_ids, embed_file, load_model, write_output};
+use panopticon::device::parse_device;
+
+/// `panopticon embed …` or `panopticon embed collect …`: the subcommand, when given,
+/// lifts the requirements of `embed` itself (clap's derive cannot express this for a struct
+/// with required fields, hence the hand-written impls).
+#[derive(Debug)]
+pub enum EmbedCommand {
+    /// `embed INPUTS… -o FILE` or `embed --manifest FILE --out DIR`.
+    Embed(Box<EmbedArgs>),
+    /// `embed collect DIR -o FILE`.
+    Collect(super::collect::CollectArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum EmbedSub {
+    /// Gather the per-item .parquet files of a `--manifest` run's output directory into one
+    /// Parquet file (row groups copied as they are; GeoParquet `geo` bboxes merged).
+    Collect(super::collect::CollectArgs),
+}
+
+impl FromArgMatches for EmbedCommand {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut m.clone())
+    }
+
+    fn from_arg_matches_mut(m: &mut ArgMatches) -> Result<Self, clap::Error> {
+        if m.subcommand_name().is_some() {
+            let EmbedSub::Collect(args) = EmbedSub::from_arg_matches_mut(m)?;
+            return Ok(EmbedCommand::Collect(args));
+        }
+        Ok(EmbedCommand::Embed(Box::new(
+            EmbedArgs::from_arg_matches_mut(m)?,
+        )))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for EmbedCommand {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        EmbedSub::augment_subcommands(EmbedArgs::augment_args(cmd))
+            .args_conflicts_with_subcommands(true)
+            .subcommand_negates_reqs(true)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// Runs `embed` or `embed collect`.
+pub fn run(cmd: EmbedCommand) -> anyhow::Result<()> {
+    match cmd {
+        EmbedCommand::Collect(args) => super::collect::run(args),
+        EmbedCommand::Embed(args) if args.batch.manifest.is_some() => run_manifest(*args),
+        EmbedCommand::Embed(args) => super::run(*args),
+    }
+}
+
+/// The batch-run options of `embed`.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Batch runs")]
+pub struct BatchArgs {
+    /// A manifest instead of input arguments: a text file of image paths or URLs, one per line
+    /// (`#` comments; relative paths are relative to the manifest's folder). Each item's id is
+    /// its file name without extension (ids must be unique) and names its output
+    /// `--out DIR/{id}.{format}`; a rerun skips items whose output exists.
+    #[arg(long, conflicts_with = "inputs")]
+    pub manifest: Option<PathBuf>,
+    /// Run only shard K of N (K is 0-based: 0/N … N-1/N): the items whose id hashes to K
+    /// (FNV-1a 64 of the id's UTF-8 bytes, mod N), the same share on every rerun. In a
+    /// Kubernetes Indexed Job: --shard $JOB_COMPLETION_INDEX/N; in a SLURM array
+    /// (--array=0-N-1): --shard $SLURM_ARRAY_TASK_ID/N.
+    #[arg(long, value_name = "K/N", requires = "manifest")]
+    pub shard: Option<String>,
+    /// Run only these item ids of the manifest (comma-separated; how the Ray driver hands out
+    /// work, and a way to retry the ids of failures.jsonl).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "manifest",
+        conflicts_with = "shard"
+    )]
+    pub items: Option<Vec<String>>,
+    /// Format of each item's output file in --out (with --manifest).
+    #[arg(long, value_enum, requires = "manifest")]
+    pub format: Option<ItemFormat>,
+    /// Print what this shard would do (each item as `done`, `partial` or `todo`, tab-separated
+    /// with its id and input) and stop, without loading weights or writing anything.
+    #[arg(long, requires = "manifest")]
+    pub dry_run: bool,
+}
+
+/// Output format of the items of a batch run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ItemFormat {
+    /// One row per tile (as `-o x.parquet`); `embed collect` gathers them.
+    Parquet,
+    /// cls, tiles (and dense/layers tensors) as `-o x.safetensors`.
+    Safetensors,
+    /// cls `[N, D]` as `-o x.npy`.
+    Npy,
+    /// The dense patch-feature map as a GeoTIFF, as `-o x.tif`.
+    Tif,
+}
+
+impl ItemFormat {
+    fn ext(self) -> &'static str {
+        match self {
+            ItemFormat::Parquet => "parquet",
+            ItemFormat::Safetensors => "safetensors",
+            ItemFormat::Npy => "npy",
+            ItemFormat::Tif => "tif",
+        }
+    }
+
+    fn format(self) -> Format {
+        match self {
+            ItemFormat::Parquet => Format::Parquet,
+            ItemFormat::Safetensors => Format::Safetensors,
+            ItemFormat::Npy => Format::Npy,
+            ItemFormat::Tif => Format::Tiff,
+        }
+    }
+}
+
+/// The run finished, but some items failed: exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} items failed; reasons in {}", log.display())]
+pub struct ItemsFailed {
+    failed: usize,
+    total: usize,
+    log: PathBuf,
+}
+
+/// Image extensions a manifest entry may have (what `embed` reads).
+const IMAGE_EXTENSIONS: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
+
+fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
+    let batch = &args.batch;
+    let manifest_path = batch.manifest.clone().context("--manifest missing")?;
+    let shard: Shard = match &batch.shard {
+        Some(spec) => spec.parse()?,
+        None => Shard::ALL,
+    };
+    let item_format = batch.format.unwrap_or(ItemFormat::Parquet);
+    let format = item_format.format();
+    if !args.layers.is_empty() && format != Format::Safetensors {
+        bail!("--layers writes `layers.{{i}}.cls` tensors: use --format safetensors");
+    }
+    let manifest = Manifest::read(&manifest_path)?;
+    let items = manifest.select(shard, batch.items.as_deref())?;
+    check_formats(&manifest, &items)?;
+    manifest.check_inputs(&items)?;
+    let sc = &args.scene;
+    let norm = Norm::parse(&sc.norm)?;
+    let ids = channel_ids(sc)?;
+
+    let dry_run = batch.dry_run;
+    let out = match dry_run {
+        true => OutputDir::inspect(&args.output, item_format.ext())?,
+        false => OutputDir::create(&args.output, item_format.ext())?,
+    };
+    let states: Vec<ItemState> = items
+        .iter()
+        .map(|it| out.state(&it.id))
+        .collect::<Result<_, _>>()?;
+    let count = |s: ItemState| states.iter().filter(|&&x| x == s).count();
+    let (done, partial) = (count(ItemState::Done), count(ItemState::Partial));
+    eprintln!(
+        "shard {shard} of {}: {} of {} items; {done} already done, {} to do ({partial} with \
+         temp files of an interrupted write)",
+        manifest.path.display(),
+        items.len(),
+        manifest.items.len(),
+        items.len() - done,
+    );
+    if dry_run {
+        for (item, state) in items.iter().zip(&states) {
+            let state = match state {
+                ItemState::Done => "done",
+                ItemState::Partial => "partial",
+                ItemState::Todo => "todo",
+            };
+            println!("{state}\t{}\t{}", item.id, item.input());
+        }
+        return Ok(());
+    }
+
+    let todo: Vec<&Item> = (items.iter().zip(&states))
+        .filter(|(_, s)| **s != ItemState::Done)
+        .map(|(it, _)| *it)
+        .collect();
+    for item in &todo {
+        out.clean_partials(&item.id)?;
+    }
+    let mut progress = Progress::new(todo.len(), done);
+    if todo.is_empty() {
+        eprintln!("{}", progress.summary(items.len()));
+        return Ok(());
+    }
+
+    let device = parse_device(&sc.device)?;
+    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let opts = sc.embed_options(args.dense || format == Format::Tiff, args.layers.clone());
+    let quiet = sc.quiet;
+    let patch = model.config.patch_size;
+    let log = FailureLog::in_dir(&out.path);
+    for (i, item) in todo.iter().enumerate() {
+        let start = Instant::now();
+        let ItemSource::Local(path) = &item.source else {
+            bail!("{}: only local inputs are supported", item.input());
+        };
+        let target = out.item_path(&item.id);
+        let result = embed_file(path, &model, &ids, &norm, &opts, quiet, (i, todo.len())).and_then(
+            |(raster, emb)| {
+                let tiles = emb.tiles.len();
+                write_item(&mut args, format, path, &target, (raster, emb), patch)?;
+                Ok(tiles)
+            },
+        );
+        let line = match result {
+            Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
+            Err(err) => {
+                let reason = crate::one_line(&err);
+                log.append(&Failure {
+                    id: item.id.clone(),
+                    input: item.input(),
+                    reason: reason.clone(),
+                    time: utc_timestamp(),
+                })
+                .with_context(|| format!("recording the failure of {}", item.id))?;
+                progress.item_failed(&item.id, &reason)
+            }
+        };
+        if !quiet {
+            eprintln!("{line}");
+        }
+    }
+    eprintln!("{}", progress.summary(items.len()));
+    if progress.tally.failed > 0 {
+        return Err(ItemsFailed {
+            failed: progress.tally.failed,
+            total: todo.len(),
+            log: log.path,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes one item's result to `target` through the same writer as `embed -o target`
+/// (atomically: a temp file next to it, then a rename).
+fn write_item(
+    args: &mut EmbedArgs,
+    format: Format,
+    input: &Path,
+    target: &Path,
+    result: (Raster, Embedded),
+    patch: usize,
+) -> anyhow::Result<()> {
+    args.inputs = vec![input.to_path_buf()];
+    args.output = target.to_path_buf();
+    write_output(args, format, &[result], patch)
+}
+
+/// Refuses entries `embed` cannot read, before any weights are loaded.
+fn check_formats(manifest: &Manifest, items: &[&Item]) -> anyhow::Result<()> {
+    for item in items {
+        let ext = match &item.source {
+            ItemSource::Local(p) => p.extension().and_then(|e| e.to_str()),
+            ItemSource::Url(_) => continue,
+        };
+        let ext = ext.map(str::to_ascii_lowercase);
+        if !ext.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str())) {
+            bail!(
+                "manifest {}, line {}: `{}` is not a GeoTIFF (.tif/.tiff), PNG or JPEG file",
+                manifest.path.display(),
+                item.line,
+                item.input()
+            );
+        }
+    }
+    Ok(())
+}

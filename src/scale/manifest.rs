@@ -1,0 +1,314 @@
+//! The list of inputs of a batch run, and the stable id each item's output is named after.
+//!
+//! Today a manifest is a text file: one input per line (a local path, absolute or relative to
+//! the manifest's folder, or a URL), blank lines and `#` comments ignored. A STAC
+//! ItemCollection or stac-geoparquet manifest adds an [`ItemSource`] variant and a parser
+//! keyed on the file's extension; everything downstream sees only [`Item`]s.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Shard;
+
+/// A manifest that cannot be used; each names the file and, where there is one, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The manifest itself cannot be read.
+    #[error("cannot read manifest {path}: {source}")]
+    Read {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line that gives no usable item id.
+    #[error("manifest {path}, line {line}: `{entry}` {reason}")]
+    BadEntry {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// The line, trimmed.
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Two lines give the same item id (so the same output file).
+    #[error(
+        "manifest {path}: lines {first} and {second} both give item id `{id}` (an id is the \
+         file name without its extension; rename one of the files)"
+    )]
+    DuplicateId {
+        /// The manifest.
+        path: PathBuf,
+        /// The item id.
+        id: String,
+        /// 1-based line of the first.
+        first: usize,
+        /// 1-based line of the second.
+        second: usize,
+    },
+    /// The manifest lists no inputs.
+    #[error("manifest {0}: no inputs (one path or URL per line; `#` starts a comment)")]
+    Empty(PathBuf),
+    /// `--items` names an id the manifest does not have.
+    #[error("--items {id}: no such item in manifest {path}")]
+    UnknownId {
+        /// The manifest.
+        path: PathBuf,
+        /// As given.
+        id: String,
+    },
+    /// A local input of the selected items is missing or unreadable.
+    #[error("manifest {path}, line {line}: cannot read `{input}`: {source}")]
+    Missing {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// The resolved input path.
+        input: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An input this build cannot read.
+    #[error("manifest {path}, line {line}: `{input}`: {reason}")]
+    Unsupported {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based.
+        line: usize,
+        /// As written.
+        input: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// Where an item's data comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemSource {
+    /// A local file (relative entries resolved against the manifest's folder).
+    Local(PathBuf),
+    /// A URL (`scheme://…`), as written.
+    Url(String),
+}
+
+/// One input of a batch run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The stable id: the entry's file name without its extension (`a/b/T32TQM.tif` →
+    /// `T32TQM`); names the output file and decides the shard.
+    pub id: String,
+    /// Where the data is.
+    pub source: ItemSource,
+    /// 1-based line in the manifest.
+    pub line: usize,
+}
+
+impl Item {
+    /// The input as a display string (resolved path or URL).
+    pub fn input(&self) -> String {
+        match &self.source {
+            ItemSource::Local(p) => p.display().to_string(),
+            ItemSource::Url(u) => u.clone(),
+        }
+    }
+}
+
+/// The inputs of a batch run, in manifest order, with unique ids.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// Its items.
+    pub items: Vec<Item>,
+}
+
+impl Manifest {
+    /// Reads a text manifest (UTF-8, one path or URL per line, `#` comments).
+    pub fn read(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.into(),
+            source,
+        })?;
+        // Relative entries name files next to the manifest, wherever the run starts from.
+        let base = std::path::absolute(path)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        Self::parse(path, &text, &base)
+    }
+
+    /// Parses manifest text; relative local entries are joined to `base`.
+    pub fn parse(path: &Path, text: &str, base: &Path) -> Result<Self, ManifestError> {
+        let mut items = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let entry = strip_comment(raw).trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let bad = |reason: &str| ManifestError::BadEntry {
+                path: path.into(),
+                line,
+                entry: entry.to_string(),
+                reason: reason.to_string(),
+            };
+            let id = item_id(entry).map_err(bad)?;
+            if let Some(&first) = seen.get(&id) {
+                return Err(ManifestError::DuplicateId {
+                    path: path.into(),
+                    id,
+                    first,
+                    second: line,
+                });
+            }
+            seen.insert(id.clone(), line);
+            let source = if entry.contains("://") {
+                ItemSource::Url(entry.to_string())
+            } else {
+                ItemSource::Local(base.join(entry))
+            };
+            items.push(Item { id, source, line });
+        }
+        if items.is_empty() {
+            return Err(ManifestError::Empty(path.into()));
+        }
+        Ok(Manifest {
+            path: path.into(),
+            items,
+        })
+    }
+
+    /// The items of `shard`, in manifest order; with `only`, just the items with those ids
+    /// (each must exist).
+    pub fn select(
+        &self,
+        shard: Shard,
+        only: Option<&[String]>,
+    ) -> Result<Vec<&Item>, ManifestError> {
+        let Some(ids) = only else {
+            return Ok(self
+                .items
+                .iter()
+                .filter(|it| shard.contains(&it.id))
+                .collect());
+        };
+        let by_id: HashMap<&str, &Item> =
+            self.items.iter().map(|it| (it.id.as_str(), it)).collect();
+        let mut wanted: Vec<&Item> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let item = by_id
+                .get(id.as_str())
+                .ok_or_else(|| ManifestError::UnknownId {
+                    path: self.path.clone(),
+                    id: id.clone(),
+                })?;
+            if shard.contains(&item.id) && !wanted.iter().any(|w| w.id == item.id) {
+                wanted.push(item);
+            }
+        }
+        wanted.sort_by_key(|it| it.line);
+        Ok(wanted)
+    }
+
+    /// Fails on the first of `items` whose input this build cannot read: a missing local
+    /// file, or a URL (remote inputs are not wired into batch runs yet).
+    pub fn check_inputs(&self, items: &[&Item]) -> Result<(), ManifestError> {
+        for item in items {
+            match &item.source {
+                ItemSource::Local(p) => {
+                    std::fs::metadata(p).map_err(|source| ManifestError::Missing {
+                        path: self.path.clone(),
+                        line: item.line,
+                        input: p.clone(),
+                        source,
+                    })?;
+                }
+                ItemSource::Url(u) => {
+                    return Err(ManifestError::Unsupported {
+                        path: self.path.clone(),
+                        line: item.line,
+                        input: u.clone(),
+                        reason: "URL inputs are not supported in manifests yet; list local files",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line without its comment: `#` at the start or after whitespace (a `#` inside a URL
+/// or file name stays).
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let at = (0..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()));
+    at.map_or(line, |i| &line[..i])
+}
+
+/// The id of a manifest entry: its last path segment (query and fragment of a URL dropped)
+/// without the final extension, as Python's `os.path.splitext(basename)[0]`.
+fn item_id(entry: &str) -> Result<String, &'static str> {
+    let path = match entry.split_once("://") {
+        Some((_, rest)) => rest.split(['?', '#']).next().unwrap_or(rest),
+        None => entry,
+    };
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let stem = Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    if stem.is_empty() || stem.starts_with('.') {
+        return Err("gives no usable item id (the file name must not be empty or start with `.`)");
+    }
+    if stem.chars().any(char::is_control) {
+        return Err("has control characters in its file name");
+    }
+    Ok(stem.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_file_stems() {
+        assert_eq!(item_id("a/b/T32TQM.tif").unwrap(), "T32TQM");
+        assert_eq!(item_id("scene.v2.tif").unwrap(), "scene.v2");
+        assert_eq!(item_id("noext").unwrap(), "noext");
+        assert_eq!(item_id("https://h/x/S2A_1.tif?sig=abc").unwrap(), "S2A_1");
+        assert!(item_id("dir/.hidden").is_err());
+    }
+
+    #[test]
+    fn parses_comments_blank_lines_and_relative_paths() {
+        let m = Manifest::parse(
+            Path::new("m.txt"),
+            "# scenes\n\n a.tif  # first\n/abs/b.tif\ns3://bucket/c.tif\n",
+            Path::new("/base"),
+        )
+        .unwrap();
+        let got: Vec<_> = m.items.iter().map(|i| (i.id.as_str(), i.line)).collect();
+        assert_eq!(got, [("a", 3), ("b", 4), ("c", 5)]);
+        assert_eq!(m.items[0].source, ItemSource::Local("/base/a.tif".into()));
+        assert_eq!(m.items[1].source, ItemSource::Local("/abs/b.tif".into()));
+        assert_eq!(
+            m.items[2].source,
+            ItemSource::Url("s3://bucket/c.tif".into())
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_name_both_lines() {
+        let err =
+            Manifest::parse(Path::new("m.txt"), "x/a.tif\ny/a.png\n", Path::new("/")).unwrap_err();
+        assert!(
+            matches!(&err, ManifestError::DuplicateId { id, first: 1, second: 2, .. } if id == "a"),
+            "{err}"
+        );
+    }
+}

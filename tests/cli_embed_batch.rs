@@ -1,0 +1,568 @@
+//! `panopticon embed --manifest … --out DIR` with the tiny model: shards partition the
+//! manifest, a run killed with SIGKILL resumes to the same bytes as an uninterrupted run,
+//! failed items are logged with exit status 3, bad invocations fail with one line, and
+//! `embed collect` gathers the items into one table.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use panopticon::data::write_geotiff_f32;
+use panopticon::scale::{FailureLog, Manifest, Shard};
+
+const TILE: [&str; 2] = ["--tile", "32"];
+
+/// A 13-band float32 GeoTIFF whose values depend on `seed`.
+fn scene(path: &Path, h: usize, w: usize, seed: usize) {
+    let data: Vec<f32> = (0..13 * h * w)
+        .map(|i| {
+            (1000.0 + 700.0 * ((i * (seed + 3)) as f32 * 0.013).sin() + (i % 89) as f32).round()
+        })
+        .collect();
+    let gt = [
+        600000.0 + 1000.0 * seed as f64,
+        10.0,
+        0.0,
+        5000000.0,
+        0.0,
+        -10.0,
+    ];
+    write_geotiff_f32(path, 13, h, w, &data, Some(gt), Some(32632), None).unwrap();
+}
+
+/// `n` scenes `s00.tif` … in `dir/in` and a manifest listing them (relative paths).
+fn catalogue(dir: &Path, n: usize, side: usize) -> PathBuf {
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let mut text = String::from("# test catalogue\n");
+    for i in 0..n {
+        let name = format!("s{i:02}.tif");
+        scene(&inputs.join(&name), side, side + 8 * (i % 3), i);
+        text.push_str(&format!("in/{name}\n"));
+    }
+    let manifest = dir.join("manifest.txt");
+    std::fs::write(&manifest, text).unwrap();
+    manifest
+}
+
+fn embed_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
+    cmd.arg("embed")
+        .args([
+            "--weights",
+            tiny_dir().join("weights.pth").to_str().unwrap(),
+            "--config",
+            "tiny-test",
+            "--sensor",
+            "sentinel2_l1c",
+        ])
+        .args(TILE)
+        .args(args);
+    cmd
+}
+
+fn embed(args: &[&str]) -> Output {
+    embed_cmd(args).output().unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn shards_of_n_partition_the_manifest() {
+    let text: String = (0..500)
+        .map(|i| format!("tiles/T{i:04}_2024.tif\n"))
+        .collect();
+    let m = Manifest::parse(Path::new("m.txt"), &text, Path::new("/data")).unwrap();
+    let all: BTreeSet<&str> = m.items.iter().map(|i| i.id.as_str()).collect();
+    for n in [1u64, 2, 3, 7, 16, 499, 1000] {
+        let mut union = BTreeSet::new();
+        let mut sizes = Vec::new();
+        for k in 0..n {
+            let share = m.select(Shard { index: k, count: n }, None).unwrap();
+            sizes.push(share.len());
+            for item in share {
+                assert!(
+                    union.insert(item.id.as_str()),
+                    "{} in two shards of {n}",
+                    item.id
+                );
+            }
+        }
+        assert_eq!(union, all, "shards of {n} miss items");
+        if n <= 16 {
+            // The hash spreads: no shard is empty or holds more than twice its share.
+            let fair = 500 / n as usize;
+            assert!(
+                sizes.iter().all(|&s| s > 0 && s <= 2 * fair + 5),
+                "{n}: {sizes:?}"
+            );
+        }
+    }
+    // Pinned, so the share of an id never changes between versions (and the Python driver
+    // agrees: scale/ray/test_ray.py checks the same values).
+    let shard_of = |id: &str, n: u64| (0..n).find(|&k| Shard { index: k, count: n }.contains(id));
+    assert_eq!(panopticon::scale::fnv1a64(b"T32TQM"), 0x0d229025e58f71b8);
+    assert_eq!(shard_of("T32TQM", 4), Some(0));
+    let firsts: Vec<u64> = m.items[..5]
+        .iter()
+        .map(|i| shard_of(&i.id, 7).unwrap())
+        .collect();
+    assert_eq!(firsts, [6, 1, 1, 0, 4]);
+}
+
+#[test]
+fn dry_run_shards_cover_the_manifest_without_loading_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    // Dry runs only look at names: empty files will do.
+    std::fs::create_dir_all(dir.path().join("in")).unwrap();
+    let mut text = String::new();
+    for i in 0..40 {
+        std::fs::write(dir.path().join(format!("in/x{i}.tif")), b"").unwrap();
+        text.push_str(&format!("in/x{i}.tif\n"));
+    }
+    let manifest = dir.path().join("m.txt");
+    std::fs::write(&manifest, text).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("x3.parquet"), b"done before").unwrap();
+    std::fs::write(out.join(".x4.parquet.999.partial"), b"half").unwrap();
+    let mut seen = Vec::new();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+            .args([
+                "embed",
+                "--weights",
+                "/nonexistent/weights.pth",
+                "--sensor",
+                "sentinel2_l1c",
+            ])
+            .args([
+                "--manifest",
+                p(&manifest),
+                "--out",
+                p(&out),
+                "--shard",
+                &shard,
+                "--dry-run",
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        for line in String::from_utf8(o.stdout).unwrap().lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let want = match f[1] {
+                "x3" => "done",
+                "x4" => "partial",
+                _ => "todo",
+            };
+            assert_eq!(f[0], want, "{line}");
+            assert!(f[2].ends_with(&format!("in/{}.tif", f[1])), "{line}");
+            seen.push(f[1].to_string());
+        }
+    }
+    seen.sort();
+    let mut all: Vec<String> = (0..40).map(|i| format!("x{i}")).collect();
+    all.sort();
+    assert_eq!(seen, all);
+    // Nothing was touched.
+    assert_eq!(listing(&out), [".x4.parquet.999.partial", "x3.parquet"]);
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 8, 128);
+    let whole = dir.path().join("whole");
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&whole), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names: Vec<String> = (0..8).map(|i| format!("s{i:02}.parquet")).collect();
+    assert_eq!(listing(&whole), names);
+
+    let resumed = dir.path().join("resumed");
+    let mut child = embed_cmd(&["--manifest", p(&manifest), "--out", p(&resumed), "--quiet"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // SIGKILL as soon as the first item is finished: no chance to clean up.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !resumed.join("s00.parquet").exists() {
+        assert!(Instant::now() < deadline, "no item finished in 120 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let finished = listing(&resumed)
+        .iter()
+        .filter(|n| !n.starts_with('.'))
+        .count();
+    assert!(
+        finished < 8,
+        "the run ended before the kill; make the items bigger"
+    );
+    // A write cut short by a crash leaves its temp file; plant one if the kill left none.
+    std::fs::write(resumed.join(".s07.parquet.4194303.partial"), b"half a file").unwrap();
+
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&resumed)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = stderr(&o);
+    let summary = log.lines().last().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "summary: 8 items: {} done, {finished} skipped (already there), 0 failed",
+            8 - finished
+        )),
+        "{log}"
+    );
+    // Every item exactly once, no temp files, the same bytes as the uninterrupted run.
+    assert_eq!(listing(&resumed), names);
+    for n in &names {
+        let (a, b) = (
+            std::fs::read(whole.join(n)).unwrap(),
+            std::fs::read(resumed.join(n)).unwrap(),
+        );
+        assert!(a == b, "{n} differs from the uninterrupted run");
+    }
+    // A third run has nothing to do and loads no weights.
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&resumed)]);
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains("summary: 8 items: 0 done, 8 skipped"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn failed_items_are_logged_and_the_exit_status_is_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 3, 32);
+    std::fs::write(dir.path().join("in/broken.tif"), b"not a tiff").unwrap();
+    let text = std::fs::read_to_string(&manifest).unwrap() + "in/broken.tif\n";
+    std::fs::write(&manifest, text).unwrap();
+    let out = dir.path().join("out");
+    for run in 0..2 {
+        let o = embed(&["--manifest", p(&manifest), "--out", p(&out), "--quiet"]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let last = stderr(&o).lines().last().unwrap().to_string();
+        assert!(last.starts_with("error: 1 of "), "{last}");
+        assert!(last.contains("failures.jsonl"), "{last}");
+        let log = FailureLog::in_dir(&out).read().unwrap();
+        assert_eq!(log.len(), run + 1, "one line per failed attempt");
+        let f = &log[run];
+        assert_eq!(f.id, "broken");
+        assert!(f.input.ends_with("in/broken.tif"), "{}", f.input);
+        assert!(f.reason.contains("broken.tif"), "{}", f.reason);
+        assert!(f.time.ends_with('Z') && f.time.len() == 20, "{}", f.time);
+    }
+    assert_eq!(
+        listing(&out),
+        [
+            "failures.jsonl",
+            "s00.parquet",
+            "s01.parquet",
+            "s02.parquet"
+        ]
+    );
+}
+
+#[test]
+fn a_full_disk_fails_the_item_and_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 2, 64);
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // RLIMIT_FSIZE (8 KiB) with SIGXFSZ ignored: writes past it fail with EFBIG, as on a full
+    // disk; the dense maps (~12 KiB) do not fit, the failure log lines do.
+    let bin = env!("CARGO_BIN_EXE_panopticon");
+    let weights = tiny_dir().join("weights.pth");
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 8; exec '{bin}' embed --weights '{}' --config tiny-test \
+         --sensor sentinel2_l1c --tile 32 --dense --format safetensors --quiet \
+         --manifest '{}' --out '{}'",
+        weights.display(),
+        manifest.display(),
+        out.display()
+    );
+    let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let log = FailureLog::in_dir(&out).read().unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter().all(|f| f.reason.contains("too large")),
+        "{log:?}"
+    );
+    assert_eq!(listing(&out), ["failures.jsonl"]);
+    // With room again, the rerun finishes them.
+    let o = embed(&[
+        "--manifest",
+        p(&manifest),
+        "--out",
+        p(&out),
+        "--dense",
+        "--format",
+        "safetensors",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        listing(&out),
+        ["failures.jsonl", "s00.safetensors", "s01.safetensors"]
+    );
+}
+
+/// Fails with status 1 and one `error:` line mentioning `needle`, creating no output.
+fn fails(args: &[&str], needle: &str) {
+    let o = embed(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains(needle),
+        "{args:?}: {err}"
+    );
+}
+
+#[test]
+fn bad_invocations_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 2, 32);
+    let m = p(&manifest);
+    let out = dir.path().join("out");
+    let o = p(&out);
+    let bad = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+
+    let missing = bad("missing.txt", "in/s00.tif\nin/nope.tif\n");
+    fails(
+        &["--manifest", p(&missing), "--out", o],
+        "line 2: cannot read",
+    );
+    let dup = bad("dup.txt", "in/s00.tif\n# again\nin/../in/s00.tif\n");
+    fails(
+        &["--manifest", p(&dup), "--out", o],
+        "lines 1 and 3 both give item id `s00`",
+    );
+    std::fs::write(dir.path().join("in/notes.docx"), b"x").unwrap();
+    let docx = bad("docx.txt", "in/s00.tif\nin/notes.docx\n");
+    fails(&["--manifest", p(&docx), "--out", o], "line 2: ");
+    let empty = bad("empty.txt", "# nothing\n\n");
+    fails(&["--manifest", p(&empty), "--out", o], "no inputs");
+    fails(
+        &["--manifest", "nope.txt", "--out", o],
+        "cannot read manifest nope.txt",
+    );
+    fails(
+        &["--manifest", m, "--out", o, "--shard", "3/2"],
+        "--shard 3/2: K is 0-based",
+    );
+    fails(
+        &["--manifest", m, "--out", o, "--shard", "0/0"],
+        "--shard 0/0: the shard count",
+    );
+    fails(
+        &["--manifest", m, "--out", o, "--shard", "1of2"],
+        "expected K/N",
+    );
+    fails(
+        &["--manifest", m, "--out", o, "--items", "s00,zz"],
+        "--items zz: no such item",
+    );
+    fails(
+        &["--manifest", m, "--out", o, "--layers", "0"],
+        "--format safetensors",
+    );
+    assert!(!out.exists(), "a failed start created the output directory");
+
+    let file = bad("a-file", "");
+    fails(
+        &["--manifest", m, "--out", p(&file)],
+        "exists and is not a directory",
+    );
+    let under_file = file.join("sub");
+    fails(
+        &["--manifest", m, "--out", p(&under_file)],
+        "cannot create the directory",
+    );
+    // Root ignores permission bits; a read-only mount stops everyone.
+    fails(
+        &["--manifest", m, "--out", "/proc/panopticon-out"],
+        "--out /proc/panopticon-out",
+    );
+
+    // clap's own checks: an unknown --format value, --shard without --manifest.
+    let o = embed(&["--manifest", m, "--out", o, "--format", "zarr"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid value 'zarr' for '--format"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn collect_gathers_the_items_into_one_table() {
+    use panopticon::data::readers::ParquetTable;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 5, 48);
+    let out = dir.path().join("out");
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&out), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same files through a plain `embed`, in manifest order.
+    let inputs: Vec<PathBuf> = Manifest::read(&manifest)
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| PathBuf::from(i.input()))
+        .collect();
+    let plain = dir.path().join("plain.parquet");
+    let mut args: Vec<&str> = inputs.iter().map(|i| p(i)).collect();
+    args.extend(["--quiet", "-o", p(&plain)]);
+    let o = embed(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let index = out.join("index.parquet");
+    let c = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["embed", "collect", p(&out), "-o", p(&index)])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", stderr(&c));
+    assert!(stderr(&c).contains("from 5 items"), "{}", stderr(&c));
+    let (got, want) = (
+        ParquetTable::open(&index).unwrap(),
+        ParquetTable::open(&plain).unwrap(),
+    );
+    assert_eq!(got.num_rows(), want.num_rows());
+    for col in ["path"] {
+        assert_eq!(
+            got.column::<String>(col).unwrap(),
+            want.column::<String>(col).unwrap()
+        );
+    }
+    for col in ["row", "col", "height", "width"] {
+        assert_eq!(
+            got.column::<i64>(col).unwrap(),
+            want.column::<i64>(col).unwrap(),
+            "{col}"
+        );
+    }
+    for col in ["minx", "maxy"] {
+        let (a, b): (Vec<Option<f64>>, Vec<Option<f64>>) =
+            (got.column(col).unwrap(), want.column(col).unwrap());
+        assert_eq!(a, b, "{col}");
+    }
+    let (a, b): (Vec<Vec<f32>>, Vec<Vec<f32>>) =
+        (got.column("cls").unwrap(), want.column("cls").unwrap());
+    assert_eq!(a, b, "cls");
+    // Collecting again ignores the index inside the directory.
+    let c = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .args(["embed", "collect", p(&out), "-o", p(&index)])
+        .output()
+        .unwrap();
+    assert!(stderr(&c).contains("from 5 items"), "{}", stderr(&c));
+}
+
+/// The command of the Kubernetes example (`scale/k8s/embed-job.yaml`: the folded `args`
+/// block), with its paths pointed at this test's files.
+fn k8s_command(manifest: &Path, out: &Path) -> String {
+    let yaml = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scale/k8s/embed-job.yaml"),
+    )
+    .unwrap();
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != "- >-").skip(1);
+    let first = lines.next().unwrap();
+    let indent = first.len() - first.trim_start().len();
+    let folded: Vec<&str> = std::iter::once(first)
+        .chain(
+            lines.take_while(|l| l.len() - l.trim_start().len() >= indent && !l.trim().is_empty()),
+        )
+        .map(str::trim)
+        .collect();
+    folded
+        .join(" ")
+        .replace(
+            "exec panopticon",
+            &format!("exec '{}'", env!("CARGO_BIN_EXE_panopticon")),
+        )
+        .replace("/data/manifest.txt", p(manifest))
+        .replace("/data/embeddings", p(out))
+        .replace("--sensor sentinel2_l2a", "--sensor sentinel2_l1c --tile 32")
+        .replace(
+            "/weights/panopticon-vitb14.bpk --config vitb14",
+            &format!(
+                "{} --config tiny-test",
+                tiny_dir().join("weights.pth").display()
+            ),
+        )
+}
+
+/// The SLURM array script and the Kubernetes Indexed Job command, run for every task /
+/// completion index, embed each item once, as a single-process run does.
+#[test]
+fn slurm_and_kubernetes_recipes_cover_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 9, 32);
+    let single = dir.path().join("single");
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&single), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scale/slurm/embed.sbatch");
+    let (slurm, k8s) = (dir.path().join("slurm"), dir.path().join("k8s"));
+    let k8s_cmd = k8s_command(&manifest, &k8s);
+    assert!(
+        k8s_cmd.contains("--shard \"${JOB_COMPLETION_INDEX}/8\""),
+        "{k8s_cmd}"
+    );
+    for k in 0..8 {
+        let o = Command::new("bash")
+            .arg(&script)
+            .env("SLURM_ARRAY_TASK_ID", k.to_string())
+            .env("N_SHARDS", "8")
+            .env("MANIFEST", &manifest)
+            .env("OUT", &slurm)
+            .env("PANOPTICON", env!("CARGO_BIN_EXE_panopticon"))
+            .env("WEIGHTS", tiny_dir().join("weights.pth"))
+            .env(
+                "EMBED_ARGS",
+                "--config tiny-test --sensor sentinel2_l1c --tile 32",
+            )
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "task {k}: {}", stderr(&o));
+        let o = Command::new("sh")
+            .args(["-c", &k8s_cmd])
+            .env("JOB_COMPLETION_INDEX", k.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "index {k}: {}", stderr(&o));
+    }
+    for out in [&slurm, &k8s] {
+        assert_eq!(listing(out), listing(&single));
+        for n in listing(&single) {
+            let same =
+                std::fs::read(single.join(&n)).unwrap() == std::fs::read(out.join(&n)).unwrap();
+            assert!(same, "{n}");
+        }
+    }
+}
