@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Seek};
+use std::ops::Range;
 use std::path::Path;
 
 use tiff::decoder::{Decoder, Limits};
@@ -30,6 +31,7 @@ use super::error::ReadError;
 use super::georef::read_georef;
 use super::guard::catch_decoder_panic;
 use super::raster::{GeoTransform, Raster, RasterData};
+use super::source::window_byte_ranges;
 
 const FORMAT: &str = "GeoTIFF";
 const PHOTOMETRIC_WHITE_IS_ZERO: u16 = 0;
@@ -68,12 +70,17 @@ fn decode<R: Read + Seek>(reader: R, path: &Path, max_bytes: usize) -> Result<Ra
     file.read(0, 0, h, w)
 }
 
+/// Told the byte ranges of the strips/tiles a window needs before they are decoded, so a
+/// remote source can fetch them together (see [`GeoTiff::with_prefetch`]).
+pub type PrefetchHook<R> = fn(&mut R, &[Range<u64>]) -> std::io::Result<()>;
+
 /// An open GeoTIFF whose pixels are read window by window, so scenes larger than memory (a
 /// full Sentinel-2 tile) can be streamed. Only the strips/tiles meeting a window are decoded.
 pub struct GeoTiff<R: Read + Seek = BufReader<File>> {
     dec: Decoder<Patched<R>>,
     path: std::path::PathBuf,
     max_bytes: usize,
+    prefetch: Option<PrefetchHook<R>>,
     bits: u8,
     planar: bool,
     white_is_zero: bool,
@@ -242,6 +249,7 @@ impl<R: Read + Seek> GeoTiff<R> {
             dec,
             path: path.to_path_buf(),
             max_bytes,
+            prefetch: None,
             bits,
             planar,
             white_is_zero,
@@ -259,6 +267,18 @@ impl<R: Read + Seek> GeoTiff<R> {
             overviews,
             has_mask: mask.is_some(),
         })
+    }
+
+    /// Calls `hook` on the reader with the byte ranges of each window's strips/tiles before
+    /// they are decoded.
+    pub fn with_prefetch(mut self, hook: PrefetchHook<R>) -> Self {
+        self.prefetch = Some(hook);
+        self
+    }
+
+    /// The byte source.
+    pub fn source(&mut self) -> &mut R {
+        self.dec.inner().inner_mut()
     }
 
     /// Reads `rows`×`cols` pixels starting at (`row0`, `col0`) into a [`Raster`] whose
@@ -383,6 +403,20 @@ impl<R: Read + Seek> GeoTiff<R> {
             cols,
         };
         self.seek(self.image.index)?;
+        if let Some(hook) = self.prefetch {
+            let planes = if self.planar { self.bands } else { 1 };
+            let ranges = window_byte_ranges(
+                &mut self.dec,
+                (self.width, self.height),
+                planes,
+                (row0, col0, rows, cols),
+            )
+            .map_err(|e| tiff_error(e, &path, self.max_bytes))?;
+            hook(self.dec.inner().inner_mut(), &ranges).map_err(|source| ReadError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
         let mut data = read_chunks(
             &mut self.dec,
             self.lerc.as_ref(),

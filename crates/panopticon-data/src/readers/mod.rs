@@ -15,9 +15,10 @@ mod parquet_checks;
 mod parquet_value;
 mod png;
 mod raster;
+mod source;
 
 pub use error::ReadError;
-pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff, decode_geotiff, read_geotiff};
+pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff, PrefetchHook, decode_geotiff, read_geotiff};
 pub use hdf5::{
     AttrValue, DEFAULT_MAX_HDF5_READ_BYTES, H5Array, H5DType, H5Data, H5DatasetInfo, Hdf5File,
 };
@@ -26,3 +27,7 @@ pub use parquet::{ParquetError, ParquetTable};
 pub use parquet_value::ParquetValue;
 pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
 pub use raster::{DType, GeoTransform, Raster, RasterData};
+pub use source::{
+    MAX_REQUEST, MERGE_GAP, RasterLocation, RemoteFile, RemoteOptions, RemoteStats, Source,
+    merge_ranges, probe_location, read_location_bytes,
+};

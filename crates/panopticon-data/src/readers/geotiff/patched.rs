@@ -16,6 +16,13 @@ pub(crate) struct Patched<R> {
     patches: Vec<(u64, [u8; 2])>,
 }
 
+impl<R> Patched<R> {
+    /// The wrapped reader (e.g. a remote source, for prefetching).
+    pub(crate) fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+}
+
 impl<R: Read + Seek> Patched<R> {
     pub(crate) fn new(mut inner: R) -> Result<Self> {
         let pos = inner.stream_position()?;

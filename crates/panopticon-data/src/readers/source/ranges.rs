@@ -1,0 +1,117 @@
+//! Which bytes of a TIFF a window needs, and how they are grouped into requests.
+
+use std::io::{Read, Seek};
+use std::ops::Range;
+
+use tiff::TiffError;
+use tiff::decoder::{ChunkType, Decoder};
+use tiff::tags::Tag;
+
+/// Ranges closer than this are fetched in one request (the gap is read and dropped): a
+/// request costs a round trip, 64 KiB costs far less than one on any real link.
+pub const MERGE_GAP: u64 = 64 << 10;
+
+/// A merged request is cut into parts of at most this size, so one large run of tiles is still
+/// fetched by several connections at once.
+pub const MAX_REQUEST: u64 = 8 << 20;
+
+/// Byte ranges of the strips/tiles of the decoder's current image that meet the window
+/// (`row0`, `col0`, `rows`, `cols`), in file order, not merged. Empty chunks are skipped.
+pub(crate) fn window_byte_ranges<R: Read + Seek>(
+    dec: &mut Decoder<R>,
+    (width, height): (usize, usize),
+    planes: usize,
+    (row0, col0, rows, cols): (usize, usize, usize, usize),
+) -> Result<Vec<Range<u64>>, TiffError> {
+    let tiled = dec.get_chunk_type() == ChunkType::Tile;
+    let (offsets_tag, counts_tag) = if tiled {
+        (Tag::TileOffsets, Tag::TileByteCounts)
+    } else {
+        (Tag::StripOffsets, Tag::StripByteCounts)
+    };
+    let (cw, ch) = dec.chunk_dimensions();
+    let (cw, ch) = (cw as usize, ch as usize);
+    if cw == 0 || ch == 0 {
+        return Ok(Vec::new()); // the decoder reports the bad layout when it reads
+    }
+    let offsets = dec.get_tag_u64_vec(offsets_tag)?;
+    let counts = dec.get_tag_u64_vec(counts_tag)?;
+    let (across, down) = (width.div_ceil(cw), height.div_ceil(ch));
+    let (cx0, cx1) = (col0 / cw, (col0 + cols).div_ceil(cw).min(across));
+    let (cy0, cy1) = (row0 / ch, (row0 + rows).div_ceil(ch).min(down));
+    let mut ranges = Vec::new();
+    for plane in 0..planes {
+        for cy in cy0..cy1 {
+            for cx in cx0..cx1 {
+                let i = (plane * down + cy) * across + cx;
+                if let (Some(&start), Some(&len)) = (offsets.get(i), counts.get(i))
+                    && len > 0
+                {
+                    ranges.push(start..start.saturating_add(len));
+                }
+            }
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    Ok(ranges)
+}
+
+/// Sorts and merges ranges that overlap or lie within [`MERGE_GAP`] of each other, then cuts
+/// runs longer than [`MAX_REQUEST`] into parts: the requests to send.
+pub fn merge_ranges(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    ranges.retain(|r| r.start < r.end);
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<u64>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end.saturating_add(MERGE_GAP) => {
+                last.end = last.end.max(r.end)
+            }
+            _ => merged.push(r),
+        }
+    }
+    let mut out = Vec::with_capacity(merged.len());
+    for r in merged {
+        let parts = (r.end - r.start).div_ceil(MAX_REQUEST);
+        let step = (r.end - r.start).div_ceil(parts);
+        let mut start = r.start;
+        while start < r.end {
+            out.push(start..(start + step).min(r.end));
+            start += step;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_ranges_merge_and_far_ones_do_not() {
+        let got = merge_ranges(vec![
+            200..300,
+            0..100,
+            100..150,
+            300 + MERGE_GAP..400 + MERGE_GAP,
+            1_000_000..1_000_010,
+            50..60,
+        ]);
+        assert_eq!(got, vec![0..400 + MERGE_GAP, 1_000_000..1_000_010]);
+    }
+
+    #[test]
+    fn long_runs_are_cut_into_bounded_requests() {
+        let got = merge_ranges(vec![0..2 * MAX_REQUEST + 10]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].start, 0);
+        assert_eq!(got[2].end, 2 * MAX_REQUEST + 10);
+        assert!(got.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(got.iter().all(|r| r.end - r.start <= MAX_REQUEST));
+    }
+
+    #[test]
+    fn empty_ranges_are_dropped() {
+        assert!(merge_ranges(vec![5..5, 7..3]).is_empty());
+    }
+}
