@@ -373,17 +373,11 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing_valid() {
     assert!(err.to_string().contains("space"), "{err}");
     assert!(blobs(&s.opts).is_empty());
 
-    // Converted burnpacks: written to a temp file next to the target, then renamed. Burn's
-    // writer replaces an existing temp file, so block it with a directory instead.
+    // Converted burnpacks: written to a uniquely named temp file next to the target, then
+    // renamed over it. A non-empty directory in the target's place makes the rename fail.
     let s = setup();
     let bpk = hub::burnpack_path(&s.entry, &s.opts);
-    std::fs::create_dir_all(bpk.parent().unwrap()).unwrap();
-    let tmp = bpk.with_file_name(format!(
-        ".{}.{}.partial",
-        bpk.file_name().unwrap().to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::create_dir_all(tmp.join("x")).unwrap();
+    std::fs::create_dir_all(bpk.join("x")).unwrap();
     let Err(err) = pretrained(&s) else {
         panic!("an unwritable burnpack must fail");
     };
@@ -395,7 +389,13 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing_valid() {
         "{err}"
     );
     assert!(err.to_string().contains("cannot write"), "{err}");
-    assert!(!bpk.exists(), "a half-written burnpack was kept");
+    assert!(!bpk.is_file(), "a half-written burnpack was kept");
+    let left: Vec<_> = std::fs::read_dir(bpk.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty(), "temp files left behind: {left:?}");
 }
 
 #[test]
