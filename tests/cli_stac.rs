@@ -260,14 +260,31 @@ fn sensors_summary_and_band_table() {
     let all = sensors(&[]);
     // Hyperspectral sensors as a count and a range, never hundreds of names on one line.
     assert!(all.lines().all(|l| l.chars().count() < 160), "{all}");
-    let enmap = all.lines().skip_while(|l| !l.starts_with("enmap")).nth(1).unwrap();
-    assert!(enmap.contains(" bands, ") && enmap.ends_with(" nm"), "{enmap}");
-    assert!(all.contains("B01,B02,B03,B04,B05,B06,B07,B08,B8A,B09,B11,B12"), "{all}");
+    let enmap = all
+        .lines()
+        .skip_while(|l| !l.starts_with("enmap"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        enmap.contains(" bands, ") && enmap.ends_with(" nm"),
+        "{enmap}"
+    );
+    assert!(
+        all.contains("B01,B02,B03,B04,B05,B06,B07,B08,B8A,B09,B11,B12"),
+        "{all}"
+    );
 
     let table = sensors(&["sentinel2_l2a"]);
     let b8a = table.lines().find(|l| l.starts_with("B8A")).unwrap();
-    let cells: Vec<&str> = b8a.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
-    assert_eq!(cells, ["B8A", "nir08", "NIR narrow", "864.8 nm", "20 m", "864"]);
+    let cells: Vec<&str> = b8a
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        ["B8A", "nir08", "NIR narrow", "864.8 nm", "20 m", "864"]
+    );
     let vv = sensors(&["sentinel1"]);
     assert!(vv.contains("SAR VH (ascending orbit)"), "{vv}");
 }
