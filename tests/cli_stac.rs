@@ -73,7 +73,8 @@ fn sample_item_embeds_offline_on_the_finest_grid() {
     let cls = got["cls"].clone().try_into_vec::<f32>().unwrap();
     assert!(cls.iter().all(|v| v.is_finite()));
 
-    // On a 60 m grid the 30 m bands are area-averaged instead: 84×84 pixels.
+    // On a 60 m grid the 30 m bands are area-averaged instead: 84×84 pixels, one tile on the
+    // patch grid (padded to 88, a multiple of the 8-px patch).
     let out60 = dir.path().join("emb60.safetensors");
     ok(&embed(&[
         p(&sample_item()),
@@ -85,7 +86,7 @@ fn sample_item_embeds_offline_on_the_finest_grid() {
     let got60 = read_safetensors(&out60).unwrap();
     assert_eq!(
         got60["tiles"].clone().try_into_vec::<i64>().unwrap(),
-        [0, 0, 0, 84, 84]
+        [0, 0, 0, 88, 88]
     );
     assert_ne!(got60["cls"].clone().try_into_vec::<f32>().unwrap(), cls);
 }
@@ -242,4 +243,48 @@ fn bad_inputs_fail_with_one_line_and_no_output() {
         &["rededge", "B05, B06, B07"],
     );
     fails(&["--band", "B04", "-o", o], &out, &["KEY=PATH"]);
+}
+
+fn sensors(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .arg("sensors")
+        .args(args)
+        .output()
+        .unwrap();
+    ok(&o);
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn sensors_summary_and_band_table() {
+    let all = sensors(&[]);
+    // Hyperspectral sensors as a count and a range, never hundreds of names on one line.
+    assert!(all.lines().all(|l| l.chars().count() < 160), "{all}");
+    let enmap = all
+        .lines()
+        .skip_while(|l| !l.starts_with("enmap"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        enmap.contains(" bands, ") && enmap.ends_with(" nm"),
+        "{enmap}"
+    );
+    assert!(
+        all.contains("B01,B02,B03,B04,B05,B06,B07,B08,B8A,B09,B11,B12"),
+        "{all}"
+    );
+
+    let table = sensors(&["sentinel2_l2a"]);
+    let b8a = table.lines().find(|l| l.starts_with("B8A")).unwrap();
+    let cells: Vec<&str> = b8a
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        ["B8A", "nir08", "NIR narrow", "864.8 nm", "20 m", "864"]
+    );
+    let vv = sensors(&["sentinel1"]);
+    assert!(vv.contains("SAR VH (ascending orbit)"), "{vv}");
 }

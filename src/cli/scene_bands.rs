@@ -265,6 +265,7 @@ pub(super) fn embed_stacked(
             .map(|(label, m)| match m {
                 Method::Average => format!("{label} area-average"),
                 Method::Bilinear => format!("{label} bilinear"),
+                Method::Aligned => format!("{label} as is"),
             })
             .collect();
         eprintln!(

@@ -58,7 +58,7 @@ fn stacks_equal_gdal_warp_for_every_target_resolution() {
             .iter()
             .map(|(_, m)| match m {
                 Method::Average => "average",
-                Method::Bilinear => "bilinear",
+                Method::Bilinear | Method::Aligned => "bilinear",
             })
             .collect();
         let want_methods: Vec<&str> = want["methods"]

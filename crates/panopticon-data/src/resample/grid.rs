@@ -25,7 +25,9 @@ impl Grid {
     /// Checks that the grid is north-up and unrotated; `band` labels the error.
     pub fn check_north_up(&self, band: &str) -> Result<(), ResampleError> {
         let t = self.transform;
-        if t[2] != 0.0 || t[4] != 0.0 || !(t[1] > 0.0) || !(t[5] < 0.0) {
+        // Written so that NaN pixel sizes are refused too.
+        let north_up = t[2] == 0.0 && t[4] == 0.0 && t[1] > 0.0 && t[5] < 0.0;
+        if !north_up {
             return Err(ResampleError::Rotated {
                 band: band.to_string(),
             });

@@ -90,6 +90,9 @@ pub enum Method {
     Average,
     /// The band is as coarse or coarser: bilinear (`gdalwarp -r bilinear`).
     Bilinear,
+    /// The band's pixels are the grid's (same size, whole-pixel offset): bilinear taps of
+    /// weight 1, i.e. the values as they are.
+    Aligned,
 }
 
 struct Plan {
@@ -123,17 +126,21 @@ impl BandStack {
                 let (sx, sy) = s.grid.resolution();
                 let st = s.grid.transform;
                 let finer = sx < dx * (1.0 - 1e-9) || sy < dy * (1.0 - 1e-9);
+                let col_origin = (grid.transform[0] - st[0]) / sx;
+                let row_origin = (st[3] - grid.transform[3]) / sy;
+                let whole = |v: f64| (v - v.round()).abs() < 1e-9;
+                let same = (sx - dx).abs() <= dx * 1e-9 && (sy - dy).abs() <= dy * 1e-9;
                 let method = if finer {
                     Method::Average
+                } else if same && whole(col_origin) && whole(row_origin) {
+                    Method::Aligned
                 } else {
                     Method::Bilinear
                 };
                 let taps = match method {
                     Method::Average => Taps::average,
-                    Method::Bilinear => Taps::bilinear,
+                    Method::Bilinear | Method::Aligned => Taps::bilinear,
                 };
-                let col_origin = (grid.transform[0] - st[0]) / sx;
-                let row_origin = (st[3] - grid.transform[3]) / sy;
                 Plan {
                     method,
                     cols: taps(grid.width, col_origin, dx / sx, s.grid.width),
