@@ -82,6 +82,10 @@ pub struct SceneArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// GeoTIFF overview to embed: 0 = full resolution, 1 = the largest overview (reduced-
+    /// resolution image inside the file), 2 = the next, …; outputs carry its georeferencing.
+    #[arg(long, default_value_t = 0)]
+    pub overview: usize,
 }
 
 impl SceneArgs {
@@ -142,7 +146,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
             &ids,
             &norm,
             &opts,
-            sc.quiet,
+            (sc.quiet, sc.overview),
             (i, args.inputs.len()),
         )?;
         results.push((raster, out));
@@ -165,7 +169,7 @@ pub(super) fn embed_file(
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    quiet: bool,
+    (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     let is_tiff = path
@@ -173,7 +177,13 @@ pub(super) fn embed_file(
         .and_then(|e| e.to_str())
         .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "tif" | "tiff"));
     if is_tiff {
-        return embed_geotiff(path, model, ids, norm, opts, quiet, (i, total));
+        return embed_geotiff(path, model, ids, norm, opts, (quiet, overview), (i, total));
+    }
+    if overview > 0 {
+        bail!(
+            "{}: --overview applies to GeoTIFF inputs only (PNG/JPEG files have no overviews)",
+            path.display()
+        );
     }
     let mut raster = read_image(path)?;
     check_bands(path, raster.bands, ids)?;
@@ -202,20 +212,21 @@ pub(super) fn embed_file(
 }
 
 /// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
-/// one window per row of tiles, so memory holds a row of tiles rather than the scene.
+/// one window per row of tiles, so memory holds a row of tiles rather than the scene. Pixels
+/// outside the file's internal mask count as no-data.
 fn embed_geotiff(
     path: &Path,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    quiet: bool,
+    (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
     use panopticon::embed::{BandStats, EmbedError, StatsAccumulator, Window, embed_streamed};
 
-    let mut tif = GeoTiff::open(path)?;
+    let mut tif = GeoTiff::open_overview(path, overview)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
     check_bands(path, bands, ids)?;
     let label = format!("[{}/{}] {}", i + 1, total, path.display());
@@ -227,7 +238,7 @@ fn embed_geotiff(
             const ROWS: usize = 256;
             for row0 in (0..height).step_by(ROWS) {
                 let rows = ROWS.min(height - row0);
-                acc.add(&tif.read(row0, 0, rows, width)?.to_f32());
+                acc.add(&tif.read_f32(row0, 0, rows, width)?);
                 bar.set_position((row0 + rows) as u64);
             }
             bar.finish_and_clear();
@@ -247,10 +258,9 @@ fn embed_geotiff(
             rows,
             source: e,
         };
-        let raster = tif
-            .read(row0, 0, rows, width)
+        let mut data = tif
+            .read_f32(row0, 0, rows, width)
             .map_err(|e| boxed(e.into()))?;
-        let mut data = raster.to_f32();
         let nodata_mask = window_norm
             .apply(&mut data, bands, nodata)
             .map_err(|e| boxed(e.into()))?;
