@@ -82,8 +82,8 @@ pub struct SceneArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// GeoTIFF overview to embed: 0 = full resolution, 1 = the largest overview (reduced-
-    /// resolution image inside the file), 2 = the next, …; outputs carry its georeferencing.
+    /// GeoTIFF overview to embed: 0 = full resolution, 1 = the largest overview (a
+    /// reduced-resolution copy inside the file), 2 = the next, …; outputs carry its grid.
     #[arg(long, default_value_t = 0)]
     pub overview: usize,
 }
