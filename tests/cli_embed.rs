@@ -30,18 +30,7 @@ fn scene(dir: &Path, h: usize, w: usize) -> (PathBuf, Vec<f32>) {
 }
 
 fn embed(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_panopticon"))
-        .arg("embed")
-        .args([
-            "--weights",
-            tiny_dir().join("weights.pth").to_str().unwrap(),
-            "--config",
-            "tiny-test",
-            "--quiet",
-        ])
-        .args(args)
-        .output()
-        .unwrap()
+    tiny_embed_command().args(args).output().unwrap()
 }
 
 fn p(path: &Path) -> &str {
@@ -187,12 +176,7 @@ fn npy_output_is_numpy_readable() {
 }
 
 fn fails(args: &[&str], needle: &str, out: &Path) {
-    let o = embed(args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(err.contains(needle), "{args:?}: {err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(!out.exists(), "{args:?} left {}", out.display());
+    assert_one_line_failure(&embed(args), &format!("{args:?}"), needle, out);
 }
 
 #[test]

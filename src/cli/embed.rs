@@ -107,6 +107,10 @@ pub struct SceneArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// GeoTIFF overview to embed: 0 = full resolution, 1 = the largest overview (a
+    /// reduced-resolution copy inside the file), 2 = the next, …; outputs carry its grid.
+    #[arg(long, default_value_t = 0)]
+    pub overview: usize,
 }
 
 impl SceneArgs {
@@ -184,7 +188,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
                 &ids,
                 &norm,
                 &opts,
-                sc.quiet,
+                (sc.quiet, sc.overview),
                 (i, args.inputs.len()),
             )?;
             results.push((raster, out));
@@ -223,7 +227,7 @@ pub(super) fn embed_file(
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    quiet: bool,
+    (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     let is_tiff = path
@@ -231,7 +235,13 @@ pub(super) fn embed_file(
         .and_then(|e| e.to_str())
         .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "tif" | "tiff"));
     if is_tiff {
-        return embed_geotiff(path, model, ids, norm, opts, quiet, (i, total));
+        return embed_geotiff(path, model, ids, norm, opts, (quiet, overview), (i, total));
+    }
+    if overview > 0 {
+        bail!(
+            "{}: --overview applies to GeoTIFF inputs only (PNG/JPEG files have no overviews)",
+            path.display()
+        );
     }
     let mut raster = read_image(path)?;
     check_bands(path, raster.bands, ids)?;
@@ -260,24 +270,25 @@ pub(super) fn embed_file(
 }
 
 /// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
-/// one window per row of tiles, so memory holds a row of tiles rather than the scene.
+/// one window per row of tiles, so memory holds a row of tiles rather than the scene. Pixels
+/// outside the file's internal mask count as no-data.
 fn embed_geotiff(
     path: &Path,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    quiet: bool,
+    (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
 
-    let mut tif = GeoTiff::open(path)?;
+    let mut tif = GeoTiff::open_overview(path, overview)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
     check_bands(path, bands, ids)?;
     let label = format!("[{}/{}] {}", i + 1, total, path.display());
     let mut read = |row0: usize, rows: usize| -> anyhow::Result<Vec<f32>> {
-        Ok(tif.read(row0, 0, rows, width)?.to_f32())
+        Ok(tif.read_f32(row0, 0, rows, width)?)
     };
     let src = super::windowed::RowSource {
         label: &path.display().to_string(),

@@ -35,7 +35,15 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
     let opts = sc.embed_options(true, Vec::new());
-    let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc.quiet, (0, 1))?;
+    let (meta, e) = embed_file(
+        &args.input,
+        &model,
+        &ids,
+        &norm,
+        &opts,
+        (sc.quiet, sc.overview),
+        (0, 1),
+    )?;
     let (h, w) = (meta.height, meta.width);
     let (rows, cols) = e.grid;
     let dense = e.dense.as_deref().unwrap_or_default();
@@ -60,8 +68,13 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         }
     }
 
-    let raster = read_image(&args.input)?;
-    let data = raster.to_f32();
+    // The input at the resolution embedded (the overview asked for, if any).
+    let data = if sc.overview > 0 {
+        let mut tif = panopticon::data::GeoTiff::open_overview(&args.input, sc.overview)?;
+        tif.read_f32(0, 0, h, w)?
+    } else {
+        read_image(&args.input)?.to_f32()
+    };
     let rgb_bands = true_colour_bands(&ids);
     let mut left = vec![0u8; h * w * 3];
     for (k, &b) in rgb_bands.iter().enumerate() {

@@ -90,3 +90,30 @@ pub fn case_input(
     )
     .expect("fixture input is valid")
 }
+
+/// Asserts that a CLI run failed with a one-line error containing `needle` and left no `out`.
+pub fn assert_one_line_failure(
+    o: &std::process::Output,
+    what: &str,
+    needle: &str,
+    out: &std::path::Path,
+) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{what} succeeded");
+    assert!(err.contains(needle), "{what}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists(), "{what} left {}", out.display());
+}
+
+/// `panopticon embed` with the tiny test model, quiet; add the inputs and options.
+pub fn tiny_embed_command() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_panopticon"));
+    c.arg("embed").args([
+        "--weights",
+        tiny_dir().join("weights.pth").to_str().unwrap(),
+        "--config",
+        "tiny-test",
+        "--quiet",
+    ]);
+    c
+}
