@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
+use panopticon::data::readers::{RasterLocation, RemoteOptions};
 use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png, write_geotiff_f32};
 use panopticon::device::parse_device;
 use panopticon::embed::{EmbedOptions, Embedded, Norm, TableInput, embed_scene, encode_table};
@@ -17,7 +18,10 @@ use super::forward::resolve_config;
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
-    /// or quoted globs ("scenes/*.tif").
+    /// or quoted globs ("scenes/*.tif"); or GeoTIFF/COG URLs (http(s)://, s3://BUCKET/KEY),
+    /// read with range requests (only the tiles each window needs). S3 uses the AWS
+    /// environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_REGION,
+    /// AWS_ENDPOINT_URL, AWS_PROFILE, and AWS_NO_SIGN_REQUEST=YES for public buckets.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
@@ -79,6 +83,10 @@ pub struct SceneArgs {
     /// Device: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Remote inputs: range requests in flight at once per file (timeouts, resets and 5xx
+    /// answers are retried with exponential backoff).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_requests: u16,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -95,6 +103,14 @@ impl SceneArgs {
             layers,
         }
     }
+
+    /// How remote inputs are fetched.
+    pub(super) fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions {
+            max_requests: usize::from(self.max_requests),
+            ..RemoteOptions::default()
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -106,7 +122,7 @@ enum Format {
 }
 
 pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
-    args.inputs = expand_inputs(&args.inputs)?;
+    args.inputs = expand_inputs(&args.inputs, &args.scene.remote_options())?;
     let format = match args.output.extension().and_then(|e| e.to_str()) {
         Some("safetensors") => Format::Safetensors,
         Some("npy") => Format::Npy,
@@ -142,6 +158,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
             &ids,
             &norm,
             &opts,
+            &sc.remote_options(),
             sc.quiet,
             (i, args.inputs.len()),
         )?;
@@ -165,15 +182,18 @@ pub(super) fn embed_file(
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
+    remote: &RemoteOptions,
     quiet: bool,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
-    let is_tiff = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "tif" | "tiff"));
-    if is_tiff {
-        return embed_geotiff(path, model, ids, norm, opts, quiet, (i, total));
+    let loc = RasterLocation::parse(&path.to_string_lossy())?;
+    let ext = loc.extension();
+    let is_tiff = matches!(ext.as_deref(), Some("tif" | "tiff"));
+    if loc.is_remote() && matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg")) {
+        bail!("{loc}: only GeoTIFF/COG inputs are read remotely; download PNG/JPEG files first");
+    }
+    if is_tiff || loc.is_remote() {
+        return embed_geotiff(&loc, model, ids, norm, opts, remote, quiet, (i, total));
     }
     let mut raster = read_image(path)?;
     check_bands(path, raster.bands, ids)?;
@@ -201,35 +221,56 @@ pub(super) fn embed_file(
     Ok((raster, out))
 }
 
-/// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
-/// one window per row of tiles, so memory holds a row of tiles rather than the scene.
+/// The streamed path for GeoTIFFs, local or remote: scene statistics in a first pass over row
+/// windows, then one window per row of tiles, so memory holds a row of tiles rather than the
+/// scene. In both passes the next window is read (fetched, decoded, normalised) on a
+/// background thread while the current one is used.
+#[allow(clippy::too_many_arguments)]
 fn embed_geotiff(
-    path: &Path,
+    loc: &RasterLocation,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
+    remote: &RemoteOptions,
     quiet: bool,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
-    use panopticon::embed::{BandStats, EmbedError, StatsAccumulator, Window, embed_streamed};
+    use panopticon::embed::{
+        BandStats, EmbedError, StatsAccumulator, Window, embed_streamed, tile_row_windows,
+        with_read_ahead,
+    };
 
-    let mut tif = GeoTiff::open(path)?;
+    let path = loc.label();
+    let path = path.as_path();
+    let mut tif = GeoTiff::open_location(loc, remote)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
+    let (geotransform, epsg) = (tif.geotransform, tif.epsg);
     check_bands(path, bands, ids)?;
-    let label = format!("[{}/{}] {}", i + 1, total, path.display());
+    let label = format!("[{}/{}] {loc}", i + 1, total);
     let stats = match norm {
         Norm::Scene => {
             let bar = progress_bar(quiet, &format!("{label} (statistics)"));
             bar.set_length(height as u64);
             let mut acc = StatsAccumulator::new(bands, nodata);
             const ROWS: usize = 256;
-            for row0 in (0..height).step_by(ROWS) {
-                let rows = ROWS.min(height - row0);
-                acc.add(&tif.read(row0, 0, rows, width)?.to_f32());
-                bar.set_position((row0 + rows) as u64);
-            }
+            let windows: Vec<(usize, usize)> = (0..height)
+                .step_by(ROWS)
+                .map(|row0| (row0, ROWS.min(height - row0)))
+                .collect();
+            let tif = &mut tif;
+            with_read_ahead(
+                &windows,
+                |row0, rows| Ok(tif.read(row0, 0, rows, width)?.to_f32()),
+                |next| -> anyhow::Result<()> {
+                    for &(row0, rows) in &windows {
+                        acc.add(&next(row0, rows).map_err(|e| anyhow::anyhow!(e))?);
+                        bar.set_position((row0 + rows) as u64);
+                    }
+                    Ok(())
+                },
+            )?;
             bar.finish_and_clear();
             acc.finish()
         }
@@ -241,39 +282,48 @@ fn embed_geotiff(
     };
     let window_norm = Norm::Stats(stats);
     let bar = tile_bar(quiet, &label, model, (height, width), opts);
-    let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
-        let boxed = |e: Box<dyn std::error::Error + Send + Sync>| EmbedError::Read {
-            row0,
-            rows,
-            source: e,
-        };
-        let raster = tif
-            .read(row0, 0, rows, width)
-            .map_err(|e| boxed(e.into()))?;
-        let mut data = raster.to_f32();
-        let nodata_mask = window_norm
-            .apply(&mut data, bands, nodata)
-            .map_err(|e| boxed(e.into()))?;
-        Ok(Window { data, nodata_mask })
-    };
-    let out = embed_streamed(
-        model,
-        (bands, height, width),
-        ids,
-        opts,
-        &mut read,
-        &mut |done| bar.set_position(done as u64),
+    let windows = tile_row_windows((height, width), model.config.patch_size, opts);
+    let tif_ref = &mut tif;
+    let out = with_read_ahead(
+        &windows,
+        |row0, rows| {
+            let mut data = tif_ref.read(row0, 0, rows, width)?.to_f32();
+            let nodata_mask = window_norm.apply(&mut data, bands, nodata)?;
+            Ok(Window { data, nodata_mask })
+        },
+        |next| {
+            let mut read = |row0: usize, rows: usize| -> Result<Window, EmbedError> {
+                next(row0, rows).map_err(|source| EmbedError::Read { row0, rows, source })
+            };
+            embed_streamed(
+                model,
+                (bands, height, width),
+                ids,
+                opts,
+                &mut read,
+                &mut |done| bar.set_position(done as u64),
+            )
+        },
     )
-    .with_context(|| format!("embedding {}", path.display()))?;
+    .with_context(|| format!("embedding {loc}"))?;
     bar.finish_and_clear();
     warn_skipped(path, &out);
+    if let Some(s) = tif.remote_stats()
+        && !quiet
+    {
+        eprintln!(
+            "{loc}: {} range requests, {:.1} MB",
+            s.requests(),
+            s.bytes() as f64 / 1e6
+        );
+    }
     let meta = Raster {
         bands,
         height,
         width,
         data: RasterData::U8(Vec::new()),
-        geotransform: tif.geotransform,
-        epsg: tif.epsg,
+        geotransform,
+        epsg,
         nodata,
     };
     Ok((meta, out))
@@ -353,8 +403,9 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     }
 }
 
-/// Image inputs: files as given, the images in a directory (sorted), or a quoted glob.
-fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Image inputs: files as given, the images in a directory (sorted), a quoted glob, or URLs
+/// (each checked with one HEAD request, before the weights load).
+fn expand_inputs(inputs: &[PathBuf], remote: &RemoteOptions) -> anyhow::Result<Vec<PathBuf>> {
     const IMAGE: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
     let is_image = |p: &Path| {
         p.extension()
@@ -362,8 +413,14 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             .is_some_and(|e| IMAGE.contains(&e.to_ascii_lowercase().as_str()))
     };
     let mut out = Vec::new();
+    let mut urls = Vec::new();
     for input in inputs {
         let text = input.to_string_lossy();
+        if let loc @ RasterLocation::Remote(_) = RasterLocation::parse(&text)? {
+            urls.push(loc);
+            out.push(input.clone());
+            continue;
+        }
         let found: Vec<PathBuf> = if input.is_dir() {
             let entries =
                 std::fs::read_dir(input).with_context(|| format!("listing {}", input.display()))?;
@@ -393,7 +450,25 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
         out.extend(found);
     }
+    probe_all(&urls, remote)?;
     Ok(out)
+}
+
+/// HEAD requests for `urls`, `max_requests` at a time; the first failure names its URL.
+fn probe_all(urls: &[RasterLocation], remote: &RemoteOptions) -> anyhow::Result<()> {
+    use panopticon::data::readers::probe_location;
+    for batch in urls.chunks(remote.max_requests.max(1)) {
+        std::thread::scope(|s| {
+            let probes: Vec<_> = batch
+                .iter()
+                .map(|loc| s.spawn(move || probe_location(loc, remote)))
+                .collect();
+            probes
+                .into_iter()
+                .try_for_each(|p| p.join().expect("a probe thread panicked"))
+        })?;
+    }
+    Ok(())
 }
 
 /// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.

@@ -35,7 +35,16 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
     let opts = sc.embed_options(true, Vec::new());
-    let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc.quiet, (0, 1))?;
+    let (meta, e) = embed_file(
+        &args.input,
+        &model,
+        &ids,
+        &norm,
+        &opts,
+        &sc.remote_options(),
+        sc.quiet,
+        (0, 1),
+    )?;
     let (h, w) = (meta.height, meta.width);
     let (rows, cols) = e.grid;
     let dense = e.dense.as_deref().unwrap_or_default();
