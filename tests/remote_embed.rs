@@ -167,7 +167,7 @@ fn a_window_fetches_only_its_strips_in_one_merged_request() {
     let stats = remote.remote_stats().unwrap();
     assert_eq!(
         (stats.requests() as usize, stats.bytes() as usize),
-        (2, fetched)
+        (log.len(), fetched)
     );
 }
 
