@@ -1,21 +1,25 @@
-//! Writes randomly initialised weights of a model preset as a Burn `.bpk`: the real model's
-//! shapes without its training, for measurements such as scripts/measure_outputs.py.
+//! Writes randomly initialised weights of a model preset as a burnpack, for benchmarks that
+//! need a full-size model without downloading one (e.g. benches/remote_embed.py):
 //!
-//! `cargo run --release --example random_weights -- vitb14 /tmp/vitb14-random.bpk`
+//! ```sh
+//! cargo run --release --example random_weights -- vitb14 /tmp/vitb14-random.bpk
+//! ```
 
-use anyhow::Context;
-use burn::prelude::Device;
 use panopticon::PanopticonConfig;
 
 fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let (Some(preset), Some(out)) = (args.next(), args.next()) else {
-        anyhow::bail!("usage: random_weights PRESET OUT.bpk (e.g. vitb14 /tmp/vitb14-random.bpk)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [preset, out] = args.as_slice() else {
+        anyhow::bail!("usage: random_weights PRESET OUT.bpk");
     };
-    let config =
-        PanopticonConfig::preset(&preset).with_context(|| format!("no preset {preset}"))?;
-    let model = config.init(&Device::default())?;
-    model.save_burnpack(&out)?;
-    eprintln!("wrote {out} (random {preset})");
+    let config = PanopticonConfig::preset(preset).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown preset {preset} (one of {})",
+            PanopticonConfig::PRESETS.join(", ")
+        )
+    })?;
+    let device = panopticon::device::parse_device("cpu")?;
+    config.init(&device)?.save_burnpack(out)?;
+    eprintln!("wrote {out}");
     Ok(())
 }

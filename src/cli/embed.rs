@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
+use panopticon::data::readers::{RasterLocation, RemoteOptions};
 use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png};
 use panopticon::device::parse_device;
 use panopticon::embed::output::{
@@ -25,8 +26,12 @@ pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
-    /// or quoted globs ("scenes/*.tif"); or STAC Items / ItemCollections (.json), one scene per
-    /// item, its bands read from the assets' per-band files.
+    /// or quoted globs ("scenes/*.tif"); or GeoTIFF/COG URLs (http(s)://, s3://BUCKET/KEY),
+    /// read with range requests (only the tiles each window needs); or STAC Items /
+    /// ItemCollections (.json), one scene per item, its bands read from the assets' per-band
+    /// files. S3 uses the AWS environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
+    /// AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL, AWS_PROFILE, and AWS_NO_SIGN_REQUEST=YES
+    /// for public buckets.
     #[arg(required_unless_present_any = ["band_files", "manifest"])]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;
@@ -104,6 +109,10 @@ pub struct SceneArgs {
     /// Device: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Remote inputs: range requests in flight at once per file (timeouts, resets and 5xx
+    /// answers are retried with exponential backoff).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_requests: u16,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -124,10 +133,18 @@ impl SceneArgs {
             layers,
         }
     }
+
+    /// How remote inputs are fetched.
+    pub(super) fn remote_options(&self) -> RemoteOptions {
+        RemoteOptions {
+            max_requests: usize::from(self.max_requests),
+            ..RemoteOptions::default()
+        }
+    }
 }
 
 pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
-    args.inputs = expand_inputs(&args.inputs)?;
+    args.inputs = expand_inputs(&args.inputs, &args.scene.remote_options())?;
     let Some(format) = OutputFormat::from_path(&args.output) else {
         bail!(
             "--output {}: use a .safetensors, .npy, .parquet, .tif or .zarr name",
@@ -175,6 +192,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
                 &model,
                 &norm,
                 &opts,
+                &args.scene.remote_options(),
                 quiet,
                 (i, n),
             )?;
@@ -188,6 +206,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
                 &ids,
                 &norm,
                 &opts,
+                &sc.remote_options(),
                 (sc.quiet, sc.overview),
                 (i, args.inputs.len()),
             )?;
@@ -227,15 +246,18 @@ pub(super) fn embed_file(
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
+    remote: &RemoteOptions,
     (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
-    let is_tiff = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "tif" | "tiff"));
-    if is_tiff {
-        return embed_geotiff(path, model, ids, norm, opts, (quiet, overview), (i, total));
+    let loc = RasterLocation::parse(&path.to_string_lossy())?;
+    let ext = loc.extension();
+    let is_tiff = matches!(ext.as_deref(), Some("tif" | "tiff"));
+    if loc.is_remote() && matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg")) {
+        bail!("{loc}: only GeoTIFF/COG inputs are read remotely; download PNG/JPEG files first");
+    }
+    if is_tiff || loc.is_remote() {
+        return embed_geotiff(&loc, model, ids, norm, opts, remote, (quiet, overview), (i, total));
     }
     if overview > 0 {
         bail!(
@@ -269,41 +291,60 @@ pub(super) fn embed_file(
     Ok((raster, out))
 }
 
-/// The streamed path for GeoTIFFs: scene statistics in a first pass over row windows, then
-/// one window per row of tiles, so memory holds a row of tiles rather than the scene. Pixels
-/// outside the file's internal mask count as no-data.
+/// The streamed path for GeoTIFFs, local or remote (see `windowed::embed_rows`): scene
+/// statistics in a first pass over row windows, then one window per row of tiles, the next
+/// window read on a background thread while the current one is embedded. Pixels outside the
+/// file's internal mask count as no-data.
+#[allow(clippy::too_many_arguments)]
 fn embed_geotiff(
-    path: &Path,
+    loc: &RasterLocation,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
+    remote: &RemoteOptions,
     (quiet, overview): (bool, usize),
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
 
-    let mut tif = GeoTiff::open_overview(path, overview)?;
+    let path = loc.label();
+    let path = path.as_path();
+    let mut tif = GeoTiff::open_location_overview(loc, remote, overview)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
+    let (geotransform, epsg) = (tif.geotransform, tif.epsg);
     check_bands(path, bands, ids)?;
-    let label = format!("[{}/{}] {}", i + 1, total, path.display());
-    let mut read = |row0: usize, rows: usize| -> anyhow::Result<Vec<f32>> {
-        Ok(tif.read_f32(row0, 0, rows, width)?)
+    let label = format!("[{}/{}] {loc}", i + 1, total);
+    let name = loc.to_string();
+    let out = {
+        let tif = &mut tif;
+        let mut read = |row0: usize, rows: usize| -> anyhow::Result<Vec<f32>> {
+            Ok(tif.read_f32(row0, 0, rows, width)?)
+        };
+        let src = super::windowed::RowSource {
+            label: &name,
+            shape: (bands, height, width),
+            nodata,
+            read: &mut read,
+        };
+        super::windowed::embed_rows(src, model, ids, norm, opts, quiet, &label)?
     };
-    let src = super::windowed::RowSource {
-        label: &path.display().to_string(),
-        shape: (bands, height, width),
-        nodata,
-        read: &mut read,
-    };
-    let out = super::windowed::embed_rows(src, model, ids, norm, opts, quiet, &label)?;
+    if let Some(s) = tif.remote_stats()
+        && !quiet
+    {
+        eprintln!(
+            "{loc}: {} range requests, {:.1} MB",
+            s.requests(),
+            s.bytes() as f64 / 1e6
+        );
+    }
     let meta = Raster {
         bands,
         height,
         width,
         data: RasterData::U8(Vec::new()),
-        geotransform: tif.geotransform,
-        epsg: tif.epsg,
+        geotransform,
+        epsg,
         nodata,
     };
     Ok((meta, out))
@@ -383,8 +424,9 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     }
 }
 
-/// Image inputs: files as given, the images in a directory (sorted), or a quoted glob.
-fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Image inputs: files as given, the images in a directory (sorted), a quoted glob, or URLs
+/// (each checked with one HEAD request, before the weights load).
+fn expand_inputs(inputs: &[PathBuf], remote: &RemoteOptions) -> anyhow::Result<Vec<PathBuf>> {
     const IMAGE: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
     let is_image = |p: &Path| {
         p.extension()
@@ -392,8 +434,14 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             .is_some_and(|e| IMAGE.contains(&e.to_ascii_lowercase().as_str()))
     };
     let mut out = Vec::new();
+    let mut urls = Vec::new();
     for input in inputs {
         let text = input.to_string_lossy();
+        if let loc @ RasterLocation::Remote(_) = RasterLocation::parse(&text)? {
+            urls.push(loc);
+            out.push(input.clone());
+            continue;
+        }
         let found: Vec<PathBuf> = if input.is_dir() {
             let entries =
                 std::fs::read_dir(input).with_context(|| format!("listing {}", input.display()))?;
@@ -423,7 +471,25 @@ fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
         out.extend(found);
     }
+    probe_all(&urls, remote)?;
     Ok(out)
+}
+
+/// HEAD requests for `urls`, `max_requests` at a time; the first failure names its URL.
+fn probe_all(urls: &[RasterLocation], remote: &RemoteOptions) -> anyhow::Result<()> {
+    use panopticon::data::readers::probe_location;
+    for batch in urls.chunks(remote.max_requests.max(1)) {
+        std::thread::scope(|s| {
+            let probes: Vec<_> = batch
+                .iter()
+                .map(|loc| s.spawn(move || probe_location(loc, remote)))
+                .collect();
+            probes
+                .into_iter()
+                .try_for_each(|p| p.join().expect("a probe thread panicked"))
+        })?;
+    }
+    Ok(())
 }
 
 /// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.

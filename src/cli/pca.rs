@@ -41,6 +41,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         &ids,
         &norm,
         &opts,
+        &sc.remote_options(),
         (sc.quiet, sc.overview),
         (0, 1),
     )?;

@@ -9,6 +9,7 @@ use clap::Args;
 use panopticon::Panopticon;
 use panopticon::data::resample::{BandSource, BandStack, Method};
 use panopticon::data::stac::{AssetChoice, StacScene, parse_items, scene_from_item};
+use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::{GeoTiff, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
@@ -125,7 +126,7 @@ pub(super) fn plan(
     let mut scenes = Vec::new();
     for input in inputs {
         let location = input.to_string_lossy();
-        let text = read_text(&location)?;
+        let text = read_text(&location, &scene.remote_options())?;
         for item in parse_items(&text, &location)? {
             let StacScene { id, bands } = scene_from_item(&item, &registry, choice)?;
             scenes.push(StackedScene {
@@ -211,25 +212,20 @@ fn band_files(args: &BandArgs, scene: &SceneArgs) -> anyhow::Result<StackedScene
     })
 }
 
-/// The text of a STAC document at `location` (a file path).
-fn read_text(location: &str) -> anyhow::Result<String> {
-    if location.contains("://") {
-        bail!(
-            "{location}: reading STAC items over http(s)/s3 is not supported by this build; download the item and pass the file"
-        );
-    }
-    std::fs::read_to_string(location).with_context(|| format!("cannot read STAC item `{location}`"))
+/// The text of a STAC document at `location` (a file path or an http(s)/s3 URL).
+fn read_text(location: &str, remote: &RemoteOptions) -> anyhow::Result<String> {
+    // STAC items are small; a "document" larger than this is not one.
+    const MAX_ITEM_BYTES: u64 = 64 << 20;
+    let loc = RasterLocation::parse(location)?;
+    let bytes = read_location_bytes(&loc, remote, MAX_ITEM_BYTES)
+        .with_context(|| format!("cannot read STAC item `{location}`"))?;
+    String::from_utf8(bytes).with_context(|| format!("STAC item `{location}` is not UTF-8 text"))
 }
 
-/// Opens one band's raster. The one place an href becomes pixels: paths today; URLs plug in
-/// here.
-fn open_band(href: &str) -> anyhow::Result<GeoTiff> {
-    if href.contains("://") {
-        bail!(
-            "{href}: reading rasters over http(s)/s3 is not supported by this build; download the file and pass its path"
-        );
-    }
-    Ok(GeoTiff::open(href)?)
+/// Opens one band's raster, a path or an http(s)/s3 URL: the one place an href becomes pixels.
+fn open_band(href: &str, remote: &RemoteOptions) -> anyhow::Result<GeoTiff<Source>> {
+    let loc = RasterLocation::parse(href)?;
+    Ok(GeoTiff::open_location(&loc, remote)?)
 }
 
 /// Opens every band of `scene`, plans the common grid and embeds the scene window by window.
@@ -239,13 +235,14 @@ pub(super) fn embed_stacked(
     model: &Panopticon,
     norm: &Norm,
     opts: &EmbedOptions,
+    remote: &RemoteOptions,
     quiet: bool,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     let name = scene.label.display().to_string();
     let mut sources = Vec::with_capacity(scene.bands.len());
     for b in &scene.bands {
-        let tif = open_band(&b.href).with_context(|| format!("{name}: band {}", b.label))?;
+        let tif = open_band(&b.href, remote).with_context(|| format!("{name}: band {}", b.label))?;
         let mut src = BandSource::from_geotiff(b.label.clone(), tif)
             .with_context(|| format!("{name}: band {} ({})", b.label, b.href))?;
         src.scale = b.scale;

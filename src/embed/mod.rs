@@ -4,10 +4,14 @@
 mod normalize;
 pub mod output;
 mod pca;
+mod read_ahead;
 mod run;
 mod tiling;
 
 pub use normalize::{BandStats, Norm, NormError, StatsAccumulator};
 pub use pca::principal_components;
-pub use run::{EmbedError, EmbedOptions, Embedded, Window, embed_scene, embed_streamed};
+pub use read_ahead::{WindowResult, with_read_ahead};
+pub use run::{
+    EmbedError, EmbedOptions, Embedded, Window, embed_scene, embed_streamed, tile_row_windows,
+};
 pub use tiling::{Tile, plan_tiles};

@@ -108,6 +108,27 @@ pub fn embed_scene(
     embed_streamed(model, dims, chn_ids, opts, &mut read, progress)
 }
 
+/// The windows [`embed_streamed`] reads, in order: `(row0, rows)` of each row of tiles of an
+/// `height`×`width` scene with patch size `patch`.
+pub fn tile_row_windows(
+    (height, width): (usize, usize),
+    patch: usize,
+    opts: &EmbedOptions,
+) -> Vec<(usize, usize)> {
+    if patch == 0 || opts.tile == 0 || opts.stride == 0 || height < patch || width < patch {
+        return Vec::new(); // embed_streamed refuses these before reading anything
+    }
+    let (hp, wp) = (
+        height.div_ceil(patch) * patch,
+        width.div_ceil(patch) * patch,
+    );
+    let tiles = plan_tiles(hp, wp, opts.tile, opts.stride);
+    tiles
+        .chunk_by(|a, b| a.row == b.row)
+        .map(|row| (row[0].row, row[0].height.min(height - row[0].row)))
+        .collect()
+}
+
 /// Embeds a scene tile by tile, reading it one horizontal window at a time (`read(row0,
 /// rows)` returns rows `row0..row0 + rows` of the normalised scene), so memory holds one row
 /// of tiles, not the scene.

@@ -37,7 +37,7 @@ pub struct BandSource {
     /// Names the band in errors (`B04`, the STAC asset key, the file).
     pub label: String,
     /// The pixels.
-    pub reader: Box<dyn BandReader>,
+    pub reader: Box<dyn BandReader + Send>,
     /// The band's own grid.
     pub grid: Grid,
     /// Stored value meaning "no data" (excluded from resampling; NaN in the output).
@@ -50,7 +50,7 @@ pub struct BandSource {
 
 impl BandSource {
     /// A band from an open single-band GeoTIFF, with its own no-data value and no scaling.
-    pub fn from_geotiff<R: Read + Seek + 'static>(
+    pub fn from_geotiff<R: Read + Seek + Send + 'static>(
         label: impl Into<String>,
         tif: GeoTiff<R>,
     ) -> Result<Self, ResampleError> {

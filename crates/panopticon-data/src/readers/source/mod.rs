@@ -230,8 +230,23 @@ impl GeoTiff<Source> {
     /// fetches the strips/tiles of its window together. Windows are capped at
     /// [`DEFAULT_MAX_DECODED_BYTES`].
     pub fn open_location(loc: &RasterLocation, opts: &RemoteOptions) -> Result<Self, ReadError> {
+        Self::open_location_overview(loc, opts, 0)
+    }
+
+    /// [`GeoTiff::open_location`] reading overview `overview` (0 = full resolution, 1 = the
+    /// largest overview, …).
+    pub fn open_location_overview(
+        loc: &RasterLocation,
+        opts: &RemoteOptions,
+        overview: usize,
+    ) -> Result<Self, ReadError> {
         let source = Source::open(loc, opts)?;
-        let tif = Self::from_reader(source, &loc.label(), DEFAULT_MAX_DECODED_BYTES)?;
+        let tif = Self::from_reader_overview(
+            source,
+            &loc.label(),
+            DEFAULT_MAX_DECODED_BYTES,
+            overview,
+        )?;
         // Local reads are cheap one by one: no need to work out ranges ahead.
         Ok(if loc.is_remote() {
             tif.with_prefetch(Source::prefetch)

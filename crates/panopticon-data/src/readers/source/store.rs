@@ -160,7 +160,9 @@ pub(crate) fn describe(e: &object_store::Error, url: &Url) -> String {
         E::Unauthenticated { .. } => "not authenticated (HTTP 401)".into(),
         other => {
             let text = other.to_string();
-            if text.contains("non-partial response") {
+            // object_store says so either way, depending on what the answer lacked.
+            if text.contains("non-partial response") || text.contains("Range request not supported")
+            {
                 "the server ignored the HTTP Range request (it answered with the whole file); \
                  only servers with range support can be read remotely: download the file first"
                     .into()

@@ -1,0 +1,282 @@
+//! A static file server on 127.0.0.1 with HTTP `Range` support, for the remote-raster tests:
+//! serves paths (plain URLs, and S3 path-style `/{bucket}/{key}` requests), answers GET and
+//! HEAD with ETag/Last-Modified as S3 does, counts requests and body bytes, records the
+//! `Authorization` header of each request, and misbehaves on request.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server answers requests for existing files.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// Correctly.
+    None,
+    /// Always this HTTP status.
+    Status(u16),
+    /// Ranges are ignored: 200 with the whole file.
+    IgnoreRange,
+    /// Each ranged body after the first `skip` requests stops after `keep` bytes and the
+    /// connection is closed (Content-Length promises all); `times` such requests, then correct.
+    Cut {
+        skip: usize,
+        keep: usize,
+        times: usize,
+    },
+    /// Ranged bodies are short by one byte, with a Content-Length that says so (the answer
+    /// claims the full range in Content-Range).
+    Short,
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub range: Option<String>,
+    pub authorization: Option<String>,
+    /// Body bytes written.
+    pub bytes: usize,
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<String, Vec<u8>>,
+    fault: Option<Fault>,
+    latency: Duration,
+    log: Vec<Request>,
+}
+
+/// The running server; it lives until the test process ends.
+#[derive(Clone)]
+pub struct RangeServer {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl RangeServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let s = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    let _ = serve_connection(stream, &s);
+                });
+            }
+        });
+        Self { endpoint, state }
+    }
+
+    /// Serves `bytes` at `path` (e.g. `/cogs/a.tif`, or `/bucket/key` for S3).
+    pub fn add(&self, path: &str, bytes: Vec<u8>) -> String {
+        self.state.lock().unwrap().files.insert(path.into(), bytes);
+        format!("{}{path}", self.endpoint)
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.state.lock().unwrap().fault = Some(fault);
+    }
+
+    /// Delay before each answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = latency;
+    }
+
+    pub fn log(&self) -> Vec<Request> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.state.lock().unwrap().log.clear();
+    }
+}
+
+fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("/").to_string();
+        let mut range = None;
+        let mut authorization = None;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("range") {
+                    range = Some(v.trim().to_string());
+                } else if k.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(v.trim().to_string());
+                }
+            }
+        }
+        // The query (signatures, SAS tokens) does not pick the file.
+        let path = target.split('?').next().unwrap_or("/").to_string();
+        let keep_open = answer(&mut out, state, method, path, range, authorization)?;
+        if !keep_open {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes one answer; false when the connection was closed.
+fn answer(
+    out: &mut TcpStream,
+    state: &Mutex<State>,
+    method: String,
+    path: String,
+    range: Option<String>,
+    authorization: Option<String>,
+) -> std::io::Result<bool> {
+    let (file, mut fault, latency, index) = {
+        let mut s = state.lock().unwrap();
+        s.log.push(Request {
+            method: method.clone(),
+            path: path.clone(),
+            range: range.clone(),
+            authorization,
+            bytes: 0,
+        });
+        let index = s.log.len() - 1;
+        (
+            s.files.get(&path).cloned(),
+            s.fault.unwrap_or(Fault::None),
+            s.latency,
+            index,
+        )
+    };
+    std::thread::sleep(latency);
+    let Some(file) = file else {
+        respond(
+            out,
+            404,
+            &[],
+            b"<Error><Code>NoSuchKey</Code></Error>",
+            method == "HEAD",
+        )?;
+        return Ok(true);
+    };
+    if let Fault::Status(code) = fault {
+        respond(
+            out,
+            code,
+            &[],
+            b"<Error><Code>AccessDenied</Code></Error>",
+            method == "HEAD",
+        )?;
+        return Ok(true);
+    }
+    let total = file.len();
+    let mut headers = vec![
+        ("ETag".to_string(), format!("\"{total:x}-fixture\"")),
+        (
+            "Last-Modified".to_string(),
+            "Mon, 07 Dec 2026 12:00:00 GMT".to_string(),
+        ),
+        ("Accept-Ranges".to_string(), "bytes".to_string()),
+    ];
+    let parsed = range.as_deref().and_then(|r| parse_range(r, total));
+    if fault == Fault::IgnoreRange || range.is_none() || method == "HEAD" {
+        let head = method == "HEAD";
+        respond(out, 200, &headers, &file, head)?;
+        if !head {
+            state.lock().unwrap().log[index].bytes = total;
+        }
+        return Ok(true);
+    }
+    let Some((start, end)) = parsed else {
+        headers.push(("Content-Range".into(), format!("bytes */{total}")));
+        respond(out, 416, &headers, b"", false)?;
+        return Ok(true);
+    };
+    headers.push((
+        "Content-Range".into(),
+        format!("bytes {start}-{end}/{total}"),
+    ));
+    let body = &file[start..=end];
+    if let Fault::Cut { skip, keep, times } = fault
+        && index >= skip
+        && times > 0
+        && body.len() > keep
+    {
+        fault = Fault::Cut {
+            skip,
+            keep,
+            times: times - 1,
+        };
+        state.lock().unwrap().fault = Some(fault);
+        write_head(out, 206, &headers, body.len())?;
+        out.write_all(&body[..keep])?;
+        out.flush()?;
+        state.lock().unwrap().log[index].bytes = keep;
+        out.shutdown(Shutdown::Both)?;
+        return Ok(false);
+    }
+    let body = if fault == Fault::Short && !body.is_empty() {
+        &body[..body.len() - 1]
+    } else {
+        body
+    };
+    respond(out, 206, &headers, body, false)?;
+    state.lock().unwrap().log[index].bytes = body.len();
+    Ok(true)
+}
+
+/// `bytes=a-b` / `bytes=a-` / `bytes=-n` → inclusive `(start, end)` clamped to the file.
+fn parse_range(r: &str, total: usize) -> Option<(usize, usize)> {
+    let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
+    if total == 0 {
+        return None;
+    }
+    let (start, end) = match (a.parse::<usize>().ok(), b.parse::<usize>().ok()) {
+        (Some(a), Some(b)) => (a, b.min(total - 1)),
+        (Some(a), None) => (a, total - 1),
+        (None, Some(n)) => (total.saturating_sub(n), total - 1),
+        (None, None) => return None,
+    };
+    (start <= end && start < total).then_some((start, end))
+}
+
+fn write_head(
+    out: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    len: usize,
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    out.write_all(head.as_bytes())
+}
+
+fn respond(
+    out: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
+    write_head(out, status, headers, body.len())?;
+    if !head_only {
+        // A client that refuses the answer may close before reading it all.
+        let _ = out.write_all(body);
+    }
+    out.flush()
+}

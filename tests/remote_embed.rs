@@ -1,0 +1,319 @@
+//! Remote rasters: `panopticon embed` on http:// and s3:// URLs served by a loopback server
+//! gives the same embeddings, bit for bit, as the same files read locally; windows fetch only
+//! the tiles they need, merged into few requests; bad servers fail with one line naming the
+//! URL and no output.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use burn::prelude::TensorData;
+use common::range_server::{Fault, RangeServer};
+use common::tiny_dir;
+use panopticon::data::GeoTiff;
+use panopticon::data::readers::{RasterLocation, RemoteOptions};
+use panopticon::tensor_io::read_safetensors;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// The three layouts served: striped (the real Landsat sample), tiled pixel-interleaved and
+/// tiled band-interleaved, with the band arguments each needs.
+fn scenes() -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
+    vec![
+        (
+            "landsat.tif",
+            fixture("samples/landsat8_gulf_coast.tif"),
+            vec!["--sensor", "landsat8_9"],
+        ),
+        (
+            "cog_4band.tif",
+            fixture("tests/fixtures/remote/cog_4band.tif"),
+            vec!["--wavelengths", "490,560,665,842"],
+        ),
+        (
+            "planar_3band.tif",
+            fixture("tests/fixtures/remote/planar_3band.tif"),
+            vec!["--wavelengths", "560,665,842"],
+        ),
+    ]
+}
+
+/// `panopticon embed` with the tiny model, 32-px tiles, and no AWS settings from the machine.
+fn embed(input: &str, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
+    cmd.arg("embed")
+        .arg(input)
+        .args([
+            "--weights",
+            tiny_dir().join("weights.pth").to_str().unwrap(),
+        ])
+        .args(["--config", "tiny-test", "--tile", "32", "--quiet", "-o"])
+        .arg(out)
+        .args(extra);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    // No shared AWS profile of the machine's user.
+    cmd.env("HOME", out.parent().unwrap());
+    cmd.envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn tensors(path: &Path) -> BTreeMap<String, TensorData> {
+    read_safetensors(path).unwrap()
+}
+
+fn assert_same(local: &Path, remote: &Path) {
+    let (a, b) = (tensors(local), tensors(remote));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert_eq!(v.shape(), b[k].shape(), "{k}");
+        assert_eq!(
+            v.as_bytes(),
+            b[k].as_bytes(),
+            "{k} differs between local and remote"
+        );
+    }
+}
+
+/// Tiles (strips count as tiles) of a TIFF, read with the local reader's view of the file.
+fn chunk_count(path: &Path) -> usize {
+    let bytes = std::fs::read(path).unwrap();
+    let mut dec = tiff::decoder::Decoder::new(std::io::Cursor::new(bytes)).unwrap();
+    match dec.get_chunk_type() {
+        tiff::decoder::ChunkType::Tile => dec.tile_count().unwrap() as usize,
+        _ => dec.strip_count().unwrap() as usize,
+    }
+}
+
+#[test]
+fn http_embeddings_equal_local_ones_with_few_requests() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, path, bands) in scenes() {
+        let url = server.add(&format!("/cogs/{name}"), std::fs::read(&path).unwrap());
+        let local = dir.path().join(format!("{name}.local.safetensors"));
+        let remote = dir.path().join(format!("{name}.remote.safetensors"));
+        ok(&embed(path.to_str().unwrap(), &local, &bands, &[]));
+        server.clear_log();
+        ok(&embed(&url, &remote, &bands, &[]));
+        assert_same(&local, &remote);
+
+        let log = server.log();
+        let gets: Vec<_> = log.iter().filter(|r| r.method == "GET").collect();
+        let size = std::fs::metadata(&path).unwrap().len() as usize;
+        let fetched: usize = gets.iter().map(|r| r.bytes).sum();
+        // Two passes (scene statistics, then the tiles) read every chunk once each: that is
+        // the floor. Merging must keep requests far below one per chunk read.
+        let chunk_reads = 2 * chunk_count(&path);
+        assert!(
+            gets.len() as f64 <= 1.2 * chunk_reads as f64 && gets.len() <= 16,
+            "{name}: {} GETs for {chunk_reads} chunk reads",
+            gets.len()
+        );
+        assert!(
+            gets.iter().all(|r| r.range.is_some()),
+            "{name}: a GET without Range"
+        );
+        assert!(
+            fetched <= 2 * size + (64 << 10) * 4,
+            "{name}: fetched {fetched} bytes of a {size}-byte file in two passes"
+        );
+        assert_eq!(
+            log.iter().filter(|r| r.method == "HEAD").count(),
+            1,
+            "{name}: one probe before the weights load"
+        );
+    }
+}
+
+#[test]
+fn a_window_fetches_only_its_strips_in_one_merged_request() {
+    let server = RangeServer::start();
+    let path = fixture("samples/landsat8_gulf_coast.tif");
+    let url = server.add("/landsat.tif", std::fs::read(&path).unwrap());
+    let loc = RasterLocation::parse(&url).unwrap();
+    let mut remote = GeoTiff::open_location(&loc, &RemoteOptions::default()).unwrap();
+    let mut local = GeoTiff::open(&path).unwrap();
+    let header_requests = server.log().len();
+    let (rows, width) = (32, remote.width);
+    let got = remote.read(200, 0, rows, width).unwrap();
+    let want = local.read(200, 0, rows, width).unwrap();
+    assert_eq!(got.to_f32(), want.to_f32());
+    assert_eq!(got.geotransform, want.geotransform);
+
+    let log = server.log();
+    let size = std::fs::metadata(&path).unwrap().len() as usize;
+    let fetched: usize = log.iter().map(|r| r.bytes).sum();
+    // The header: a 64 KiB read, extended where GDAL put tags at the end of the file.
+    assert!(header_requests <= 2, "{log:?}");
+    assert!(log[0].bytes <= 64 << 10);
+    // The window's 32 strips: one request.
+    assert_eq!(log.len(), header_requests + 1, "{log:?}");
+    assert!(
+        fetched < size / 5,
+        "fetched {fetched} of {size} bytes for 10 % of the rows"
+    );
+    let stats = remote.remote_stats().unwrap();
+    assert_eq!(
+        (stats.requests() as usize, stats.bytes() as usize),
+        (log.len(), fetched)
+    );
+}
+
+fn s3_env<'a>(server: &'a RangeServer, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", server.endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
+
+#[test]
+fn s3_urls_are_signed_with_env_keys_or_profiles_and_anonymous_on_request() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path, bands) = scenes().swap_remove(1);
+    server.add(
+        "/bucket/scenes/cog_4band.tif",
+        std::fs::read(&path).unwrap(),
+    );
+    let url = "s3://bucket/scenes/cog_4band.tif";
+    let local = dir.path().join("local.safetensors");
+    ok(&embed(path.to_str().unwrap(), &local, &bands, &[]));
+
+    let signed_by = |server: &RangeServer, key: &str| {
+        let log = server.log();
+        assert!(!log.is_empty());
+        for r in &log {
+            assert_eq!(r.path, "/bucket/scenes/cog_4band.tif", "path-style request");
+            let auth = r.authorization.as_deref().unwrap_or("");
+            assert!(
+                auth.starts_with(&format!("AWS4-HMAC-SHA256 Credential={key}/")),
+                "{}: {auth:?}",
+                r.method
+            );
+        }
+    };
+
+    // Keys from the environment.
+    let out = dir.path().join("env.safetensors");
+    server.clear_log();
+    let env = s3_env(
+        &server,
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIDFAKEENV"),
+            ("AWS_SECRET_ACCESS_KEY", "not-a-secret"),
+        ],
+    );
+    ok(&embed(url, &out, &bands, &env));
+    assert_same(&local, &out);
+    signed_by(&server, "AKIDFAKEENV");
+
+    // Keys from a named profile of a shared credentials file.
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = x\n\
+         [work]\naws_access_key_id = AKIDFAKEPROFILE\naws_secret_access_key = y\n",
+    )
+    .unwrap();
+    let out = dir.path().join("profile.safetensors");
+    server.clear_log();
+    let env = s3_env(
+        &server,
+        &[
+            ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
+            ("AWS_PROFILE", "work"),
+        ],
+    );
+    ok(&embed(url, &out, &bands, &env));
+    assert_same(&local, &out);
+    signed_by(&server, "AKIDFAKEPROFILE");
+
+    // A public bucket: unsigned requests.
+    let out = dir.path().join("anon.safetensors");
+    server.clear_log();
+    ok(&embed(
+        url,
+        &out,
+        &bands,
+        &s3_env(&server, &[("AWS_NO_SIGN_REQUEST", "YES")]),
+    ));
+    assert_same(&local, &out);
+    let log = server.log();
+    assert!(!log.is_empty() && log.iter().all(|r| r.authorization.is_none()));
+}
+
+/// Runs a remote embed that must fail: one line naming `url`, containing `needle`, no output.
+fn fails(server: &RangeServer, url: &str, needle: &str) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.safetensors");
+    server.clear_log();
+    let o = embed(url, &out, &["--wavelengths", "490,560,665,842"], &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{url}: expected a failure");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(url), "error does not name the URL: {err}");
+    assert!(err.contains(needle), "expected `{needle}` in: {err}");
+    assert!(!out.exists(), "partial output left behind");
+    server.log().len()
+}
+
+#[test]
+fn bad_servers_fail_with_one_line_naming_the_url() {
+    let server = RangeServer::start();
+    let bytes = std::fs::read(fixture("tests/fixtures/remote/cog_4band.tif")).unwrap();
+    let url = server.add("/cog.tif", bytes);
+
+    fails(&server, &format!("{}/missing.tif", server.endpoint), "404");
+    server.set_fault(Fault::Status(403));
+    fails(&server, &url, "403");
+    server.set_fault(Fault::IgnoreRange);
+    fails(&server, &url, "ignored the HTTP Range request");
+    server.set_fault(Fault::Short);
+    fails(&server, &url, "truncated");
+    // Every tile body is cut mid-way: retried with backoff, then given up.
+    server.set_fault(Fault::Cut {
+        skip: 2,
+        keep: 100,
+        times: usize::MAX,
+    });
+    let requests = fails(&server, &url, "cog.tif");
+    assert!(
+        (4..=12).contains(&requests),
+        "{requests} requests: the retries are not bounded"
+    );
+}
+
+#[test]
+fn a_transient_reset_mid_tile_is_retried() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path, bands) = scenes().swap_remove(1);
+    let url = server.add("/cog.tif", std::fs::read(&path).unwrap());
+    let local = dir.path().join("local.safetensors");
+    ok(&embed(path.to_str().unwrap(), &local, &bands, &[]));
+    // The HEAD probe and the header read go through; the first tile request is cut.
+    server.set_fault(Fault::Cut {
+        skip: 2,
+        keep: 100,
+        times: 1,
+    });
+    let remote = dir.path().join("remote.safetensors");
+    ok(&embed(&url, &remote, &bands, &[]));
+    assert_same(&local, &remote);
+    let log = server.log();
+    assert!(log.iter().any(|r| r.bytes == 100), "no request was cut");
+}
