@@ -63,7 +63,7 @@ fn utc_now() -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` of a Unix time (proleptic Gregorian, days-from-civil inverse).
-pub(crate) fn format_utc(secs: i64) -> String {
+pub fn format_utc(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -33,6 +33,7 @@ pub use corine::{
     corine_multilabel,
 };
 pub use error::DatasetError;
+pub use faulty_log::format_utc;
 pub use fmow::{FaultyImgsLog, Fmow, FmowConfig, FmowSplit, normalise_fmow};
 pub use fmow_meta::{FmowFilters, FmowLocation, FmowView, ImgSizeFilter, read_fmow_metadata};
 pub use fmow_select::{ViewSelection, select_views};
