@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use parquet::arrow::{ARROW_SCHEMA_META_KEY, encode_arrow_schema, parquet_to_arrow_schema};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
@@ -91,7 +92,20 @@ pub fn concat_parquet(inputs: &[PathBuf], out: &Path) -> Result<Collected, Colle
         .cloned()
         .unwrap_or_default();
     if let Some(geo) = kv.iter_mut().find(|k| k.key == "geo") {
-        geo.value = Some(merged_geo(inputs, &footers)?);
+        let merged = merged_geo(inputs, &footers)?;
+        geo.value = Some(merged.clone());
+        // Arrow readers (pyarrow, so GeoPandas) take schema metadata from the stored Arrow
+        // schema, which carries its own copy of `geo`: it must say the same.
+        let arrow = arrow_schema_with_geo(&footers[0], merged).map_err(|e| CollectError::Read {
+            path: first.clone(),
+            reason: format!("bad stored Arrow schema: {e}"),
+        })?;
+        if let Some(encoded) = arrow {
+            match kv.iter_mut().find(|k| k.key == ARROW_SCHEMA_META_KEY) {
+                Some(k) => k.value = Some(encoded),
+                None => kv.push(KeyValue::new(ARROW_SCHEMA_META_KEY.into(), encoded)),
+            }
+        }
     }
 
     let mut rows = 0;
@@ -133,6 +147,24 @@ pub fn concat_parquet(inputs: &[PathBuf], out: &Path) -> Result<Collected, Colle
         files: inputs.len(),
         rows,
     })
+}
+
+/// The file's stored Arrow schema (if any) with its `geo` metadata replaced, encoded again.
+fn arrow_schema_with_geo(
+    meta: &ParquetMetaData,
+    geo: String,
+) -> Result<Option<String>, parquet::errors::ParquetError> {
+    let fm = meta.file_metadata();
+    let has_arrow = fm
+        .key_value_metadata()
+        .is_some_and(|kv| kv.iter().any(|k| k.key == ARROW_SCHEMA_META_KEY));
+    if !has_arrow {
+        return Ok(None);
+    }
+    let schema = parquet_to_arrow_schema(fm.schema_descr(), fm.key_value_metadata())?;
+    let mut metadata = schema.metadata().clone();
+    metadata.insert("geo".into(), geo);
+    Ok(Some(encode_arrow_schema(&schema.with_metadata(metadata))))
 }
 
 fn io(e: parquet::errors::ParquetError) -> std::io::Error {

@@ -227,14 +227,8 @@ impl Manifest {
                         source,
                     })?;
                 }
-                ItemSource::Url(u) => {
-                    return Err(ManifestError::Unsupported {
-                        path: self.path.clone(),
-                        line: item.line,
-                        input: u.clone(),
-                        reason: "URL inputs are not supported in manifests yet; list local files",
-                    });
-                }
+                // Probed when read: a missing URL becomes that item's failure.
+                ItemSource::Url(_) => {}
             }
         }
         Ok(())

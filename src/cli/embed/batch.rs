@@ -17,7 +17,9 @@ use panopticon::scale::{
     utc_timestamp,
 };
 
-use super::{EmbedArgs, Format, channel_ids, embed_file, load_model, write_output};
+use panopticon::embed::output::OutputFormat;
+
+use super::{EmbedArgs, channel_ids, embed_file, load_model, write_results};
 use panopticon::device::parse_device;
 
 /// `panopticon embed …` or `panopticon embed collect …`: the subcommand, when given,
@@ -137,12 +139,12 @@ impl ItemFormat {
         }
     }
 
-    fn format(self) -> Format {
+    fn format(self) -> OutputFormat {
         match self {
-            ItemFormat::Parquet => Format::Parquet,
-            ItemFormat::Safetensors => Format::Safetensors,
-            ItemFormat::Npy => Format::Npy,
-            ItemFormat::Tif => Format::Tiff,
+            ItemFormat::Parquet => OutputFormat::Parquet,
+            ItemFormat::Safetensors => OutputFormat::Safetensors,
+            ItemFormat::Npy => OutputFormat::Npy,
+            ItemFormat::Tif => OutputFormat::Tiff,
         }
     }
 }
@@ -168,7 +170,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     };
     let item_format = batch.format.unwrap_or(ItemFormat::Parquet);
     let format = item_format.format();
-    if !args.layers.is_empty() && format != Format::Safetensors {
+    if !args.layers.is_empty() && format != OutputFormat::Safetensors {
         bail!("--layers writes `layers.{{i}}.cls` tensors: use --format safetensors");
     }
     let manifest = Manifest::read(&manifest_path)?;
@@ -225,23 +227,34 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
 
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    let opts = sc.embed_options(args.dense || format == Format::Tiff, args.layers.clone());
-    let quiet = sc.quiet;
+    let opts = sc.embed_options(args.dense || format == OutputFormat::Tiff, args.layers.clone());
+    let (quiet, overview) = (sc.quiet, sc.overview);
+    let remote = sc.remote_options();
     let patch = model.config.patch_size;
     let log = FailureLog::in_dir(&out.path);
     for (i, item) in todo.iter().enumerate() {
         let start = Instant::now();
-        let ItemSource::Local(path) = &item.source else {
-            bail!("{}: only local inputs are supported", item.input());
+        // `embed_file` reads local paths and URLs alike.
+        let path = match &item.source {
+            ItemSource::Local(p) => p.clone(),
+            ItemSource::Url(u) => PathBuf::from(u),
         };
         let target = out.item_path(&item.id);
-        let result = embed_file(path, &model, &ids, &norm, &opts, quiet, (i, todo.len())).and_then(
-            |(raster, emb)| {
-                let tiles = emb.tiles.len();
-                write_item(&mut args, format, path, &target, (raster, emb), patch)?;
-                Ok(tiles)
-            },
-        );
+        let result = embed_file(
+            &path,
+            &model,
+            &ids,
+            &norm,
+            &opts,
+            &remote,
+            (quiet, overview),
+            (i, todo.len()),
+        )
+        .and_then(|(raster, emb)| {
+            let tiles = emb.tiles.len();
+            write_item(&mut args, format, &path, &target, (raster, emb), patch, &device)?;
+            Ok(tiles)
+        });
         let line = match result {
             Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
             Err(err) => {
@@ -276,15 +289,17 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
 /// (atomically: a temp file next to it, then a rename).
 fn write_item(
     args: &mut EmbedArgs,
-    format: Format,
+    format: OutputFormat,
     input: &Path,
     target: &Path,
     result: (Raster, Embedded),
     patch: usize,
+    device: &burn::prelude::Device,
 ) -> anyhow::Result<()> {
     args.inputs = vec![input.to_path_buf()];
     args.output = target.to_path_buf();
-    write_output(args, format, &[result], patch)
+    write_results(args, format, &[result], patch, device)?;
+    Ok(())
 }
 
 /// Refuses entries `embed` cannot read, before any weights are loaded.
