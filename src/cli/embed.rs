@@ -170,13 +170,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     };
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    check_options(
-        format,
-        n_scenes,
-        dense,
-        args.pca,
-        model.config.embed_dim,
-    )?;
+    check_options(format, n_scenes, dense, args.pca, model.config.embed_dim)?;
     let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
@@ -257,7 +251,16 @@ pub(super) fn embed_file(
         bail!("{loc}: only GeoTIFF/COG inputs are read remotely; download PNG/JPEG files first");
     }
     if is_tiff || loc.is_remote() {
-        return embed_geotiff(&loc, model, ids, norm, opts, remote, (quiet, overview), (i, total));
+        return embed_geotiff(
+            &loc,
+            model,
+            ids,
+            norm,
+            opts,
+            remote,
+            (quiet, overview),
+            (i, total),
+        );
     }
     if overview > 0 {
         bail!(

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use panopticon::Panopticon;
+use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::resample::{BandSource, BandStack, Method};
 use panopticon::data::stac::{AssetChoice, StacScene, parse_items, scene_from_item};
-use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::{GeoTiff, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
@@ -242,7 +242,8 @@ pub(super) fn embed_stacked(
     let name = scene.label.display().to_string();
     let mut sources = Vec::with_capacity(scene.bands.len());
     for b in &scene.bands {
-        let tif = open_band(&b.href, remote).with_context(|| format!("{name}: band {}", b.label))?;
+        let tif =
+            open_band(&b.href, remote).with_context(|| format!("{name}: band {}", b.label))?;
         let mut src = BandSource::from_geotiff(b.label.clone(), tif)
             .with_context(|| format!("{name}: band {} ({})", b.label, b.href))?;
         src.scale = b.scale;

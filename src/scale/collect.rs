@@ -163,7 +163,7 @@ fn arrow_schema_with_geo(
     }
     let schema = parquet_to_arrow_schema(fm.schema_descr(), fm.key_value_metadata())?;
     let mut metadata = schema.metadata().clone();
-    metadata.insert("geo".into(), geo);
+    metadata.insert("geo".to_string(), geo);
     Ok(Some(encode_arrow_schema(&schema.with_metadata(metadata))))
 }
 

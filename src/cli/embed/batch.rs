@@ -227,7 +227,10 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
 
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
-    let opts = sc.embed_options(args.dense || format == OutputFormat::Tiff, args.layers.clone());
+    let opts = sc.embed_options(
+        args.dense || format == OutputFormat::Tiff,
+        args.layers.clone(),
+    );
     let (quiet, overview) = (sc.quiet, sc.overview);
     let remote = sc.remote_options();
     let patch = model.config.patch_size;
@@ -252,7 +255,15 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         )
         .and_then(|(raster, emb)| {
             let tiles = emb.tiles.len();
-            write_item(&mut args, format, &path, &target, (raster, emb), patch, &device)?;
+            write_item(
+                &mut args,
+                format,
+                &path,
+                &target,
+                (raster, emb),
+                patch,
+                &device,
+            )?;
             Ok(tiles)
         });
         let line = match result {

@@ -241,12 +241,8 @@ impl GeoTiff<Source> {
         overview: usize,
     ) -> Result<Self, ReadError> {
         let source = Source::open(loc, opts)?;
-        let tif = Self::from_reader_overview(
-            source,
-            &loc.label(),
-            DEFAULT_MAX_DECODED_BYTES,
-            overview,
-        )?;
+        let tif =
+            Self::from_reader_overview(source, &loc.label(), DEFAULT_MAX_DECODED_BYTES, overview)?;
         // Local reads are cheap one by one: no need to work out ranges ahead.
         Ok(if loc.is_remote() {
             tif.with_prefetch(Source::prefetch)
