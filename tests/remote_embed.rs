@@ -317,3 +317,71 @@ fn a_transient_reset_mid_tile_is_retried() {
     let log = server.log();
     assert!(log.iter().any(|r| r.bytes == 100), "no request was cut");
 }
+
+#[test]
+fn a_stac_item_over_http_equals_the_local_item() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let stac = fixture("samples/stac");
+    let mut item_url = String::new();
+    for entry in std::fs::read_dir(&stac).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let url = server.add(&format!("/stac/{name}"), std::fs::read(&path).unwrap());
+        if name == "item.json" {
+            item_url = url;
+        }
+    }
+    let (local, remote) = (
+        dir.path().join("local.safetensors"),
+        dir.path().join("remote.safetensors"),
+    );
+    ok(&embed(stac.join("item.json").to_str().unwrap(), &local, &[], &[]));
+    server.clear_log();
+    ok(&embed(&item_url, &remote, &[], &[]));
+    assert_same(&local, &remote);
+    // The item and its relative asset hrefs, all through the server, every GET a range read
+    // except the item itself.
+    let log = server.log();
+    let gets: Vec<_> = log.iter().filter(|r| r.method == "GET").collect();
+    assert!(gets.iter().any(|r| r.path.ends_with("/red.tif")));
+    assert!(
+        gets.iter()
+            .filter(|r| r.path.ends_with(".tif"))
+            .all(|r| r.range.is_some())
+    );
+}
+
+#[test]
+fn a_manifest_of_urls_embeds_each_item_and_records_an_unreachable_one() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path, bands) = scenes().remove(1);
+    let good = server.add("/cogs/a.tif", std::fs::read(&path).unwrap());
+    let missing = format!("{}/cogs/missing.tif", good.rsplit_once("/cogs/").unwrap().0);
+    let manifest = dir.path().join("scenes.txt");
+    std::fs::write(&manifest, format!("{good}\n{missing}\n")).unwrap();
+    let out = dir.path().join("emb");
+    let local = dir.path().join("local.safetensors");
+    ok(&embed(path.to_str().unwrap(), &local, &bands, &[]));
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
+    cmd.arg("embed")
+        .args(["--manifest", manifest.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(["--format", "safetensors"])
+        .args([
+            "--weights",
+            tiny_dir().join("weights.pth").to_str().unwrap(),
+        ])
+        .args(["--config", "tiny-test", "--tile", "32", "--quiet"])
+        .args(&bands);
+    let o = cmd.output().unwrap();
+    // Exit status 3: the run finished, one item failed.
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same(&local, &out.join("a.safetensors"));
+    assert!(!out.join("missing.safetensors").exists());
+    let failures = std::fs::read_to_string(out.join("failures.jsonl")).unwrap();
+    assert_eq!(failures.lines().count(), 1, "{failures}");
+    assert!(failures.contains("missing.tif") && failures.contains("404"), "{failures}");
+}

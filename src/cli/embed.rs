@@ -162,7 +162,11 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     // D is not known before the model loads: check it with the largest possible first.
     check_options(format, n_scenes, dense, args.pca, usize::MAX)?;
     check_target(&args.output, format)?;
-    super::check_writable(&args.output)?;
+    match format {
+        // A store is a directory, which `check_target` has vetted; a rerun replaces it.
+        OutputFormat::Zarr => super::check_parent_writable(&args.output)?,
+        _ => super::check_writable(&args.output)?,
+    }
     let norm = Norm::parse(&sc.norm)?;
     let ids = match stacked {
         Some(_) => Vec::new(),

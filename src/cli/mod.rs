@@ -87,6 +87,12 @@ pub(crate) fn check_writable(path: &Path) -> anyhow::Result<()> {
             path.display()
         );
     }
+    check_parent_writable(path)
+}
+
+/// Checks that the directory `path` would be created in exists and is writable (for outputs
+/// that are directories themselves, such as a Zarr store).
+pub(crate) fn check_parent_writable(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
