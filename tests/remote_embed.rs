@@ -336,7 +336,12 @@ fn a_stac_item_over_http_equals_the_local_item() {
         dir.path().join("local.safetensors"),
         dir.path().join("remote.safetensors"),
     );
-    ok(&embed(stac.join("item.json").to_str().unwrap(), &local, &[], &[]));
+    ok(&embed(
+        stac.join("item.json").to_str().unwrap(),
+        &local,
+        &[],
+        &[],
+    ));
     server.clear_log();
     ok(&embed(&item_url, &remote, &[], &[]));
     assert_same(&local, &remote);
@@ -378,10 +383,18 @@ fn a_manifest_of_urls_embeds_each_item_and_records_an_unreachable_one() {
         .args(&bands);
     let o = cmd.output().unwrap();
     // Exit status 3: the run finished, one item failed.
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_same(&local, &out.join("a.safetensors"));
     assert!(!out.join("missing.safetensors").exists());
     let failures = std::fs::read_to_string(out.join("failures.jsonl")).unwrap();
     assert_eq!(failures.lines().count(), 1, "{failures}");
-    assert!(failures.contains("missing.tif") && failures.contains("404"), "{failures}");
+    assert!(
+        failures.contains("missing.tif") && failures.contains("404"),
+        "{failures}"
+    );
 }
