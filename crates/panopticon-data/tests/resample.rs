@@ -138,3 +138,25 @@ fn bad_resolution_and_multiband_files_are_refused() {
         .unwrap();
     assert!(err.to_string().contains("11 bands"), "{err}");
 }
+
+/// A band's internal mask (GDAL's per-dataset mask) makes its pixels no-data in the stack, as
+/// `GDAL_NODATA` does (`scripts/gen_masked_band_fixture.py`: values 100 + 7·i, two masked
+/// blocks of 18 and 4 pixels).
+#[test]
+fn masked_pixels_of_a_band_are_no_data() {
+    let mut stack = BandStack::new(vec![source("masked_band.tif")], None).unwrap();
+    let (h, w) = (stack.grid.height, stack.grid.width);
+    assert_eq!((h, w), (12, 16));
+    let got = stack.read_rows(0, h).unwrap();
+    for r in 0..h {
+        for c in 0..w {
+            let masked = (2..5).contains(&r) && (3..9).contains(&c) || (r >= 10 && c < 2);
+            let v = got[r * w + c];
+            if masked {
+                assert!(v.is_nan(), "({r}, {c}) is masked but read {v}");
+            } else {
+                assert_eq!(v, (100 + 7 * (r * w + c)) as f32, "({r}, {c})");
+            }
+        }
+    }
+}

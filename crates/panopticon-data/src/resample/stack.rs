@@ -28,7 +28,8 @@ impl<R: Read + Seek> BandReader for GeoTiff<R> {
         rows: usize,
         cols: usize,
     ) -> Result<Vec<f32>, ReadError> {
-        Ok(self.read(row0, col0, rows, cols)?.to_f32())
+        // Pixels outside the file's internal mask come back as NaN: no-data from here on.
+        self.read_f32(row0, col0, rows, cols)
     }
 }
 
