@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+use super::http::write_head;
+
 use sha2::{Digest, Sha256};
 
 /// How the server answers file requests.
@@ -178,7 +180,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         }
         _ => None,
     };
-    write_head(&mut out, status, &headers, body.len())?;
+    write_head(&mut out, status, &headers, body.len(), true)?;
     match cut {
         Some(n) => {
             out.write_all(&body[..n])?;
@@ -190,26 +192,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     }
 }
 
-fn write_head(
-    out: &mut TcpStream,
-    status: u16,
-    headers: &[(String, String)],
-    len: usize,
-) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    out.write_all(head.as_bytes())
-}
-
 fn respond(
     out: &mut TcpStream,
     status: u16,
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
-    write_head(out, status, headers, body.len())?;
+    write_head(out, status, headers, body.len(), true)?;
     out.write_all(body)
 }

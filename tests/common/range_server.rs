@@ -9,6 +9,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::http::write_head;
+
 /// How the server answers requests for existing files.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fault {
@@ -220,7 +222,7 @@ fn answer(
             times: times - 1,
         };
         state.lock().unwrap().fault = Some(fault);
-        write_head(out, 206, &headers, body.len())?;
+        write_head(out, 206, &headers, body.len(), false)?;
         out.write_all(&body[..keep])?;
         out.flush()?;
         state.lock().unwrap().log[index].bytes = keep;
@@ -252,20 +254,6 @@ fn parse_range(r: &str, total: usize) -> Option<(usize, usize)> {
     (start <= end && start < total).then_some((start, end))
 }
 
-fn write_head(
-    out: &mut TcpStream,
-    status: u16,
-    headers: &[(String, String)],
-    len: usize,
-) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    out.write_all(head.as_bytes())
-}
-
 fn respond(
     out: &mut TcpStream,
     status: u16,
@@ -273,7 +261,7 @@ fn respond(
     body: &[u8],
     head_only: bool,
 ) -> std::io::Result<()> {
-    write_head(out, status, headers, body.len())?;
+    write_head(out, status, headers, body.len(), false)?;
     if !head_only {
         // A client that refuses the answer may close before reading it all.
         let _ = out.write_all(body);
