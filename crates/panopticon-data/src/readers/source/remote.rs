@@ -235,7 +235,7 @@ impl Read for RemoteFile {
             let end = (self.pos + want)
                 .min(self.size)
                 .min(next_held.max(self.pos + 1));
-            let fetched = self.fetch(vec![self.pos..end])?;
+            let fetched = self.fetch(std::iter::once(self.pos..end).collect())?;
             for (start, bytes) in fetched {
                 self.keep_on_demand(start, bytes);
             }
