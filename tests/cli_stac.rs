@@ -92,6 +92,74 @@ fn sample_item_embeds_offline_on_the_finest_grid() {
 }
 
 #[test]
+fn overview_n_reads_each_bands_own_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    // --overview 1: the 30 m bands' first overviews are 60 m (84²), the 60 m bands' 120 m
+    // (42²); the grid is the finest of those, 84×84 (one tile, padded to 88).
+    let ov1 = dir.path().join("ov1.safetensors");
+    ok(&embed(&[
+        p(&sample_item()),
+        "--overview",
+        "1",
+        "-o",
+        p(&ov1),
+    ]));
+    let got = read_safetensors(&ov1).unwrap();
+    assert_eq!(
+        got["tiles"].clone().try_into_vec::<i64>().unwrap(),
+        [0, 0, 0, 88, 88]
+    );
+    assert!(
+        got["cls"]
+            .clone()
+            .try_into_vec::<f32>()
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite())
+    );
+
+    // --band files at --overview 1 are the same scene as the item's assets at --overview 1.
+    let (a, b) = (dir.path().join("a.npy"), dir.path().join("b.npy"));
+    ok(&embed(&[
+        p(&sample_item()),
+        "--assets",
+        "red,swir16",
+        "--overview",
+        "1",
+        "-o",
+        p(&a),
+    ]));
+    let band = |k: &str| {
+        format!(
+            "{k}={}",
+            root().join(format!("samples/stac/{k}.tif")).display()
+        )
+    };
+    let (red, swir16) = (band("red"), band("swir16"));
+    ok(&embed(&[
+        "--sensor",
+        "landsat8_9",
+        "--band",
+        &red,
+        "--band",
+        &swir16,
+        "--overview",
+        "1",
+        "-o",
+        p(&b),
+    ]));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+
+    // Overview 2 exists for the 30 m bands only: the first band without it is named.
+    let out = dir.path().join("ov2.npy");
+    fails(
+        &[p(&sample_item()), "--overview", "2", "-o", p(&out)],
+        &out,
+        &["band swir16", "--overview 2", "1 overview(s)"],
+    );
+}
+
+#[test]
 fn item_bands_equal_the_same_bands_stacked_in_one_geotiff() {
     // The four 30 m assets are on the target grid already: embedding them from the item must
     // equal embedding a 4-band GeoTIFF of the same pixels with the same channel ids.

@@ -44,8 +44,13 @@ fn scenes() -> Vec<(&'static str, PathBuf, Vec<&'static str>)> {
 
 /// `panopticon embed` with the tiny model, 32-px tiles, and no AWS settings from the machine.
 fn embed(input: &str, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    run("embed", input, out, extra, env)
+}
+
+/// `panopticon COMMAND` (embed, pca) as [`embed`] runs it.
+fn run(command: &str, input: &str, out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
-    cmd.arg("embed")
+    cmd.arg(command)
         .arg(input)
         .args([
             "--weights",
@@ -318,20 +323,26 @@ fn a_transient_reset_mid_tile_is_retried() {
     assert!(log.iter().any(|r| r.bytes == 100), "no request was cut");
 }
 
+/// Serves samples/stac/ under `prefix`; the item's URL.
+fn serve_sample_item(server: &RangeServer, prefix: &str) -> String {
+    let mut item_url = String::new();
+    for entry in std::fs::read_dir(fixture("samples/stac")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let url = server.add(&format!("{prefix}/{name}"), std::fs::read(&path).unwrap());
+        if name == "item.json" {
+            item_url = url;
+        }
+    }
+    item_url
+}
+
 #[test]
 fn a_stac_item_over_http_equals_the_local_item() {
     let server = RangeServer::start();
     let dir = tempfile::tempdir().unwrap();
     let stac = fixture("samples/stac");
-    let mut item_url = String::new();
-    for entry in std::fs::read_dir(&stac).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        let url = server.add(&format!("/stac/{name}"), std::fs::read(&path).unwrap());
-        if name == "item.json" {
-            item_url = url;
-        }
-    }
+    let item_url = serve_sample_item(&server, "/stac");
     let (local, remote) = (
         dir.path().join("local.safetensors"),
         dir.path().join("remote.safetensors"),
@@ -396,5 +407,49 @@ fn a_manifest_of_urls_embeds_each_item_and_records_an_unreachable_one() {
     assert!(
         failures.contains("missing.tif") && failures.contains("404"),
         "{failures}"
+    );
+}
+
+#[test]
+fn pca_on_a_cog_url_and_a_stac_item_url_draws_what_it_draws_locally() {
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let png = |name: &str| dir.path().join(name);
+    let (_, path, bands) = scenes().swap_remove(1);
+    let url = server.add("/pca/cog.tif", std::fs::read(&path).unwrap());
+    ok(&run(
+        "pca",
+        path.to_str().unwrap(),
+        &png("local.png"),
+        &bands,
+        &[],
+    ));
+    ok(&run("pca", &url, &png("remote.png"), &bands, &[]));
+    let local = std::fs::read(png("local.png")).unwrap();
+    assert!(local.starts_with(b"\x89PNG"));
+    assert_eq!(local, std::fs::read(png("remote.png")).unwrap());
+
+    // A STAC item (per-band COGs at 30 and 60 m) over HTTP, its hrefs relative to it.
+    let stac = fixture("samples/stac");
+    let item_url = serve_sample_item(&server, "/pca/stac");
+    let item = stac.join("item.json");
+    ok(&run(
+        "pca",
+        item.to_str().unwrap(),
+        &png("item_local.png"),
+        &[],
+        &[],
+    ));
+    server.clear_log();
+    ok(&run("pca", &item_url, &png("item_remote.png"), &[], &[]));
+    assert_eq!(
+        std::fs::read(png("item_local.png")).unwrap(),
+        std::fs::read(png("item_remote.png")).unwrap()
+    );
+    let log = server.log();
+    assert!(
+        log.iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(".tif"))
+            .all(|r| r.range.is_some())
     );
 }

@@ -1,27 +1,33 @@
 //! `panopticon pca`: the first three principal components of the patch features as colours,
 //! next to a true-colour rendering of the input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::Args;
-use panopticon::data::write_png_rgb;
+use panopticon::data::readers::{RasterLocation, RemoteOptions};
+use panopticon::data::{GeoTiff, write_png_rgb};
 use panopticon::device::parse_device;
 use panopticon::embed::{Norm, principal_components};
 
 use super::embed::{SceneArgs, channel_ids, embed_file, load_model, read_image};
+use super::scene_bands::{self, BandArgs};
 
 /// Arguments of `panopticon pca`.
 #[derive(Args, Debug)]
 pub struct PcaArgs {
-    /// Input image: GeoTIFF or PNG.
-    input: PathBuf,
+    /// Input: a GeoTIFF (path or http(s)/s3 URL), a PNG, or a STAC item (.json file or URL);
+    /// or no input and one --band KEY=PATH per band.
+    #[arg(required_unless_present = "band_files")]
+    input: Option<PathBuf>,
     /// Output PNG: the input (bands nearest 665/560/490 nm, 2–98 % stretch) on the left, the
     /// patch features' first 3 principal components as RGB on the right.
     #[arg(long, short)]
     output: PathBuf,
     #[command(flatten)]
     scene: SceneArgs,
+    #[command(flatten)]
+    per_band: BandArgs,
 }
 
 pub fn run(args: PcaArgs) -> anyhow::Result<()> {
@@ -30,21 +36,52 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     }
     super::check_writable(&args.output)?;
     let sc = &args.scene;
-    let ids = channel_ids(sc)?;
+    let remote = sc.remote_options();
+    let inputs: Vec<PathBuf> = args.input.iter().cloned().collect();
+    let stacked = match scene_bands::plan(&inputs, &args.per_band, sc)? {
+        Some(mut scenes) if scenes.len() == 1 => scenes.pop(),
+        Some(scenes) => bail!(
+            "{}: pca draws one scene; this collection holds {} items (embed them with `panopticon \
+             embed`, or pass one item)",
+            inputs[0].display(),
+            scenes.len()
+        ),
+        None => None,
+    };
+    let ids = match &stacked {
+        Some(s) => s.channel_ids(),
+        None => channel_ids(sc)?,
+    };
     let norm = Norm::parse(&sc.norm)?;
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
     let opts = sc.embed_options(true, Vec::new());
-    let (meta, e) = embed_file(
-        &args.input,
-        &model,
-        &ids,
-        &norm,
-        &opts,
-        &sc.remote_options(),
-        (sc.quiet, sc.overview),
-        (0, 1),
-    )?;
+    let (meta, e) = match &stacked {
+        Some(scene) => scene_bands::embed_stacked(
+            scene,
+            args.per_band.resolution,
+            &model,
+            &norm,
+            &opts,
+            &remote,
+            sc.quiet,
+            (0, 1),
+        )?,
+        None => embed_file(
+            &inputs[0],
+            &model,
+            &ids,
+            &norm,
+            &opts,
+            &remote,
+            (sc.quiet, sc.overview),
+            (0, 1),
+        )?,
+    };
+    let name = match &stacked {
+        Some(s) => s.label.clone(),
+        None => inputs[0].clone(),
+    };
     let (h, w) = (meta.height, meta.width);
     let (rows, cols) = e.grid;
     let dense = e.dense.as_deref().unwrap_or_default();
@@ -53,7 +90,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     // Cells with features (tiles with no data are NaN) → [N, D] samples.
     let valid: Vec<usize> = (0..cells).filter(|&c| dense[c].is_finite()).collect();
     if valid.len() < 3 {
-        bail!("{}: fewer than 3 patches with data", args.input.display());
+        bail!("{}: fewer than 3 patches with data", name.display());
     }
     let mut feats = Vec::with_capacity(valid.len() * e.dim);
     for &c in &valid {
@@ -69,12 +106,13 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         }
     }
 
-    // The input at the resolution embedded (the overview asked for, if any).
-    let data = if sc.overview > 0 {
-        let mut tif = panopticon::data::GeoTiff::open_overview(&args.input, sc.overview)?;
-        tif.read_f32(0, 0, h, w)?
-    } else {
-        read_image(&args.input)?.to_f32()
+    // The input at the resolution embedded (the overview asked for, if any; the common grid
+    // of a band stack).
+    let data = match &stacked {
+        Some(scene) => {
+            scene_bands::open_stack(scene, args.per_band.resolution, &remote)?.read_rows(0, h)?
+        }
+        None => read_pixels(&inputs[0], &remote, sc.overview, (h, w))?,
     };
     let rgb_bands = true_colour_bands(&ids);
     let mut left = vec![0u8; h * w * 3];
@@ -107,6 +145,23 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         valid.len()
     );
     Ok(())
+}
+
+/// All pixels of a single-file input, `[bands, h, w]`: GeoTIFFs (local or remote) through the
+/// windowed reader at `overview`, PNG/JPEG decoded whole.
+fn read_pixels(
+    input: &Path,
+    remote: &RemoteOptions,
+    overview: usize,
+    (h, w): (usize, usize),
+) -> anyhow::Result<Vec<f32>> {
+    let loc = RasterLocation::parse(&input.to_string_lossy())?;
+    let tiff = matches!(loc.extension().as_deref(), Some("tif" | "tiff"));
+    if tiff || loc.is_remote() {
+        let mut tif = GeoTiff::open_location_overview(&loc, remote, overview)?;
+        return Ok(tif.read_f32(0, 0, h, w)?);
+    }
+    Ok(read_image(input)?.to_f32())
 }
 
 /// The bands nearest red, green and blue (665, 560, 490 nm); the first band thrice when the

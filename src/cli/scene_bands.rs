@@ -60,6 +60,9 @@ pub(super) struct StackedScene {
     /// Names the scene in outputs (`item.json#ITEM_ID`, or the first band's path).
     pub label: PathBuf,
     bands: Vec<BandSpec>,
+    /// `--overview N`: every band reads its own overview N (0 = full resolution); the common
+    /// grid then follows from those overviews' pixel sizes.
+    overview: usize,
 }
 
 impl StackedScene {
@@ -131,6 +134,7 @@ pub(super) fn plan(
             let StacScene { id, bands } = scene_from_item(&item, &registry, choice)?;
             scenes.push(StackedScene {
                 label: PathBuf::from(format!("{location}#{id}")),
+                overview: scene.overview,
                 bands: bands
                     .into_iter()
                     .map(|b| BandSpec {
@@ -209,6 +213,7 @@ fn band_files(args: &BandArgs, scene: &SceneArgs) -> anyhow::Result<StackedScene
     Ok(StackedScene {
         label: PathBuf::from(&bands[0].href),
         bands,
+        overview: scene.overview,
     })
 }
 
@@ -222,10 +227,41 @@ fn read_text(location: &str, remote: &RemoteOptions) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("STAC item `{location}` is not UTF-8 text"))
 }
 
-/// Opens one band's raster, a path or an http(s)/s3 URL: the one place an href becomes pixels.
-fn open_band(href: &str, remote: &RemoteOptions) -> anyhow::Result<GeoTiff<Source>> {
+/// Opens one band's raster (overview `overview`, 0 = full resolution), a path or an
+/// http(s)/s3 URL: the one place an href becomes pixels.
+fn open_band(
+    href: &str,
+    remote: &RemoteOptions,
+    overview: usize,
+) -> anyhow::Result<GeoTiff<Source>> {
     let loc = RasterLocation::parse(href)?;
-    Ok(GeoTiff::open_location(&loc, remote)?)
+    Ok(GeoTiff::open_location_overview(&loc, remote, overview)?)
+}
+
+/// Opens every band of `scene` (each at the scene's overview) and plans the common grid.
+pub(super) fn open_stack(
+    scene: &StackedScene,
+    resolution: Option<f64>,
+    remote: &RemoteOptions,
+) -> anyhow::Result<BandStack> {
+    let name = scene.label.display().to_string();
+    let mut sources = Vec::with_capacity(scene.bands.len());
+    for b in &scene.bands {
+        let tif =
+            open_band(&b.href, remote, scene.overview).with_context(|| match scene.overview {
+                0 => format!("{name}: band {}", b.label),
+                n => format!("{name}: band {} at --overview {n}", b.label),
+            })?;
+        let mut src = BandSource::from_geotiff(b.label.clone(), tif)
+            .with_context(|| format!("{name}: band {} ({})", b.label, b.href))?;
+        src.scale = b.scale;
+        src.offset = b.offset;
+        if b.nodata.is_some() {
+            src.nodata = b.nodata;
+        }
+        sources.push(src);
+    }
+    BandStack::new(sources, resolution).with_context(|| name.clone())
 }
 
 /// Opens every band of `scene`, plans the common grid and embeds the scene window by window.
@@ -240,20 +276,7 @@ pub(super) fn embed_stacked(
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     let name = scene.label.display().to_string();
-    let mut sources = Vec::with_capacity(scene.bands.len());
-    for b in &scene.bands {
-        let tif =
-            open_band(&b.href, remote).with_context(|| format!("{name}: band {}", b.label))?;
-        let mut src = BandSource::from_geotiff(b.label.clone(), tif)
-            .with_context(|| format!("{name}: band {} ({})", b.label, b.href))?;
-        src.scale = b.scale;
-        src.offset = b.offset;
-        if b.nodata.is_some() {
-            src.nodata = b.nodata;
-        }
-        sources.push(src);
-    }
-    let mut stack = BandStack::new(sources, resolution).with_context(|| name.clone())?;
+    let mut stack = open_stack(scene, resolution, remote)?;
     let grid = stack.grid;
     if !quiet {
         let (px, _) = grid.resolution();

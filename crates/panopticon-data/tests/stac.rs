@@ -88,34 +88,96 @@ fn planetary_computer_sentinel2_b_keys_without_raster_bands() {
 }
 
 #[test]
-fn earth_search_landsat_c2_l2_scale_offset_and_thermal() {
-    let s = scene("earth_search_landsat_c2_l2.json", AssetChoice::default()).unwrap();
+fn planetary_computer_landsat_c2_l2_scale_offset_and_thermal() {
+    // Real item: keys are common names, eo:bands names OLI_B4 / TIRS_B10 (not SR_B4), platform
+    // landsat-9; `qa` (no band metadata), `ang` (text) and the PNG preview are left out.
+    let s = scene("pc_landsat_c2_l2.json", AssetChoice::default()).unwrap();
     assert_eq!(
         ids(&s),
         [
             ("coastal", 442.0),
             ("blue", 482.0),
+            ("green", 560.0),
             ("red", 654.0),
             ("nir08", 864.0),
             ("swir16", 1608.0),
+            ("swir22", 2203.0),
             ("lwir11", 10847.0)
         ]
     );
-    let red = &s.bands[2];
+    let red = &s.bands[3];
     assert_eq!(
         (red.scale, red.offset, red.nodata),
         (2.75e-5, -0.2, Some(0.0))
     );
-    let st = &s.bands[5];
-    assert_eq!((st.scale, st.offset), (0.00341802, 149.0));
+    let st = &s.bands[7];
+    assert_eq!(
+        (st.scale, st.offset, st.nodata),
+        (0.00341802, 149.0, Some(0.0))
+    );
+    assert!(
+        red.href
+            .starts_with("https://landsateuwest.blob.core.windows.net/landsat-c2/level-2/"),
+        "{}",
+        red.href
+    );
+}
+
+#[test]
+fn landsat_bands_place_by_wavelength_without_the_sensor() {
+    // With the item's platform unknown to the registry, eo:bands center_wavelength (µm) places
+    // the bands: 0.65 µm → 650 nm.
+    let (text, location) = fixture("pc_landsat_c2_l2.json");
+    let text = text.replace("\"landsat-9\"", "\"unknown-sat\"");
+    let items = parse_items(&text, &location).unwrap();
+    let s = scene_from_item(
+        &items[0],
+        &SensorRegistry::builtin().unwrap(),
+        AssetChoice::default(),
+    )
+    .unwrap();
+    assert_eq!(s.bands[3].asset, "red");
+    assert_eq!(s.bands[3].channel_id, 650.0);
 }
 
 #[test]
 fn sentinel1_rtc_polarisations_and_orbit() {
-    // Item-level sar:polarizations [VV, VH], asset keys vv/vh, ascending orbit: ids -5, -6.
+    // Real item: item-level sar:polarizations [VV, VH], asset keys vv/vh, descending orbit:
+    // ids -9, -10; per-asset raster:bands nodata -32768; previews left out.
     let s = scene("pc_sentinel1_rtc.json", AssetChoice::default()).unwrap();
-    assert_eq!(ids(&s), [("vv", -5.0), ("vh", -6.0)]);
-    assert!(s.bands.iter().all(|b| b.nodata == Some(-32768.0)));
+    assert_eq!(ids(&s), [("vv", -9.0), ("vh", -10.0)]);
+    assert!(
+        s.bands
+            .iter()
+            .all(|b| b.nodata == Some(-32768.0) && b.scale == 1.0 && b.offset == 0.0)
+    );
+    assert!(s.bands[0].href.ends_with("/measurement/iw-vv.rtc.tiff"));
+}
+
+#[test]
+fn stac_1_1_bands_and_string_nodata() {
+    // STAC 1.1: `bands` with eo:/raster: prefixed fields, nodata written as a string.
+    let item = r#"{"type": "Feature", "stac_version": "1.1.0", "id": "v11",
+        "properties": {"datetime": "2024-01-01T00:00:00Z"}, "geometry": null, "links": [],
+        "assets": {
+          "b1": {"href": "b1.tif", "type": "image/tiff; application=geotiff",
+                 "bands": [{"name": "b1", "eo:center_wavelength": 0.665,
+                            "raster:scale": 0.5, "raster:offset": 1.0, "nodata": "-inf"}]},
+          "b2": {"href": "b2.tif", "type": "image/tiff; application=geotiff",
+                 "eo:center_wavelength": 0.842, "raster:scale": 2.0, "nodata": 7,
+                 "data_type": "uint16"}}}"#;
+    let items = parse_items(item, "dir/v11.json").unwrap();
+    let s = scene_from_item(
+        &items[0],
+        &SensorRegistry::builtin().unwrap(),
+        AssetChoice::default(),
+    )
+    .unwrap();
+    assert_eq!(ids(&s), [("b1", 665.0), ("b2", 842.0)]);
+    let b = |i: usize| (s.bands[i].scale, s.bands[i].offset, s.bands[i].nodata);
+    assert_eq!(b(0), (0.5, 1.0, Some(f64::NEG_INFINITY)));
+    assert_eq!(b(1), (2.0, 0.0, Some(7.0)));
+    assert_eq!(s.bands[1].href, "dir/b2.tif");
 }
 
 #[test]
@@ -235,6 +297,19 @@ fn bad_items_and_choices_name_the_item_and_asset() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no `assets`"), "{err}");
+    // A value the STAC types refuse, in the second feature of a collection.
+    let err = parse_items(
+        r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": "a", "assets": {}},
+            {"type": "Feature", "id": "b", "assets": {"x": {"href": 3}}}]}"#,
+        "fc.json",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("`fc.json` is not a STAC Item") && err.contains("feature 1"),
+        "{err}"
+    );
     for e in [msg, err] {
         assert!(!e.contains('\n'), "one line: {e}");
     }

@@ -1,7 +1,7 @@
 //! STAC items and item collections as embeddable scenes: which assets are bands, what each
 //! band is (channel id), how stored values scale, and where the pixels are.
 //!
-//! Parsed at the `serde_json` level: the handful of fields needed (`assets`, `eo:bands` /
+//! Read with the `stac` crate (stac-utils); the fields needed (`assets`, `eo:bands` /
 //! `bands`, `raster:bands`, `sar:polarizations`, `sat:orbit_state`, `constellation` /
 //! `platform`) are read from STAC 1.0 and 1.1 items alike.
 

@@ -1,6 +1,7 @@
 //! Which assets of an item are bands, and what channel each one is.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use stac::Asset;
 
 use super::error::StacError;
 use super::href::resolve_href;
@@ -55,16 +56,13 @@ pub fn scene_from_item(
     choice: AssetChoice<'_>,
 ) -> Result<StacScene, StacError> {
     let sensor = choice.sensor.or_else(|| item_sensor(item, registry));
-    let orbit = match item
-        .properties
-        .get("sat:orbit_state")
-        .and_then(Value::as_str)
-    {
+    let props = &item.item.properties.additional_fields;
+    let orbit = match props.get("sat:orbit_state").and_then(Value::as_str) {
         Some(o) if o.eq_ignore_ascii_case("ascending") => Orbit::Ascending,
         Some(o) if o.eq_ignore_ascii_case("descending") => Orbit::Descending,
         _ => Orbit::Both,
     };
-    let item_pols = string_list(item.properties.get("sar:polarizations"));
+    let item_pols = string_list(props.get("sar:polarizations"));
     let mut bands = Vec::new();
     match choice.assets {
         Some(keys) => {
@@ -79,12 +77,13 @@ pub fn scene_from_item(
             }
             for (i, key) in keys.iter().enumerate() {
                 let asset = item
+                    .item
                     .assets
                     .get(key)
                     .ok_or_else(|| StacError::UnknownAsset {
                         item: item.id.clone(),
                         asset: key.clone(),
-                        available: item.assets.keys().cloned().collect(),
+                        available: item.item.assets.keys().cloned().collect(),
                     })?;
                 let n = band_count(asset);
                 if n > 1 {
@@ -114,7 +113,7 @@ pub fn scene_from_item(
                 });
             }
             let mut raster_assets = Vec::new();
-            for (key, asset) in &item.assets {
+            for (key, asset) in &item.item.assets {
                 if !is_data_raster(asset) {
                     continue;
                 }
@@ -150,7 +149,9 @@ pub fn scene_from_item(
 /// The registry sensor `constellation` / `platform` name (`sentinel-2a`, `landsat-9`).
 fn item_sensor<'r>(item: &StacItem, registry: &'r SensorRegistry) -> Option<&'r Sensor> {
     let norm = |k: &str| {
-        item.properties
+        item.item
+            .properties
+            .additional_fields
             .get(k)
             .and_then(Value::as_str)
             .map(|s| s.to_ascii_lowercase().replace(['_', ' '], "-"))
@@ -181,13 +182,13 @@ fn item_sensor<'r>(item: &StacItem, registry: &'r SensorRegistry) -> Option<&'r 
 /// The asset's channel id, if its metadata says what it is.
 fn place(
     key: &str,
-    asset: &Value,
+    asset: &Asset,
     sensor: Option<&Sensor>,
     orbit: Orbit,
     item_pols: &[String],
 ) -> Option<f32> {
     // SAR: the asset's own polarisation, or its key (`vv`) among the item's.
-    let pols = string_list(asset.get("sar:polarizations"));
+    let pols = string_list(asset.additional_fields.get("sar:polarizations"));
     let pol = match pols.as_slice() {
         [one] => Some(one.clone()),
         [] if item_pols.iter().any(|p| p.eq_ignore_ascii_case(key)) => Some(key.to_string()),
@@ -196,17 +197,15 @@ fn place(
     if let Some(p) = pol.as_deref().and_then(Polarisation::parse) {
         return Some(f32::from(ChannelId::sar_id(p, orbit)));
     }
-    let eo = first_band(asset);
-    let field = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| eo.and_then(|b| b.get(*n)).and_then(Value::as_str))
-    };
+    let meta = BandMeta::of(asset);
     if let Some(sensor) = sensor {
+        let numbered = meta.name().and_then(numbered_band_key);
         let names = [
             Some(key),
-            field(&["name"]),
-            field(&["common_name", "eo:common_name"]),
+            meta.name(),
+            numbered.as_deref(),
+            meta.eo_str("common_name")
+                .or(meta.field_str("eo:common_name")),
         ];
         if let Some(b) = names
             .into_iter()
@@ -216,41 +215,24 @@ fn place(
             return Some(b.channel_id.to_f32());
         }
     }
-    let um = eo.and_then(|b| {
-        b.get("center_wavelength")
-            .or_else(|| b.get("eo:center_wavelength"))
-            .and_then(Value::as_f64)
-    })?;
+    let um = meta
+        .eo("center_wavelength")
+        .or_else(|| meta.field("eo:center_wavelength"))
+        .and_then(Value::as_f64)?;
     (um.is_finite() && um > 0.0).then_some((um * 1000.0) as f32)
 }
 
-fn band(item: &StacItem, key: &str, asset: &Value, channel_id: f32) -> Result<StacBand, StacError> {
+fn band(item: &StacItem, key: &str, asset: &Asset, channel_id: f32) -> Result<StacBand, StacError> {
     let bad = |reason: String| StacError::BadHref {
         item: item.id.clone(),
         asset: key.to_string(),
         reason,
     };
-    let href = asset
-        .get("href")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("it has no href".into()))?;
-    let href = resolve_href(&item.location, href).map_err(bad)?;
-    // STAC 1.0: raster:bands[0].{scale, offset, nodata}; 1.1: bands[0].{raster:scale, …} or
-    // the same fields on the asset itself.
-    let raster = asset
-        .get("raster:bands")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first());
-    let bands11 = asset
-        .get("bands")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first());
-    let lookup = |names: &[&str]| {
-        [raster, bands11, Some(asset)]
-            .into_iter()
-            .flatten()
-            .find_map(|o| names.iter().find_map(|n| o.get(*n)))
-    };
+    if asset.href.trim().is_empty() {
+        return Err(bad("it has no href".into()));
+    }
+    let href = resolve_href(&item.location, &asset.href).map_err(bad)?;
+    let meta = BandMeta::of(asset);
     let number = |v: &Value| match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -261,50 +243,124 @@ fn band(item: &StacItem, key: &str, asset: &Value, channel_id: f32) -> Result<St
         },
         _ => None,
     };
+    let scaled = |name: &str| {
+        meta.raster(name)
+            .or_else(|| meta.field(&format!("raster:{name}")))
+            .and_then(number)
+    };
+    let nodata = meta
+        .raster("nodata")
+        .and_then(number)
+        .or(meta.band.and_then(|b| b.nodata))
+        .or(asset.nodata)
+        .or_else(|| item.text_nodata(key));
     Ok(StacBand {
         asset: key.to_string(),
         href,
         channel_id,
-        scale: lookup(&["scale", "raster:scale"])
-            .and_then(number)
-            .unwrap_or(1.0),
-        offset: lookup(&["offset", "raster:offset"])
-            .and_then(number)
-            .unwrap_or(0.0),
-        nodata: lookup(&["nodata"]).and_then(number).filter(|v| !v.is_nan()),
+        scale: scaled("scale").unwrap_or(1.0),
+        offset: scaled("offset").unwrap_or(0.0),
+        nodata: nodata.filter(|v| !v.is_nan()),
     })
 }
 
+/// The first band's metadata of a single-band asset, wherever the item's STAC version puts
+/// it: 1.0 `eo:bands[0]` / `raster:bands[0]`; 1.1 `bands[0]` with `eo:` / `raster:` prefixed
+/// fields, or those fields on the asset itself.
+struct BandMeta<'a> {
+    asset: &'a Asset,
+    eo: Option<&'a Map<String, Value>>,
+    raster: Option<&'a Map<String, Value>>,
+    band: Option<&'a stac::Band>,
+}
+
+impl<'a> BandMeta<'a> {
+    fn of(asset: &'a Asset) -> Self {
+        let first = |k: &str| {
+            asset
+                .additional_fields
+                .get(k)
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_object)
+        };
+        Self {
+            asset,
+            eo: first("eo:bands"),
+            raster: first("raster:bands"),
+            band: asset.bands.first(),
+        }
+    }
+
+    /// A STAC 1.0 `eo:bands[0]` field.
+    fn eo(&self, name: &str) -> Option<&'a Value> {
+        self.eo.and_then(|b| b.get(name))
+    }
+
+    fn eo_str(&self, name: &str) -> Option<&'a str> {
+        self.eo(name).and_then(Value::as_str)
+    }
+
+    /// A STAC 1.0 `raster:bands[0]` field.
+    fn raster(&self, name: &str) -> Option<&'a Value> {
+        self.raster.and_then(|b| b.get(name))
+    }
+
+    /// A STAC 1.1 prefixed field (`eo:center_wavelength`) of `bands[0]`, else of the asset.
+    fn field(&self, name: &str) -> Option<&'a Value> {
+        self.band
+            .and_then(|b| b.additional_fields.get(name))
+            .or_else(|| self.asset.additional_fields.get(name))
+    }
+
+    fn field_str(&self, name: &str) -> Option<&'a str> {
+        self.field(name).and_then(Value::as_str)
+    }
+
+    /// The band name: `eo:bands[0].name` (1.0) or `bands[0].name` (1.1).
+    fn name(&self) -> Option<&'a str> {
+        self.eo_str("name")
+            .or_else(|| self.band.and_then(|b| b.name.as_deref()))
+    }
+}
+
 /// A GeoTIFF-ish asset holding data (not a thumbnail, overview or metadata file).
-fn is_data_raster(asset: &Value) -> bool {
-    let media = asset.get("type").and_then(Value::as_str).unwrap_or("");
-    let href = asset.get("href").and_then(Value::as_str).unwrap_or("");
-    let lower = href.to_ascii_lowercase();
+fn is_data_raster(asset: &Asset) -> bool {
+    let media = asset.r#type.as_deref().unwrap_or("");
+    let lower = asset.href.to_ascii_lowercase();
     let tiff = media.contains("tiff")
         || (media.is_empty() && (lower.ends_with(".tif") || lower.ends_with(".tiff")));
-    let roles = string_list(asset.get("roles"));
-    let preview = roles
+    let preview = asset
+        .roles
         .iter()
         .any(|r| matches!(r.as_str(), "thumbnail" | "overview" | "visual" | "metadata"));
     tiff && !preview
 }
 
 /// How many bands the asset's metadata lists (1 when it lists none).
-fn band_count(asset: &Value) -> usize {
-    ["eo:bands", "raster:bands", "bands"]
+fn band_count(asset: &Asset) -> usize {
+    ["eo:bands", "raster:bands"]
         .iter()
-        .filter_map(|k| asset.get(*k).and_then(Value::as_array).map(Vec::len))
+        .filter_map(|k| {
+            asset
+                .additional_fields
+                .get(*k)
+                .and_then(Value::as_array)
+                .map(Vec::len)
+        })
+        .chain(std::iter::once(asset.bands.len()))
         .max()
+        .filter(|&n| n > 0)
         .unwrap_or(1)
 }
 
-fn first_band(asset: &Value) -> Option<&Value> {
-    ["eo:bands", "bands"].iter().find_map(|k| {
-        asset
-            .get(*k)
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-    })
+/// The registry key of a band name that numbers the band after a product prefix, as USGS
+/// and Planetary Computer name Landsat bands (`OLI_B4`, `SR_B4`, `TIRS_B10` → `B04`, `B10`).
+fn numbered_band_key(name: &str) -> Option<String> {
+    let (_, tail) = name.rsplit_once('_')?;
+    let digits = tail.strip_prefix(['B', 'b'])?;
+    let n: u32 = digits.parse().ok()?;
+    Some(format!("B{n:02}"))
 }
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
@@ -316,4 +372,18 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_band_key;
+
+    #[test]
+    fn landsat_product_band_names_number_the_registry_band() {
+        assert_eq!(numbered_band_key("OLI_B4").as_deref(), Some("B04"));
+        assert_eq!(numbered_band_key("SR_B4").as_deref(), Some("B04"));
+        assert_eq!(numbered_band_key("TIRS_B10").as_deref(), Some("B10"));
+        assert_eq!(numbered_band_key("B04"), None);
+        assert_eq!(numbered_band_key("QA_PIXEL"), None);
+    }
 }
