@@ -39,7 +39,8 @@ pub struct Request {
     pub path: String,
     pub range: Option<String>,
     pub authorization: Option<String>,
-    /// Body bytes written.
+    /// Body bytes sent (recorded before they are written, so a client that has read them
+    /// never sees a log that lacks them).
     pub bytes: usize,
 }
 
@@ -195,10 +196,10 @@ fn answer(
     let parsed = range.as_deref().and_then(|r| parse_range(r, total));
     if fault == Fault::IgnoreRange || range.is_none() || method == "HEAD" {
         let head = method == "HEAD";
-        respond(out, 200, &headers, &file, head)?;
         if !head {
             state.lock().unwrap().log[index].bytes = total;
         }
+        respond(out, 200, &headers, &file, head)?;
         return Ok(true);
     }
     let Some((start, end)) = parsed else {
@@ -222,10 +223,10 @@ fn answer(
             times: times - 1,
         };
         state.lock().unwrap().fault = Some(fault);
+        state.lock().unwrap().log[index].bytes = keep;
         write_head(out, 206, &headers, body.len(), false)?;
         out.write_all(&body[..keep])?;
         out.flush()?;
-        state.lock().unwrap().log[index].bytes = keep;
         out.shutdown(Shutdown::Both)?;
         return Ok(false);
     }
@@ -234,8 +235,8 @@ fn answer(
     } else {
         body
     };
-    respond(out, 206, &headers, body, false)?;
     state.lock().unwrap().log[index].bytes = body.len();
+    respond(out, 206, &headers, body, false)?;
     Ok(true)
 }
 
