@@ -1,5 +1,5 @@
 //! An `s3://bucket/prefix` that finished files are uploaded to: what is already there (one
-//! LIST), whether one object is (one HEAD), and one PUT per file. An S3 PUT is atomic: a
+//! LIST, paged), and one PUT per file. An S3 PUT is atomic: a
 //! reader sees the whole object or none, so an object that exists is a finished one.
 
 use std::collections::BTreeSet;
@@ -102,22 +102,6 @@ impl ObjectPrefix {
             .iter()
             .filter_map(|o| o.location.filename().map(str::to_string))
             .collect())
-    }
-
-    /// Whether `name` exists under the prefix (one HEAD).
-    pub fn exists(&self, name: &str) -> Result<bool, UploadError> {
-        let path = self.path(name);
-        match runtime()
-            .map_err(|message| UploadError {
-                url: self.url_of(name),
-                message,
-            })?
-            .block_on(self.store.head(&path))
-        {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(self.fail(Some(name), &e)),
-        }
     }
 
     /// Uploads the local file `file` as `name` with one PUT (up to 5 GB, S3's limit for one).
