@@ -37,6 +37,22 @@ fn embed(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `embed --manifest MANIFEST --out OUT --format safetensors [--shard SHARD]`.
+fn run_items(manifest: &Path, out: &Path, shard: Option<&str>) -> Output {
+    let mut args = vec![
+        "--manifest",
+        p(manifest),
+        "--out",
+        p(out),
+        "--format",
+        "safetensors",
+    ];
+    if let Some(s) = shard {
+        args.extend(["--shard", s]);
+    }
+    embed(&args)
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -95,16 +111,7 @@ fn sharded_runs_resume_and_equal_embedding_the_collection() {
     let mut per_shard = Vec::new();
     for k in 0..3 {
         let shard = format!("{k}/3");
-        let o = embed(&[
-            "--manifest",
-            p(&collection),
-            "--out",
-            p(&out),
-            "--format",
-            "safetensors",
-            "--shard",
-            &shard,
-        ]);
+        let o = run_items(&collection, &out, Some(&shard));
         assert!(o.status.success(), "{}", stderr(&o));
         let summary = stderr(&o);
         let done: usize = summary
@@ -144,14 +151,7 @@ fn sharded_runs_resume_and_equal_embedding_the_collection() {
     std::fs::remove_file(out.join(&names[2])).unwrap();
     std::fs::remove_file(out.join(&names[5])).unwrap();
     std::fs::write(out.join(format!(".{}.999.partial", names[5])), b"half").unwrap();
-    let o = embed(&[
-        "--manifest",
-        p(&collection),
-        "--out",
-        p(&out),
-        "--format",
-        "safetensors",
-    ]);
+    let o = run_items(&collection, &out, None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("summary: 8 items: 2 done, 6 skipped"),
@@ -167,16 +167,7 @@ fn sharded_runs_resume_and_equal_embedding_the_collection() {
     let from_parquet = dir.path().join("parquet");
     for k in 0..2 {
         let shard = format!("{k}/2");
-        let o = embed(&[
-            "--manifest",
-            p(&fixture("items.parquet")),
-            "--out",
-            p(&from_parquet),
-            "--format",
-            "safetensors",
-            "--shard",
-            &shard,
-        ]);
+        let o = run_items(&fixture("items.parquet"), &from_parquet, Some(&shard));
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert_eq!(outputs(&from_parquet), names);
@@ -187,14 +178,7 @@ fn sharded_runs_resume_and_equal_embedding_the_collection() {
         );
     }
     // And its rerun has nothing to do.
-    let o = embed(&[
-        "--manifest",
-        p(&fixture("items.parquet")),
-        "--out",
-        p(&from_parquet),
-        "--format",
-        "safetensors",
-    ]);
+    let o = run_items(&fixture("items.parquet"), &from_parquet, None);
     assert!(
         stderr(&o).contains("summary: 8 items: 0 done, 8 skipped"),
         "{}",
