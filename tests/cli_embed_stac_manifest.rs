@@ -118,7 +118,7 @@ fn sharded_runs_resume_and_equal_embedding_the_collection() {
             .lines()
             .last()
             .and_then(|l| l.strip_prefix("summary: "))
-            .and_then(|l| l.split(", ").nth(0))
+            .and_then(|l| l.split(", ").next())
             .and_then(|l| l.split(": ").nth(1))
             .and_then(|l| l.strip_suffix(" done"))
             .and_then(|n| n.parse().ok())
