@@ -413,13 +413,168 @@ fn bad_invocations_fail_with_one_line() {
     );
 
     // clap's own checks: an unknown --format value, --shard without --manifest.
-    let o = embed(&["--manifest", m, "--out", o, "--format", "zarr"]);
+    let o = embed(&["--manifest", m, "--out", o, "--format", "hdf5"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("invalid value 'zarr' for '--format"),
+        stderr(&o).contains("invalid value 'hdf5' for '--format"),
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn zarr_items_are_stores_written_whole_and_resumed() {
+    use panopticon::embed::output::read_zarr_features;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 3, 64);
+    let out = dir.path().join("out");
+    let args = [
+        "--manifest",
+        p(&manifest),
+        "--out",
+        p(&out),
+        "--format",
+        "zarr",
+    ];
+    let o = embed(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let names = ["s00.zarr", "s01.zarr", "s02.zarr"];
+    assert_eq!(listing(&out), names);
+    // Each store is what `embed s01.tif -o s01.zarr` writes.
+    let single = dir.path().join("single.zarr");
+    let o = embed(&[p(&dir.path().join("in/s01.tif")), "-o", p(&single)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        read_zarr_features(&out.join("s01.zarr")).unwrap(),
+        read_zarr_features(&single).unwrap(),
+    );
+    assert_eq!((a.shape.clone(), &a.values), (b.shape.clone(), &b.values));
+    assert_eq!(a.attributes, b.attributes);
+    let before = read_zarr_features(&out.join("s02.zarr")).unwrap();
+
+    // A store lost and another cut short mid-build (its temp directory holds chunks but no
+    // rename happened): the rerun redoes those two only and leaves no temp directory.
+    std::fs::remove_dir_all(out.join("s00.zarr")).unwrap();
+    std::fs::remove_dir_all(out.join("s02.zarr")).unwrap();
+    let half = out.join(".s02.zarr.4194303.partial");
+    std::fs::create_dir_all(half.join("features/c/0")).unwrap();
+    std::fs::write(half.join("zarr.json"), b"{}").unwrap();
+    let o = embed(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("summary: 3 items: 2 done, 1 skipped"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(listing(&out), names);
+    let after = read_zarr_features(&out.join("s02.zarr")).unwrap();
+    assert_eq!(after.values, before.values);
+    // A dry run sees every store as done.
+    let o = embed(&[&args[..], &["--dry-run"]].concat());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("done\t")).count(),
+        3,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn s3_out_uploads_each_item_once_and_resumes_from_the_listing() {
+    use common::range_server::RangeServer;
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 4, 32);
+    let local = dir.path().join("local");
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&local), "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Items are staged under TMPDIR before their upload.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |extra: &[&str]| {
+        embed_cmd(&[&["--manifest", p(&manifest), "--quiet"], extra].concat())
+            .env("AWS_ENDPOINT_URL", &server.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+            .env("TMPDIR", &tmp)
+            .output()
+            .unwrap()
+    };
+    let out = ["--out", "s3://bucket/runs/emb"];
+    let puts = |server: &RangeServer| -> Vec<String> {
+        let mut v: Vec<String> = (server.log().into_iter())
+            .filter(|r| r.method == "PUT")
+            .map(|r| r.path.trim_end_matches('?').to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let object = |i: usize| format!("/bucket/runs/emb/s{i:02}.parquet");
+
+    let o = run(&out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(puts(&server), (0..4).map(object).collect::<Vec<_>>());
+    for i in 0..4 {
+        let want = std::fs::read(local.join(format!("s{i:02}.parquet"))).unwrap();
+        assert!(server.get(&object(i)).unwrap() == want, "s{i:02} differs");
+    }
+    assert!(
+        listing(&tmp).is_empty(),
+        "staging left: {:?}",
+        listing(&tmp)
+    );
+
+    // A rerun lists the prefix and uploads nothing; a lost object is redone with one PUT.
+    server.clear_log();
+    let o = run(&out);
+    assert!(
+        stderr(&o).contains("summary: 4 items: 0 done, 4 skipped"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(puts(&server).is_empty());
+    assert!(server.log().iter().any(|r| r.path.contains("list-type=2")));
+    server.remove(&object(2));
+    server.clear_log();
+    let o = run(&out);
+    assert!(
+        stderr(&o).contains("summary: 4 items: 1 done, 3 skipped"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(puts(&server), [object(2)]);
+    // The dry run reads the same listing.
+    let o = run(&[&out[..], &["--dry-run"]].concat());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("done\t")).count(),
+        4
+    );
+
+    // A failed item: exit status 3, its reason uploaded next to the items.
+    std::fs::write(dir.path().join("in/broken.tif"), b"not a tiff").unwrap();
+    let text = std::fs::read_to_string(&manifest).unwrap() + "in/broken.tif\n";
+    std::fs::write(&manifest, text).unwrap();
+    let o = run(&out);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("s3://bucket/runs/emb/failures."),
+        "{}",
+        stderr(&o)
+    );
+    let logs: Vec<String> = (server.paths().into_iter())
+        .filter(|p| p.starts_with("/bucket/runs/emb/failures.") && p.ends_with(".jsonl"))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = String::from_utf8(server.get(&logs[0]).unwrap()).unwrap();
+    assert!(log.contains("\"id\":\"broken\""), "{log}");
+    assert!(listing(&tmp).is_empty());
+
+    // Zarr items are directories: refused before anything runs.
+    let o = run(&[&out[..], &["--format", "zarr"]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("one PUT"), "{}", stderr(&o));
 }
 
 #[test]

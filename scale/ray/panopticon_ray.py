@@ -58,7 +58,18 @@ def item_id(entry: str) -> str:
 
 
 def read_manifest(path: str) -> list[str]:
-    """The item ids of a text manifest, in order (the binary checks the rest)."""
+    """The item ids of a manifest, in order (the binary checks the rest): the STAC ids of an
+    ItemCollection (.json/.geojson) or stac-geoparquet file (.parquet/.geoparquet, needs
+    pyarrow), else the file names of a text manifest."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".json", ".geojson"):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        return [f["id"] for f in (doc["features"] if doc.get("type") == "FeatureCollection"
+                                  else [doc])]
+    if ext in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+        return [str(i) for i in pq.read_table(path, columns=["id"])["id"].to_pylist()]
     ids = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -115,7 +126,9 @@ def main(argv=None) -> int:
         cut = argv.index("--")
         argv, embed_args = argv[:cut], argv[cut + 1 :]
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--manifest", required=True, help="text manifest (one path per line)")
+    p.add_argument("--manifest", required=True,
+                   help="text manifest (one path per line), STAC ItemCollection (.json) or "
+                        "stac-geoparquet (.parquet)")
     p.add_argument("--out", required=True, help="output directory shared by all workers")
     p.add_argument("--num-workers", type=int, default=1, help="actors (one binary each)")
     p.add_argument("--cpus-per-worker", type=float, default=1, help="Ray CPUs per actor")

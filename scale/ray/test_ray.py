@@ -4,7 +4,8 @@
 Embeds a manifest of 10 sample items with the tiny model, SIGKILLs one Ray worker (its actor
 process, and so its `panopticon` child) once the first item is written, lets Ray replace it,
 and checks that every item is written exactly once (one file per item, no temp files) and is
-byte-identical to a single-process `panopticon embed --manifest` run.
+byte-identical to a single-process `panopticon embed --manifest` run; then drives the
+stac-geoparquet manifest of tests/fixtures/data/stac/manifest/ (8 STAC items) the same way.
 
     cargo build --release --bin panopticon
     pip install 'ray[data]==2.60.0'
@@ -79,6 +80,26 @@ def check_hash_agrees_with_rust() -> None:
     assert [panopticon_ray.shard_of(f"T{i:04}_2024", 7) for i in range(5)] == [6, 1, 1, 0, 4]
 
 
+def check_stac_manifest(binary: str, root: str) -> None:
+    """The driver reads the item ids of a stac-geoparquet manifest; its items equal a
+    single-process run of the same items from the ItemCollection."""
+    fixtures = os.path.join(REPO, "tests/fixtures/data/stac/manifest")
+    stac_args = ["--weights", EMBED_ARGS[1], "--config", "tiny-test", "--tile", "56",
+                 "--format", "safetensors"]
+    ref, out = os.path.join(root, "stac-single"), os.path.join(root, "stac-ray")
+    subprocess.run([binary, "embed", "--manifest", os.path.join(fixtures, "items.json"),
+                    "--out", ref, "--quiet", *stac_args], check=True)
+    rc = panopticon_ray.main([
+        "--manifest", os.path.join(fixtures, "items.parquet"), "--out", out,
+        "--num-workers", "2", "--items-per-call", "3", "--binary", binary, "--", *stac_args])
+    assert rc == 0, rc
+    names = sorted(os.listdir(ref))
+    assert len(names) == 8 and sorted(os.listdir(out)) == names, os.listdir(out)
+    for n in names:
+        with open(os.path.join(ref, n), "rb") as a, open(os.path.join(out, n), "rb") as b:
+            assert a.read() == b.read(), f"STAC item {n} differs from the single-process run"
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--binary", default=default_binary())
@@ -124,6 +145,7 @@ def main() -> int:
     for n in names:
         with open(os.path.join(ref, n), "rb") as a, open(os.path.join(out, n), "rb") as b:
             assert a.read() == b.read(), f"{n} differs from the single-process run"
+    check_stac_manifest(args.binary, root)
     ray.shutdown()
     shutil.rmtree(root)
     print("ok")

@@ -19,6 +19,7 @@ use super::forward::resolve_config;
 
 mod batch;
 mod collect;
+mod target;
 
 pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
 
@@ -40,7 +41,8 @@ pub struct EmbedArgs {
     /// maxy, epsg, cls fixed_size_list[D], bbox, geometry = footprint polygon), `.tif` or
     /// `.zarr` (the dense patch-feature map of one input, georeferenced on the patch grid;
     /// .zarr is a Zarr v3 store that xarray/rioxarray open with coordinates).
-    /// With --manifest: the output directory (also spelt --out).
+    /// With --manifest: the output directory, or an s3://BUCKET/PREFIX that each finished item
+    /// is uploaded to with one PUT (also spelt --out).
     #[arg(long, short, visible_alias = "out")]
     output: PathBuf,
     /// Also write dense patch-feature maps into a .safetensors output.

@@ -9,7 +9,7 @@ use clap::Args;
 use panopticon::Panopticon;
 use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::resample::{BandSource, BandStack, Method};
-use panopticon::data::stac::{AssetChoice, StacScene, parse_items, scene_from_item};
+use panopticon::data::stac::{AssetChoice, StacItem, StacScene, parse_items, scene_from_item};
 use panopticon::data::{GeoTiff, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
@@ -98,58 +98,93 @@ pub(super) fn plan(
     if stac.len() != inputs.len() {
         bail!("STAC items (.json) and image files cannot be mixed in one run");
     }
-    if scene.bands.is_some() || scene.sar.is_some() {
-        bail!(
-            "with a STAC item, choose assets with --assets (and --wavelengths to say what they are)"
-        );
-    }
-    let registry = SensorRegistry::builtin()?;
-    let sensor = scene
-        .sensor
-        .as_deref()
-        .map(|s| registry.sensor(s))
-        .transpose()?;
-    let ids = scene
-        .wavelengths
-        .as_ref()
-        .map(|w| {
-            w.iter()
-                .map(|t| channel_token(t))
-                .collect::<anyhow::Result<Vec<f32>>>()
-        })
-        .transpose()?;
-    if ids.is_some() && args.assets.is_none() {
-        bail!("--wavelengths with a STAC item needs --assets: one wavelength per asset, in order");
-    }
-    let choice = AssetChoice {
-        assets: args.assets.as_deref(),
-        channel_ids: ids.as_deref(),
-        sensor,
-    };
+    let planner = ItemPlanner::new(args, scene)?;
     let mut scenes = Vec::new();
     for input in inputs {
         let location = input.to_string_lossy();
         let text = read_text(&location, &scene.remote_options())?;
         for item in parse_items(&text, &location)? {
-            let StacScene { id, bands } = scene_from_item(&item, &registry, choice)?;
-            scenes.push(StackedScene {
-                label: PathBuf::from(format!("{location}#{id}")),
-                overview: scene.overview,
-                bands: bands
-                    .into_iter()
-                    .map(|b| BandSpec {
-                        label: b.asset,
-                        href: b.href,
-                        channel_id: b.channel_id,
-                        scale: b.scale,
-                        offset: b.offset,
-                        nodata: b.nodata,
-                    })
-                    .collect(),
-            });
+            scenes.push(planner.scene(&item, &location)?);
         }
     }
     Ok(Some(scenes))
+}
+
+/// How STAC items become scenes under the command's options (--sensor, --assets,
+/// --wavelengths): shared by STAC inputs and the items of STAC manifests.
+pub(super) struct ItemPlanner {
+    registry: SensorRegistry,
+    sensor: Option<String>,
+    assets: Option<Vec<String>>,
+    channel_ids: Option<Vec<f32>>,
+    overview: usize,
+}
+
+impl ItemPlanner {
+    /// Checks the options that apply to STAC items.
+    pub fn new(args: &BandArgs, scene: &SceneArgs) -> anyhow::Result<Self> {
+        if scene.bands.is_some() || scene.sar.is_some() {
+            bail!(
+                "with a STAC item, choose assets with --assets (and --wavelengths to say what \
+                 they are)"
+            );
+        }
+        let registry = SensorRegistry::builtin()?;
+        if let Some(s) = &scene.sensor {
+            registry.sensor(s)?;
+        }
+        let channel_ids = scene
+            .wavelengths
+            .as_ref()
+            .map(|w| {
+                w.iter()
+                    .map(|t| channel_token(t))
+                    .collect::<anyhow::Result<Vec<f32>>>()
+            })
+            .transpose()?;
+        if channel_ids.is_some() && args.assets.is_none() {
+            bail!(
+                "--wavelengths with a STAC item needs --assets: one wavelength per asset, in order"
+            );
+        }
+        Ok(ItemPlanner {
+            registry,
+            sensor: scene.sensor.clone(),
+            assets: args.assets.clone(),
+            channel_ids,
+            overview: scene.overview,
+        })
+    }
+
+    /// The scene of `item`, read from `location`, labelled `{location}#{id}`.
+    pub fn scene(&self, item: &StacItem, location: &str) -> anyhow::Result<StackedScene> {
+        let sensor = self
+            .sensor
+            .as_deref()
+            .map(|s| self.registry.sensor(s))
+            .transpose()?;
+        let choice = AssetChoice {
+            assets: self.assets.as_deref(),
+            channel_ids: self.channel_ids.as_deref(),
+            sensor,
+        };
+        let StacScene { id, bands } = scene_from_item(item, &self.registry, choice)?;
+        Ok(StackedScene {
+            label: PathBuf::from(format!("{location}#{id}")),
+            overview: self.overview,
+            bands: bands
+                .into_iter()
+                .map(|b| BandSpec {
+                    label: b.asset,
+                    href: b.href,
+                    channel_id: b.channel_id,
+                    scale: b.scale,
+                    offset: b.offset,
+                    nodata: b.nodata,
+                })
+                .collect(),
+        })
+    }
 }
 
 /// A `.json` input is a STAC Item or ItemCollection, and so is a URL that does not name an

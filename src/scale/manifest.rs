@@ -1,12 +1,20 @@
 //! The list of inputs of a batch run, and the stable id each item's output is named after.
 //!
-//! Today a manifest is a text file: one input per line (a local path, absolute or relative to
-//! the manifest's folder, or a URL), blank lines and `#` comments ignored. A STAC
-//! ItemCollection or stac-geoparquet manifest adds an [`ItemSource`] variant and a parser
-//! keyed on the file's extension; everything downstream sees only [`Item`]s.
+//! A manifest is, by its extension:
+//! - a text file: one input per line (a local path, absolute or relative to the manifest's
+//!   folder, or a URL), blank lines and `#` comments ignored; the id is the file name without
+//!   its extension;
+//! - `.json`/`.geojson`: a STAC ItemCollection (or one Item); the id is the item id;
+//! - `.parquet`/`.geoparquet`: stac-geoparquet, one item per row; the id is the item id.
+//!
+//! STAC asset hrefs that are relative resolve against the manifest's location. Everything
+//! downstream sees only [`Item`]s.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::data::stac::{StacError, StacItem, parse_items};
 
 use super::Shard;
 
@@ -49,8 +57,49 @@ pub enum ManifestError {
         second: usize,
     },
     /// The manifest lists no inputs.
-    #[error("manifest {0}: no inputs (one path or URL per line; `#` starts a comment)")]
+    #[error(
+        "manifest {0}: no inputs (a text manifest lists one path or URL per line; `#` starts a \
+         comment)"
+    )]
     Empty(PathBuf),
+    /// A `.json` manifest that is not a STAC ItemCollection (the error names the file).
+    #[error("manifest: {0}")]
+    Stac(#[from] StacError),
+    /// A `.parquet` manifest that cannot be read as stac-geoparquet.
+    #[error("manifest {path}: cannot read it as stac-geoparquet: {message}")]
+    Parquet {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A STAC item whose id cannot name an output file.
+    #[error("manifest {path}, item {index}: id `{id}` {reason}")]
+    BadItemId {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based position of the item.
+        index: usize,
+        /// The id.
+        id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Two STAC items with one id.
+    #[error(
+        "manifest {path}: items {first} and {second} both have id `{id}` (an item id names its \
+         output file, so ids must be unique)"
+    )]
+    DuplicateItemId {
+        /// The manifest.
+        path: PathBuf,
+        /// The item id.
+        id: String,
+        /// 1-based position of the first.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+    },
     /// `--items` names an id the manifest does not have.
     #[error("--items {id}: no such item in manifest {path}")]
     UnknownId {
@@ -92,17 +141,37 @@ pub enum ItemSource {
     Local(PathBuf),
     /// A URL (`scheme://…`), as written.
     Url(String),
+    /// An item of a STAC ItemCollection or stac-geoparquet manifest: its bands are its assets.
+    Stac(StacEntry),
 }
+
+/// A parsed STAC item and the manifest it came from (its relative hrefs resolve against it).
+#[derive(Clone, Debug)]
+pub struct StacEntry {
+    /// The item.
+    pub item: Arc<StacItem>,
+    /// The manifest's location (absolute path).
+    pub location: String,
+}
+
+/// Ids are unique within a manifest: an entry is its id.
+impl PartialEq for StacEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.location == other.location && self.item.id == other.item.id
+    }
+}
+
+impl Eq for StacEntry {}
 
 /// One input of a batch run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// The stable id: the entry's file name without its extension (`a/b/T32TQM.tif` →
-    /// `T32TQM`); names the output file and decides the shard.
+    /// `T32TQM`), or the STAC item id; names the output file and decides the shard.
     pub id: String,
     /// Where the data is.
     pub source: ItemSource,
-    /// 1-based line in the manifest.
+    /// 1-based line in a text manifest; 1-based position of a STAC item.
     pub line: usize,
 }
 
@@ -112,6 +181,7 @@ impl Item {
         match &self.source {
             ItemSource::Local(p) => p.display().to_string(),
             ItemSource::Url(u) => u.clone(),
+            ItemSource::Stac(s) => format!("{}#{}", s.location, s.item.id),
         }
     }
 }
@@ -126,18 +196,100 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Reads a text manifest (UTF-8, one path or URL per line, `#` comments).
+    /// Reads a manifest: a STAC ItemCollection (`.json`, `.geojson`), stac-geoparquet
+    /// (`.parquet`, `.geoparquet`), or else a text manifest (UTF-8, one path or URL per line,
+    /// `#` comments).
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        let read_err = |source| ManifestError::Read {
             path: path.into(),
             source,
-        })?;
-        // Relative entries name files next to the manifest, wherever the run starts from.
-        let base = std::path::absolute(path)
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-            .unwrap_or_default();
-        Self::parse(path, &text, &base)
+        };
+        // Relative entries and hrefs name files next to the manifest, wherever the run starts.
+        let absolute = std::path::absolute(path).map_err(read_err)?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let location = absolute.to_string_lossy().into_owned();
+        match ext.as_deref() {
+            Some("json" | "geojson") => {
+                let text = std::fs::read_to_string(path).map_err(read_err)?;
+                Self::from_stac(path, &location, parse_items(&text, &location)?)
+            }
+            Some("parquet" | "geoparquet") => {
+                if let Err(source) = std::fs::metadata(path) {
+                    return Err(read_err(source));
+                }
+                let parquet = |message| ManifestError::Parquet {
+                    path: path.into(),
+                    message,
+                };
+                let mut items = Vec::new();
+                for fc in super::stac_geoparquet::feature_collections(path).map_err(parquet)? {
+                    items.extend(parse_items(&fc, &location)?);
+                }
+                Self::from_stac(path, &location, items)
+            }
+            _ => {
+                let text = std::fs::read_to_string(path).map_err(read_err)?;
+                let base = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+                Self::parse(path, &text, &base)
+            }
+        }
+    }
+
+    /// The items of a STAC manifest read from `location`, in order, keyed by item id.
+    pub fn from_stac(
+        path: &Path,
+        location: &str,
+        stac: Vec<StacItem>,
+    ) -> Result<Self, ManifestError> {
+        let mut items = Vec::with_capacity(stac.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, item) in stac.into_iter().enumerate() {
+            let index = i + 1;
+            let id = item.id.clone();
+            if let Err(reason) = check_id(&id) {
+                return Err(ManifestError::BadItemId {
+                    path: path.into(),
+                    index,
+                    id,
+                    reason,
+                });
+            }
+            if let Some(&first) = seen.get(&id) {
+                return Err(ManifestError::DuplicateItemId {
+                    path: path.into(),
+                    id,
+                    first,
+                    second: index,
+                });
+            }
+            seen.insert(id.clone(), index);
+            let source = ItemSource::Stac(StacEntry {
+                item: Arc::new(item),
+                location: location.to_string(),
+            });
+            items.push(Item {
+                id,
+                source,
+                line: index,
+            });
+        }
+        if items.is_empty() {
+            return Err(ManifestError::Empty(path.into()));
+        }
+        Ok(Manifest {
+            path: path.into(),
+            items,
+        })
+    }
+
+    /// Whether the items are STAC items (a manifest is all STAC or none).
+    pub fn is_stac(&self) -> bool {
+        self.items
+            .first()
+            .is_some_and(|it| matches!(it.source, ItemSource::Stac(_)))
     }
 
     /// Parses manifest text; relative local entries are joined to `base`.
@@ -227,8 +379,8 @@ impl Manifest {
                         source,
                     })?;
                 }
-                // Probed when read: a missing URL becomes that item's failure.
-                ItemSource::Url(_) => {}
+                // Probed when read: a missing URL or asset becomes that item's failure.
+                ItemSource::Url(_) | ItemSource::Stac(_) => {}
             }
         }
         Ok(())
@@ -256,13 +408,23 @@ fn item_id(entry: &str) -> Result<String, &'static str> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("");
-    if stem.is_empty() || stem.starts_with('.') {
-        return Err("gives no usable item id (the file name must not be empty or start with `.`)");
-    }
-    if stem.chars().any(char::is_control) {
-        return Err("has control characters in its file name");
-    }
+    check_id(stem).map_err(|_| {
+        "gives no usable item id (the file name must not be empty, start with `.` or have \
+         control characters)"
+    })?;
     Ok(stem.to_string())
+}
+
+/// An id names a file in the output directory: not empty or hidden, no folders, no control
+/// characters.
+fn check_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.starts_with('.') {
+        return Err("cannot name an output file (empty, or starts with `.`)");
+    }
+    if id.contains(['/', '\\']) || id.chars().any(char::is_control) {
+        return Err("cannot name an output file (has `/`, `\\` or control characters)");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

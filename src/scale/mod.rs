@@ -11,10 +11,11 @@ mod manifest;
 mod outdir;
 mod progress;
 mod shard;
+mod stac_geoparquet;
 
 pub use collect::{CollectError, Collected, concat_parquet};
 pub use failures::{Failure, FailureLog, utc_timestamp};
-pub use manifest::{Item, ItemSource, Manifest, ManifestError};
+pub use manifest::{Item, ItemSource, Manifest, ManifestError, StacEntry};
 pub use outdir::{ItemState, OutDirError, OutputDir};
 pub use progress::{Progress, Tally};
 pub use shard::{Shard, ShardError, fnv1a64};

@@ -1,6 +1,7 @@
 //! The output directory of a batch run: one file per item, `{id}.{ext}`, each written through
 //! a temp file and a rename (`.{id}.{ext}.{pid}.partial`), so an item is finished exactly
-//! when its file exists, and a run killed mid-write leaves only a temp file to delete.
+//! when its file exists, and a run killed mid-write leaves only a temp file to delete. A Zarr
+//! item is a directory (a store), built under the same temp name and renamed the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -52,8 +53,13 @@ pub enum ItemState {
 pub struct OutputDir {
     /// The directory.
     pub path: PathBuf,
-    /// Item file extension, without the dot (`parquet`, `safetensors`, `npy`, `tif`).
+    /// Item file extension, without the dot (`parquet`, `safetensors`, `npy`, `tif`, `zarr`).
     pub ext: &'static str,
+}
+
+/// Items of this extension are directories (Zarr stores), not files.
+fn is_store(ext: &str) -> bool {
+    ext == "zarr"
 }
 
 impl OutputDir {
@@ -123,7 +129,12 @@ impl OutputDir {
 
     /// Done, partial or to do.
     pub fn state(&self, id: &str) -> Result<ItemState, OutDirError> {
-        if self.item_path(id).is_file() {
+        let target = self.item_path(id);
+        let done = match is_store(self.ext) {
+            true => target.is_dir(),
+            false => target.is_file(),
+        };
+        if done {
             return Ok(ItemState::Done);
         }
         Ok(match self.partials(id)?.is_empty() {
@@ -137,7 +148,10 @@ impl OutputDir {
     pub fn clean_partials(&self, id: &str) -> Result<usize, OutDirError> {
         let stale = self.partials(id)?;
         for p in &stale {
-            let _ = std::fs::remove_file(p);
+            let _ = match p.is_dir() {
+                true => std::fs::remove_dir_all(p),
+                false => std::fs::remove_file(p),
+            };
         }
         Ok(stale.len())
     }
@@ -184,6 +198,22 @@ mod tests {
         std::fs::write(out.item_path("a"), b"done").unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Done);
         assert_eq!(out.item_files().unwrap(), [out.item_path("a")]);
+    }
+
+    #[test]
+    fn zarr_items_are_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(dir.path(), "zarr").unwrap();
+        // A store built halfway: a temp directory with chunks in it.
+        let tmp = dir.path().join(".a.zarr.77.partial");
+        std::fs::create_dir_all(tmp.join("features/c")).unwrap();
+        std::fs::write(tmp.join("zarr.json"), b"{}").unwrap();
+        assert_eq!(out.state("a").unwrap(), ItemState::Partial);
+        assert_eq!(out.clean_partials("a").unwrap(), 1);
+        assert!(!tmp.exists());
+        assert_eq!(out.state("a").unwrap(), ItemState::Todo);
+        std::fs::create_dir(out.item_path("a")).unwrap();
+        assert_eq!(out.state("a").unwrap(), ItemState::Done);
     }
 
     #[test]

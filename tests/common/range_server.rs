@@ -1,10 +1,11 @@
 //! A static file server on 127.0.0.1 with HTTP `Range` support, for the remote-raster tests:
 //! serves paths (plain URLs, and S3 path-style `/{bucket}/{key}` requests), answers GET and
-//! HEAD with ETag/Last-Modified as S3 does, counts requests and body bytes, records the
-//! `Authorization` header of each request, and misbehaves on request.
+//! HEAD with ETag/Last-Modified as S3 does, stores PUT bodies and answers S3 ListObjectsV2
+//! (`GET /{bucket}?list-type=2&prefix=…&delimiter=/`), counts requests and body bytes, records
+//! the `Authorization` header of each request, and misbehaves on request.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,6 +84,23 @@ impl RangeServer {
         format!("{}{path}", self.endpoint)
     }
 
+    /// The stored object at `path` (`/bucket/key`), if any.
+    pub fn get(&self, path: &str) -> Option<Vec<u8>> {
+        self.state.lock().unwrap().files.get(path).cloned()
+    }
+
+    /// Deletes the object at `path`.
+    pub fn remove(&self, path: &str) {
+        self.state.lock().unwrap().files.remove(path);
+    }
+
+    /// The stored paths, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut p: Vec<String> = self.state.lock().unwrap().files.keys().cloned().collect();
+        p.sort();
+        p
+    }
+
     pub fn set_fault(&self, fault: Fault) {
         self.state.lock().unwrap().fault = Some(fault);
     }
@@ -115,6 +133,7 @@ fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<
         let target = parts.next().unwrap_or("/").to_string();
         let mut range = None;
         let mut authorization = None;
+        let mut length = 0usize;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -125,11 +144,20 @@ fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<
                     range = Some(v.trim().to_string());
                 } else if k.eq_ignore_ascii_case("authorization") {
                     authorization = Some(v.trim().to_string());
+                } else if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
                 }
             }
         }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body)?;
         // The query (signatures, SAS tokens) does not pick the file.
-        let path = target.split('?').next().unwrap_or("/").to_string();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let path = path.to_string();
+        if method == "PUT" || query.contains("list-type=2") {
+            s3_write_or_list(&mut out, state, &method, &path, query, authorization, body)?;
+            continue;
+        }
         let keep_open = answer(&mut out, state, method, path, range, authorization)?;
         if !keep_open {
             return Ok(());
@@ -238,6 +266,103 @@ fn answer(
     state.lock().unwrap().log[index].bytes = body.len();
     respond(out, 206, &headers, body, false)?;
     Ok(true)
+}
+
+/// S3 PutObject (stores the body) and ListObjectsV2 (one page: keys under `prefix`, with
+/// `delimiter=/` the deeper ones folded into common prefixes).
+fn s3_write_or_list(
+    out: &mut TcpStream,
+    state: &Mutex<State>,
+    method: &str,
+    path: &str,
+    query: &str,
+    authorization: Option<String>,
+    body: Vec<u8>,
+) -> std::io::Result<()> {
+    let mut s = state.lock().unwrap();
+    s.log.push(Request {
+        method: method.to_string(),
+        path: format!("{path}?{query}"),
+        range: None,
+        authorization,
+        bytes: body.len(),
+    });
+    if method == "PUT" {
+        let etag = format!("\"{:x}-put\"", body.len());
+        s.files.insert(path.to_string(), body);
+        drop(s);
+        return respond(out, 200, &[("ETag".into(), etag)], b"", false);
+    }
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .map(percent_decode)
+            .unwrap_or_default()
+    };
+    let (prefix, delimiter) = (param("prefix"), param("delimiter"));
+    let bucket = format!("{}/", path.trim_end_matches('/'));
+    let mut keys = Vec::new();
+    let mut folders = std::collections::BTreeSet::new();
+    for (p, bytes) in &s.files {
+        let Some(key) = p.strip_prefix(&bucket) else {
+            continue;
+        };
+        let Some(rest) = key.strip_prefix(&prefix) else {
+            continue;
+        };
+        match rest.find(delimiter.as_str()) {
+            Some(i) if !delimiter.is_empty() => {
+                folders.insert(format!("{prefix}{}", &rest[..=i]));
+            }
+            _ => keys.push((key.to_string(), bytes.len())),
+        }
+    }
+    drop(s);
+    keys.sort();
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult \
+         xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><IsTruncated>false</IsTruncated>",
+    );
+    for (key, size) in keys {
+        xml.push_str(&format!(
+            "<Contents><Key>{key}</Key><LastModified>2026-12-07T12:00:00.000Z</LastModified>\
+             <ETag>\"{size:x}\"</ETag><Size>{size}</Size></Contents>"
+        ));
+    }
+    for f in folders {
+        xml.push_str(&format!(
+            "<CommonPrefixes><Prefix>{f}</Prefix></CommonPrefixes>"
+        ));
+    }
+    xml.push_str("</ListBucketResult>");
+    respond(out, 200, &[], xml.as_bytes(), false)
+}
+
+/// `%2F` → `/` and so on (query values).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => {
+                let h = std::str::from_utf8(hex).ok();
+                match h.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            (b'+', _) => out.push(b' '),
+            (c, _) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `bytes=a-b` / `bytes=a-` / `bytes=-n` → inclusive `(start, end)` clamped to the file.

@@ -13,13 +13,14 @@ use clap::{ArgMatches, Args, FromArgMatches, Subcommand, ValueEnum};
 use panopticon::data::Raster;
 use panopticon::embed::{Embedded, Norm};
 use panopticon::scale::{
-    Failure, FailureLog, Item, ItemSource, ItemState, Manifest, OutputDir, Progress, Shard,
-    utc_timestamp,
+    Failure, Item, ItemSource, ItemState, Manifest, Progress, Shard, utc_timestamp,
 };
 
 use panopticon::embed::output::OutputFormat;
 
+use super::target::Target;
 use super::{EmbedArgs, channel_ids, embed_file, load_model, write_results};
+use crate::cli::scene_bands::{ItemPlanner, embed_stacked};
 use panopticon::device::parse_device;
 
 /// `panopticon embed …` or `panopticon embed collect …`: the subcommand, when given,
@@ -87,9 +88,12 @@ pub fn run(cmd: EmbedCommand) -> anyhow::Result<()> {
 #[command(next_help_heading = "Batch runs")]
 pub struct BatchArgs {
     /// A manifest instead of input arguments: a text file of image paths or URLs, one per line
-    /// (`#` comments; relative paths are relative to the manifest's folder). Each item's id is
-    /// its file name without extension (ids must be unique) and names its output
-    /// `--out DIR/{id}.{format}`; a rerun skips items whose output exists.
+    /// (`#` comments; relative paths are relative to the manifest's folder), whose item ids are
+    /// the file names without extension; or a STAC ItemCollection (.json) or stac-geoparquet
+    /// file (.parquet), whose item ids are the STAC ids and whose items are embedded as
+    /// `embed ITEM.json` does (--assets, --resolution apply; relative hrefs resolve against the
+    /// manifest). Ids must be unique; each names its output `--out DIR/{id}.{format}`; a rerun
+    /// skips items whose output exists.
     #[arg(long, conflicts_with = "inputs")]
     pub manifest: Option<PathBuf>,
     /// Run only shard K of N (K is 0-based: 0/N … N-1/N): the items whose id hashes to K
@@ -127,6 +131,8 @@ pub enum ItemFormat {
     Npy,
     /// The dense patch-feature map as a GeoTIFF, as `-o x.tif`.
     Tif,
+    /// The dense patch-feature map as a Zarr v3 store (a directory), as `-o x.zarr`.
+    Zarr,
 }
 
 impl ItemFormat {
@@ -136,6 +142,7 @@ impl ItemFormat {
             ItemFormat::Safetensors => "safetensors",
             ItemFormat::Npy => "npy",
             ItemFormat::Tif => "tif",
+            ItemFormat::Zarr => "zarr",
         }
     }
 
@@ -145,6 +152,7 @@ impl ItemFormat {
             ItemFormat::Safetensors => OutputFormat::Safetensors,
             ItemFormat::Npy => OutputFormat::Npy,
             ItemFormat::Tif => OutputFormat::Tiff,
+            ItemFormat::Zarr => OutputFormat::Zarr,
         }
     }
 }
@@ -173,23 +181,38 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     if !args.layers.is_empty() && format != OutputFormat::Safetensors {
         bail!("--layers writes `layers.{{i}}.cls` tensors: use --format safetensors");
     }
+    if !args.per_band.band_files.is_empty() {
+        bail!("--band KEY=PATH describes one scene; a manifest lists the scenes of a batch run");
+    }
     let manifest = Manifest::read(&manifest_path)?;
     let items = manifest.select(shard, batch.items.as_deref())?;
     check_formats(&manifest, &items)?;
     manifest.check_inputs(&items)?;
     let sc = &args.scene;
     let norm = Norm::parse(&sc.norm)?;
-    let ids = channel_ids(sc)?;
+    // STAC items say what their bands are (with --assets/--wavelengths); image files need
+    // --sensor/--bands or --wavelengths.
+    let (planner, ids) = match manifest.is_stac() {
+        true => (Some(ItemPlanner::new(&args.per_band, sc)?), Vec::new()),
+        false => {
+            if args.per_band.assets.is_some() || args.per_band.resolution.is_some() {
+                bail!("--assets and --resolution apply to STAC manifests (.json, .parquet) only");
+            }
+            (None, channel_ids(sc)?)
+        }
+    };
 
     let dry_run = batch.dry_run;
-    let out = match dry_run {
-        true => OutputDir::inspect(&args.output, item_format.ext())?,
-        false => OutputDir::create(&args.output, item_format.ext())?,
-    };
+    let out = Target::open(
+        &args.output,
+        item_format.ext(),
+        dry_run,
+        &sc.remote_options(),
+    )?;
     let states: Vec<ItemState> = items
         .iter()
         .map(|it| out.state(&it.id))
-        .collect::<Result<_, _>>()?;
+        .collect::<anyhow::Result<_>>()?;
     let count = |s: ItemState| states.iter().filter(|&&x| x == s).count();
     let (done, partial) = (count(ItemState::Done), count(ItemState::Partial));
     eprintln!(
@@ -228,32 +251,53 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let model = load_model(&sc.weights, &sc.config, &device)?;
     let opts = sc.embed_options(
-        args.dense || format == OutputFormat::Tiff,
+        args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr),
         args.layers.clone(),
     );
     let (quiet, overview) = (sc.quiet, sc.overview);
     let remote = sc.remote_options();
     let patch = model.config.patch_size;
-    let log = FailureLog::in_dir(&out.path);
+    let resolution = args.per_band.resolution;
     for (i, item) in todo.iter().enumerate() {
         let start = Instant::now();
-        // `embed_file` reads local paths and URLs alike.
-        let path = match &item.source {
-            ItemSource::Local(p) => p.clone(),
-            ItemSource::Url(u) => PathBuf::from(u),
+        let target = out.write_path(&item.id);
+        let embedded = match (&item.source, &planner) {
+            // As `embed ITEM.json`: the item's assets stacked on one grid.
+            (ItemSource::Stac(entry), Some(planner)) => planner
+                .scene(&entry.item, &entry.location)
+                .and_then(|scene| {
+                    let r = embed_stacked(
+                        &scene,
+                        resolution,
+                        &model,
+                        &norm,
+                        &opts,
+                        &remote,
+                        quiet,
+                        (i, todo.len()),
+                    )?;
+                    Ok((scene.label, r))
+                }),
+            // `embed_file` reads local paths and URLs alike.
+            (source, _) => {
+                let path = match source {
+                    ItemSource::Local(p) => p.clone(),
+                    _ => PathBuf::from(item.input()),
+                };
+                embed_file(
+                    &path,
+                    &model,
+                    &ids,
+                    &norm,
+                    &opts,
+                    &remote,
+                    (quiet, overview),
+                    (i, todo.len()),
+                )
+                .map(|r| (path, r))
+            }
         };
-        let target = out.item_path(&item.id);
-        let result = embed_file(
-            &path,
-            &model,
-            &ids,
-            &norm,
-            &opts,
-            &remote,
-            (quiet, overview),
-            (i, todo.len()),
-        )
-        .and_then(|(raster, emb)| {
+        let result = embedded.and_then(|(path, (raster, emb))| {
             let tiles = emb.tiles.len();
             write_item(
                 &mut args,
@@ -264,13 +308,14 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
                 patch,
                 &device,
             )?;
+            out.commit(&item.id)?;
             Ok(tiles)
         });
         let line = match result {
             Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
             Err(err) => {
                 let reason = crate::one_line(&err);
-                log.append(&Failure {
+                out.record_failure(&Failure {
                     id: item.id.clone(),
                     input: item.input(),
                     reason: reason.clone(),
@@ -289,7 +334,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         return Err(ItemsFailed {
             failed: progress.tally.failed,
             total: todo.len(),
-            log: log.path,
+            log: out.failure_log(),
         }
         .into());
     }
@@ -318,7 +363,7 @@ fn check_formats(manifest: &Manifest, items: &[&Item]) -> anyhow::Result<()> {
     for item in items {
         let ext = match &item.source {
             ItemSource::Local(p) => p.extension().and_then(|e| e.to_str()),
-            ItemSource::Url(_) => continue,
+            ItemSource::Url(_) | ItemSource::Stac(_) => continue,
         };
         let ext = ext.map(str::to_ascii_lowercase);
         if !ext.is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str())) {

@@ -85,7 +85,10 @@ pub fn write_zarr(
     };
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir(&tmp).map_err(io(&tmp))?;
-    let built = build(&tmp, scene, map, pca, opts);
+    // Durable before it is renamed into place: a batch run counts an item whose store
+    // exists as done, so a crash must not leave a renamed store with unwritten chunks.
+    let built = build(&tmp, scene, map, pca, opts)
+        .and_then(|()| panopticon_atomic::sync_tree(&tmp).map_err(io(&tmp)));
     if let Err(e) = built {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
@@ -106,6 +109,7 @@ pub fn write_zarr(
     if had_old {
         std::fs::remove_dir_all(&old).map_err(io(&old))?;
     }
+    panopticon_atomic::sync_dir(dir).map_err(io(dir))?;
     Ok(())
 }
 

@@ -28,6 +28,6 @@ pub use parquet_value::ParquetValue;
 pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
 pub use raster::{DType, GeoTransform, Raster, RasterData};
 pub use source::{
-    MAX_REQUEST, MERGE_GAP, RasterLocation, RemoteFile, RemoteOptions, RemoteStats, Source,
-    merge_ranges, probe_location, read_location_bytes,
+    MAX_REQUEST, MERGE_GAP, ObjectPrefix, RasterLocation, RemoteFile, RemoteOptions, RemoteStats,
+    Source, UploadError, merge_ranges, probe_location, read_location_bytes,
 };

@@ -10,7 +10,8 @@
 //! # Ok::<(), panopticon_data::readers::ReadError>(())
 //! ```
 //!
-//! [`read_location_bytes`] reads a whole small file or object (STAC items) the same way.
+//! [`read_location_bytes`] reads a whole small file or object (STAC items) the same way, and
+//! [`ObjectPrefix`] uploads finished files to an `s3://bucket/prefix` with the same settings.
 //!
 //! Errors name the path or the URL ([`RasterLocation::label`]). Remote reads fetch the header
 //! with one 64 KiB range request and, for each window, the byte ranges of the strips/tiles it
@@ -25,6 +26,7 @@
 //! `AWS_NO_SIGN_REQUEST=YES` for public buckets (unsigned requests), as GDAL spells it.
 
 mod aws_profile;
+mod prefix;
 mod ranges;
 mod remote;
 mod store;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+pub use prefix::{ObjectPrefix, UploadError};
 pub(crate) use ranges::window_byte_ranges;
 pub use ranges::{MAX_REQUEST, MERGE_GAP, merge_ranges};
 pub use remote::{RemoteFile, RemoteStats};

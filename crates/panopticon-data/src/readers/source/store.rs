@@ -100,51 +100,57 @@ pub(crate) fn open_store(
                 return Err("an s3:// URL needs a key: s3://BUCKET/KEY".into());
             }
             let path = ObjPath::from_url_path(key).map_err(|e| one_line(&e.to_string()))?;
-            let profile = Profile::from_env();
-            let mut b = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .with_retry(retry_config(opts));
-            if !env_set("AWS_ACCESS_KEY_ID")
-                && let (Some(id), Some(secret)) =
-                    (&profile.access_key_id, &profile.secret_access_key)
-            {
-                b = b.with_access_key_id(id).with_secret_access_key(secret);
-                if let Some(token) = &profile.session_token {
-                    b = b.with_token(token);
-                }
-            }
-            if !env_set("AWS_REGION")
-                && !env_set("AWS_DEFAULT_REGION")
-                && let Some(region) = &profile.region
-            {
-                b = b.with_region(region);
-            }
-            let env_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-            let endpoint = env_endpoint.or_else(|| profile.endpoint_url.clone());
-            if let Some(e) = &endpoint {
-                b = b.with_endpoint(e);
-            }
-            // An explicit http:// endpoint (MinIO, a local stand-in) is the user's choice.
-            let http = endpoint
-                .as_deref()
-                .is_some_and(|e| e.starts_with("http://"))
-                || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-            b = b.with_client_options(client_options(http));
-            // GDAL's spelling for public buckets.
-            if std::env::var("AWS_NO_SIGN_REQUEST")
-                .is_ok_and(|v| matches!(v.to_ascii_uppercase().as_str(), "YES" | "TRUE" | "1"))
-            {
-                b = b.with_skip_signature(true);
-            }
-            let store = b.build().map_err(|e| one_line(&e.to_string()))?;
-            Ok((Arc::new(store), path))
+            Ok((s3_store(bucket, opts)?, path))
         }
         other => Err(format!(
             "unsupported URL scheme `{other}://` (use a local path, http(s):// or s3://)"
         )),
     }
+}
+
+/// The S3 store of `bucket` configured the AWS way: environment, shared profiles, endpoint
+/// (path-style requests), anonymous access with `AWS_NO_SIGN_REQUEST`.
+pub(crate) fn s3_store(bucket: &str, opts: &RemoteOptions) -> Result<Arc<dyn ObjectStore>, String> {
+    runtime()?;
+    let profile = Profile::from_env();
+    let mut b = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry_config(opts));
+    if !env_set("AWS_ACCESS_KEY_ID")
+        && let (Some(id), Some(secret)) = (&profile.access_key_id, &profile.secret_access_key)
+    {
+        b = b.with_access_key_id(id).with_secret_access_key(secret);
+        if let Some(token) = &profile.session_token {
+            b = b.with_token(token);
+        }
+    }
+    if !env_set("AWS_REGION")
+        && !env_set("AWS_DEFAULT_REGION")
+        && let Some(region) = &profile.region
+    {
+        b = b.with_region(region);
+    }
+    let env_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+    let endpoint = env_endpoint.or_else(|| profile.endpoint_url.clone());
+    if let Some(e) = &endpoint {
+        b = b.with_endpoint(e);
+    }
+    // An explicit http:// endpoint (MinIO, a local stand-in) is the user's choice.
+    let http = endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"))
+        || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    b = b.with_client_options(client_options(http));
+    // GDAL's spelling for public buckets.
+    if std::env::var("AWS_NO_SIGN_REQUEST")
+        .is_ok_and(|v| matches!(v.to_ascii_uppercase().as_str(), "YES" | "TRUE" | "1"))
+    {
+        b = b.with_skip_signature(true);
+    }
+    let store = b.build().map_err(|e| one_line(&e.to_string()))?;
+    Ok(Arc::new(store))
 }
 
 /// An `object_store` error as one short line a user can act on.
