@@ -9,7 +9,9 @@ use panopticon::data::write_png_rgb;
 use panopticon::device::parse_device;
 use panopticon::embed::{Norm, principal_components};
 
-use super::embed::{SceneArgs, channel_ids, embed_file, load_model, read_image};
+use super::embed::{
+    SceneArgs, channel_ids, embed_file, load_model, probe_image, read_image_within,
+};
 
 /// Arguments of `panopticon pca`.
 #[derive(Args, Debug)]
@@ -28,23 +30,20 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     if args.output.extension().is_none_or(|e| e != "png") {
         bail!("--output {}: use a .png file name", args.output.display());
     }
+    args.scene.check()?;
     super::check_writable(&args.output)?;
     let sc = &args.scene;
     let ids = channel_ids(sc)?;
     let norm = Norm::parse(&sc.norm)?;
     let device = parse_device(&sc.device)?;
-    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let mut model = load_model(&sc.weights, &sc.config, &device)?;
+    sc.prepare_model(&mut model)?;
     let opts = sc.embed_options(true, Vec::new());
-    let (meta, e) = embed_file(
-        &args.input,
-        &model,
-        &ids,
-        &norm,
-        &opts,
-        &sc.remote_options(),
-        (sc.quiet, sc.overview),
-        (0, 1),
-    )?;
+    // The input is read whole once more for the picture: it must fit the budget as well.
+    let header = probe_image(&args.input)?;
+    sc.budget
+        .check_input(&args.input, &header, header.samples().saturating_mul(4 + 3))?;
+    let (meta, e) = embed_file(&args.input, &model, &ids, &norm, &opts, sc, (0, 1))?;
     let (h, w) = (meta.height, meta.width);
     let (rows, cols) = e.grid;
     let dense = e.dense.as_deref().unwrap_or_default();
@@ -74,7 +73,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         let mut tif = panopticon::data::GeoTiff::open_overview(&args.input, sc.overview)?;
         tif.read_f32(0, 0, h, w)?
     } else {
-        read_image(&args.input)?.to_f32()
+        read_image_within(&args.input, &sc.budget.budget())?.to_f32()
     };
     let rgb_bands = true_colour_bands(&ids);
     let mut left = vec![0u8; h * w * 3];

@@ -353,7 +353,39 @@ impl TrainConfig {
                 hint: "set both satlas_root and satlas_metadata, or neither",
             });
         }
+        if self.max_iters() == 0 {
+            return Err(TrainError::Config {
+                key: "run.max_iters",
+                value: "0".into(),
+                hint: "must be at least 1 (or optim.epochs · run.epoch_length ≥ 1)",
+            });
+        }
         self.init.validate()
+    }
+
+    /// Errors unless every data path the config names exists: checked before the run
+    /// directory gets anything, so a typo leaves no half-made run behind.
+    pub fn check_data_paths(&self) -> Result<()> {
+        let d = &self.data;
+        let paths = [
+            ("data.spectral_earth", &d.spectral_earth),
+            ("data.satlas_root", &d.satlas_root),
+            ("data.satlas_metadata", &d.satlas_metadata),
+            ("data.fmow_root", &d.fmow_root),
+            ("data.mmearth", &d.mmearth),
+        ];
+        for (key, path) in paths {
+            if let Some(p) = path
+                && !p.exists()
+            {
+                return Err(TrainError::Config {
+                    key,
+                    value: p.display().to_string(),
+                    hint: "no such file or directory",
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The backbone config of `model.preset`.

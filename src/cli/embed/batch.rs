@@ -162,6 +162,7 @@ pub struct ItemsFailed {
 const IMAGE_EXTENSIONS: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
 
 fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
+    args.scene.check()?;
     let batch = &args.batch;
     let manifest_path = batch.manifest.clone().context("--manifest missing")?;
     let shard: Shard = match &batch.shard {
@@ -177,7 +178,9 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     let items = manifest.select(shard, batch.items.as_deref())?;
     check_formats(&manifest, &items)?;
     manifest.check_inputs(&items)?;
-    let sc = &args.scene;
+    // A copy: `write_item` takes the arguments mutably while items are embedded.
+    let scene = args.scene.clone();
+    let sc = &scene;
     let norm = Norm::parse(&sc.norm)?;
     let ids = channel_ids(sc)?;
 
@@ -226,13 +229,13 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     }
 
     let device = parse_device(&sc.device)?;
-    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let mut model = load_model(&sc.weights, &sc.config, &device)?;
+    sc.prepare_model(&mut model)?;
     let opts = sc.embed_options(
         args.dense || format == OutputFormat::Tiff,
         args.layers.clone(),
     );
-    let (quiet, overview) = (sc.quiet, sc.overview);
-    let remote = sc.remote_options();
+    let quiet = sc.quiet;
     let patch = model.config.patch_size;
     let log = FailureLog::in_dir(&out.path);
     for (i, item) in todo.iter().enumerate() {
@@ -243,29 +246,21 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
             ItemSource::Url(u) => PathBuf::from(u),
         };
         let target = out.item_path(&item.id);
-        let result = embed_file(
-            &path,
-            &model,
-            &ids,
-            &norm,
-            &opts,
-            &remote,
-            (quiet, overview),
-            (i, todo.len()),
-        )
-        .and_then(|(raster, emb)| {
-            let tiles = emb.tiles.len();
-            write_item(
-                &mut args,
-                format,
-                &path,
-                &target,
-                (raster, emb),
-                patch,
-                &device,
-            )?;
-            Ok(tiles)
-        });
+        let result = embed_file(&path, &model, &ids, &norm, &opts, sc, (i, todo.len())).and_then(
+            |(raster, emb)| {
+                let tiles = emb.tiles.len();
+                write_item(
+                    &mut args,
+                    format,
+                    &path,
+                    &target,
+                    (raster, emb),
+                    patch,
+                    &device,
+                )?;
+                Ok(tiles)
+            },
+        );
         let line = match result {
             Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
             Err(err) => {
