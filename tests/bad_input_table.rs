@@ -801,7 +801,7 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
         (
             "embed tile over the token cap",
             emb("--tile 32 --max-tokens 10"),
-            "use a smaller --tile (at most 16",
+            "use a smaller --tile (at most 24",
         ),
         (
             "embed 2048² tile over the default cap",
