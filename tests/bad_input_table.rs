@@ -826,10 +826,7 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
         ),
         (
             "embed output dir missing",
-            emb_in(
-                "{fx}/scene.tif",
-                "--wavelengths 665,560,490 -o {out}/no/e.safetensors",
-            ),
+            "embed --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {out}/no/e.safetensors",
             "does not exist",
         ),
         (
@@ -900,10 +897,7 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
         ),
         (
             "pca output dir missing",
-            pca(
-                "{fx}/scene.tif",
-                "--wavelengths 665,560,490 -o {out}/no/p.png",
-            ),
+            "pca --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {out}/no/p.png",
             "does not exist",
         ),
         (
