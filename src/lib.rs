@@ -22,32 +22,10 @@ pub mod import;
 pub mod scale;
 pub mod tensor_io;
 
-use std::io::Write;
-use std::path::Path;
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// readers never see a half-written file and a failed write leaves no output behind.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+/// Writes `bytes` to `path` atomically: a uniquely named temp file in the same directory,
+/// fsynced, renamed over `path`, the directory fsynced; a failed write leaves nothing behind
+/// (the workspace's one writer, `panopticon-atomic`).
+pub use panopticon_atomic::write_bytes as atomic_write;
 
 /// Compiles (and runs) the Rust examples of the README.
 #[cfg(doctest)]

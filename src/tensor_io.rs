@@ -102,6 +102,47 @@ pub fn read_safetensors(
     Ok(out)
 }
 
+/// The shapes a safetensors file's header states, without reading its data (a header of more
+/// than 100 MB, safetensors' own limit, is refused).
+pub fn read_shapes(path: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<usize>>, TensorIoError> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let io = |source| TensorIoError::Io {
+        path: path.into(),
+        source,
+    };
+    let format = |reason: String| TensorIoError::Format {
+        path: path.into(),
+        reason,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|_| format("shorter than its 8-byte header length".into()))?;
+    let len = u64::from_le_bytes(len);
+    if len > 100_000_000 {
+        return Err(format(format!("a header of {len} bytes")));
+    }
+    let mut header = Vec::new();
+    file.take(len).read_to_end(&mut header).map_err(io)?;
+    if header.len() as u64 != len {
+        return Err(format("the header is truncated".into()));
+    }
+    let entries: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|e| format(format!("header: {e}")))?;
+    Ok(entries
+        .into_iter()
+        .filter(|(k, _)| k != "__metadata__")
+        .map(|(k, v)| {
+            let shape = v["shape"]
+                .as_array()
+                .map(|d| d.iter().map(|x| x.as_u64().unwrap_or(0) as usize).collect())
+                .unwrap_or_default();
+            (k, shape)
+        })
+        .collect())
+}
+
 /// Writes tensors to a safetensors file atomically: a temporary file next to `path`,
 /// renamed over it only once complete.
 pub fn write_safetensors(

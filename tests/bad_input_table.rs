@@ -1,8 +1,11 @@
-//! Table-driven bad-input suite for `forward`, `info`, `bench`, `weights` and `eval`: one row
-//! per case, each run under a 4 GiB address-space limit (`ulimit -v`, so an over-allocation
-//! fails the row instead of the machine), each asserting exit code 1, one `error:` line naming
-//! the problem, no panic or abort, and no file left behind (neither in the output folder nor
-//! next to the inputs). The inputs are crafted here, from the tiny-model fixtures.
+//! Table-driven bad-input suite for `embed`, `pca`, `forward`, `info`, `bench`, `weights` and
+//! `eval`: one row per case, each run under a 4 GiB address-space limit (`ulimit -v`, so an
+//! over-allocation fails the row instead of the machine), each asserting exit code 1 (2 for
+//! what clap refuses as syntax), one `error:` line naming the problem, no panic or abort, and
+//! no file left behind (neither in the output folder nor next to the inputs). The inputs are
+//! crafted here, from the tiny-model fixtures: among them headers of a few hundred bytes
+//! claiming 4e9² (TIFF), 30000² (PNG) and 16384² (JPEG) pixels. `panopticon-train`'s rows are
+//! in `crates/panopticon-train/tests/bad_input_table.rs`.
 
 mod common;
 
@@ -15,6 +18,7 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{BoolStore, DType};
 use common::tiny_dir;
 use panopticon::PanopticonConfig;
+use panopticon::data::write_geotiff_f32;
 use panopticon::tensor_io::{read_safetensors, write_safetensors};
 
 /// Address-space limit of every run, in KiB (4 GiB).
@@ -200,8 +204,96 @@ fn set_first_tar_size(shard: &Path, size: u64) {
     std::fs::write(shard, b).unwrap();
 }
 
+/// A classic little-endian TIFF header of one `height`×`width` 8-bit gray image with a single
+/// 16-byte strip: a few hundred bytes that claim any size.
+fn tiff_claiming(path: &Path, height: u32, width: u32) {
+    let entries: [(u16, u16, u32); 9] = [
+        (256, 4, width),              // ImageWidth (LONG)
+        (257, 4, height),             // ImageLength
+        (258, 3, 8),                  // BitsPerSample (SHORT)
+        (259, 3, 1),                  // Compression: none
+        (262, 3, 1),                  // Photometric: BlackIsZero
+        (273, 4, 8 + 2 + 9 * 12 + 4), // StripOffsets: right after the IFD
+        (277, 3, 1),                  // SamplesPerPixel
+        (278, 4, height),             // RowsPerStrip: one strip
+        (279, 4, 16),                 // StripByteCounts
+    ];
+    let mut b = b"II*\0".to_vec();
+    b.extend(8u32.to_le_bytes());
+    b.extend((entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        b.extend(tag.to_le_bytes());
+        b.extend(kind.to_le_bytes());
+        b.extend(1u32.to_le_bytes());
+        match kind {
+            3 => b.extend((value as u16).to_le_bytes().into_iter().chain([0, 0])),
+            _ => b.extend(value.to_le_bytes()),
+        }
+    }
+    b.extend(0u32.to_le_bytes());
+    b.extend([0u8; 16]);
+    std::fs::write(path, b).unwrap();
+}
+
+/// CRC-32 (ISO-HDLC) of PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+/// A gray 8-bit PNG header claiming `side`×`side` pixels, with one row of zeros as its data.
+fn png_claiming(path: &Path, side: u32) {
+    let chunk = |out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend(data);
+        out.extend(&body);
+        out.extend(crc32(&body).to_be_bytes());
+    };
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = side.to_be_bytes().to_vec();
+    ihdr.extend(side.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    chunk(&mut b, b"IHDR", &ihdr);
+    // zlib, one stored block of 8 zero bytes (the filter byte and 7 pixels).
+    let idat = [0x78, 0x01, 0x01, 8, 0, 0xF7, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0];
+    chunk(&mut b, b"IDAT", &idat);
+    chunk(&mut b, b"IEND", &[]);
+    std::fs::write(path, b).unwrap();
+}
+
+/// The 666-byte RGB JPEG fixture with its frame header (SOF0) claiming `side`×`side` pixels.
+fn jpeg_claiming(path: &Path, side: u16) {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data/jpeg/rgb.jpg");
+    let mut b = std::fs::read(src).unwrap();
+    let sof = b.windows(2).position(|w| w == [0xFF, 0xC0]).expect("SOF0");
+    b[sof + 5..sof + 7].copy_from_slice(&side.to_be_bytes());
+    b[sof + 7..sof + 9].copy_from_slice(&side.to_be_bytes());
+    std::fs::write(path, b).unwrap();
+}
+
+/// The inputs of the `embed` / `pca` rows.
+fn build_scene_fixtures(fx: &Path) {
+    let data: Vec<f32> = (0..3 * 32 * 32).map(|i| (i % 251) as f32).collect();
+    write_geotiff_f32(fx.join("scene.tif"), 3, 32, 32, &data, None, None, None).unwrap();
+    tiff_claiming(&fx.join("claims_4e9.tif"), 4_000_000_000, 4_000_000_000);
+    tiff_claiming(&fx.join("claims_2048.tif"), 2048, 2048);
+    png_claiming(&fx.join("claims_30000.png"), 30_000);
+    jpeg_claiming(&fx.join("claims_16384.jpg"), 16_384);
+    std::fs::write(fx.join("stats1.json"), r#"{"mean": [0.0], "std": [1.0]}"#).unwrap();
+    std::fs::create_dir_all(fx.join("dir.safetensors")).unwrap();
+    std::fs::create_dir_all(fx.join("dir.png")).unwrap();
+}
+
 /// Every crafted input of the table, in `fx`.
 fn build_fixtures(fx: &Path) {
+    build_scene_fixtures(fx);
     let opt = [664.0, 559.0, 490.0];
     input(fx, "ok", pixels(&[1, 3, 32, 32]), ids(1, &opt), vec![]);
     input(fx, "b0", pixels(&[0, 3, 32, 32]), ids(0, &opt), vec![]);
@@ -649,7 +741,212 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
             .into_boxed_str(),
         )
     };
+    const EMB: &str = "embed --config tiny-test --weights {tiny}/weights.pth --quiet";
+    let emb = |rest: &'static str| -> &'static str {
+        Box::leak(
+            format!(
+                "{EMB} {{fx}}/scene.tif --wavelengths 665,560,490 -o {{out}}/e.safetensors {rest}"
+            )
+            .into_boxed_str(),
+        )
+    };
+    let emb_in = |input: &'static str, rest: &'static str| -> &'static str {
+        Box::leak(format!("{EMB} {input} -o {{out}}/e.safetensors {rest}").into_boxed_str())
+    };
+    const PCA: &str = "pca --config tiny-test --weights {tiny}/weights.pth --quiet";
+    let pca = |input: &'static str, rest: &'static str| -> &'static str {
+        Box::leak(format!("{PCA} {input} -o {{out}}/p.png {rest}").into_boxed_str())
+    };
     vec![
+        // embed: numbers, checked before any work that depends on them
+        ("embed --tile 0", emb("--tile 0"), "--tile 0"),
+        ("embed --stride 0", emb("--stride 0"), "--stride 0"),
+        ("embed --batch 0", emb("--batch 0"), "--batch 0"),
+        (
+            "embed --stride over --tile",
+            emb("--tile 16 --stride 32"),
+            "larger than --tile 16",
+        ),
+        ("embed --tile not on patches", emb("--tile 12"), "--tile 12"),
+        (
+            "embed --stride not on patches",
+            emb("--tile 32 --stride 12"),
+            "--stride 12",
+        ),
+        (
+            "embed --tile 2^64-1",
+            emb("--tile 18446744073709551615"),
+            "--tile 18446744073709551615",
+        ),
+        (
+            "embed --stride 2^64-1",
+            emb("--stride 18446744073709551615"),
+            "larger than --tile",
+        ),
+        (
+            "embed --max-tokens 0",
+            emb("--max-tokens 0"),
+            "--max-tokens 0",
+        ),
+        (
+            "embed --max-pixels 0",
+            emb("--max-pixels 0"),
+            "--max-pixels 0",
+        ),
+        (
+            "embed --max-memory 0",
+            emb("--max-memory 0"),
+            "--max-memory 0",
+        ),
+        (
+            "embed tile over the token cap",
+            emb("--tile 32 --max-tokens 10"),
+            "use a smaller --tile (at most 24",
+        ),
+        (
+            "embed 2048² tile over the default cap",
+            emb_in("{fx}/claims_2048.tif", "--wavelengths 665 --tile 2048"),
+            "use a smaller --tile",
+        ),
+        (
+            "embed --max-pixels below the scene",
+            emb("--max-pixels 1000"),
+            "raise --max-pixels",
+        ),
+        (
+            "embed --max-memory below the scene",
+            emb("--max-memory 100K"),
+            "raise --max-memory",
+        ),
+        // embed: the output, refused before any computation
+        (
+            "embed output is a dir",
+            "embed --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {fx}/dir.safetensors",
+            "is a directory",
+        ),
+        (
+            "embed output dir missing",
+            "embed --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {out}/no/e.safetensors",
+            "does not exist",
+        ),
+        (
+            "embed output dir unwritable",
+            "embed --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o /proc/e.safetensors",
+            "not writable",
+        ),
+        // embed: sizes from headers, checked before any allocation
+        (
+            "embed 4e9² TIFF",
+            emb_in("{fx}/claims_4e9.tif", "--wavelengths 665"),
+            "raise --max-pixels",
+        ),
+        (
+            "embed 4e9² TIFF --norm none",
+            emb_in("{fx}/claims_4e9.tif", "--wavelengths 665 --norm none"),
+            "raise --max-pixels",
+        ),
+        (
+            "embed 4e9² TIFF with a stats file",
+            emb_in(
+                "{fx}/claims_4e9.tif",
+                "--wavelengths 665 --norm {fx}/stats1.json",
+            ),
+            "raise --max-pixels",
+        ),
+        (
+            "embed 16384² JPEG over --max-memory",
+            emb_in(
+                "{fx}/claims_16384.jpg",
+                "--wavelengths 665,560,490 --max-memory 1G",
+            ),
+            "raise --max-memory",
+        ),
+        (
+            "embed 16384² JPEG over --max-pixels",
+            emb_in(
+                "{fx}/claims_16384.jpg",
+                "--wavelengths 665,560,490 --max-pixels 100000000",
+            ),
+            "raise --max-pixels",
+        ),
+        (
+            "embed 30000² PNG over --max-memory",
+            emb_in("{fx}/claims_30000.png", "--wavelengths 665 --max-memory 2G"),
+            "raise --max-memory",
+        ),
+        // pca
+        (
+            "pca --tile 0",
+            pca("{fx}/scene.tif", "--wavelengths 665,560,490 --tile 0"),
+            "--tile 0",
+        ),
+        (
+            "pca --stride 0",
+            pca("{fx}/scene.tif", "--wavelengths 665,560,490 --stride 0"),
+            "--stride 0",
+        ),
+        (
+            "pca --batch 0",
+            pca("{fx}/scene.tif", "--wavelengths 665,560,490 --batch 0"),
+            "--batch 0",
+        ),
+        (
+            "pca output is a dir",
+            "pca --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {fx}/dir.png",
+            "is a directory",
+        ),
+        (
+            "pca output dir missing",
+            "pca --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665,560,490 -o {out}/no/p.png",
+            "does not exist",
+        ),
+        (
+            "pca 4e9² TIFF --norm none",
+            pca("{fx}/claims_4e9.tif", "--wavelengths 665 --norm none"),
+            "raise --max-pixels",
+        ),
+        (
+            "pca 4e9² TIFF with a stats file",
+            pca(
+                "{fx}/claims_4e9.tif",
+                "--wavelengths 665 --norm {fx}/stats1.json",
+            ),
+            "raise --max-pixels",
+        ),
+        (
+            "pca 16384² JPEG over --max-memory",
+            pca(
+                "{fx}/claims_16384.jpg",
+                "--wavelengths 665,560,490 --max-memory 1G",
+            ),
+            "raise --max-memory",
+        ),
+        (
+            "pca 30000² PNG over --max-memory",
+            pca("{fx}/claims_30000.png", "--wavelengths 665 --max-memory 2G"),
+            "raise --max-memory",
+        ),
+        (
+            "pca tile over the token cap",
+            pca("{fx}/claims_2048.tif", "--wavelengths 665 --tile 2048"),
+            "use a smaller --tile",
+        ),
+        // forward: the budget
+        (
+            "fwd --max-pixels below the image",
+            fwd("--input {fx}/ok.safetensors --max-pixels 100"),
+            "raise --max-pixels",
+        ),
+        (
+            "fwd --max-memory below the file",
+            fwd("--input {fx}/ok.safetensors --max-memory 1K"),
+            "raise --max-memory",
+        ),
+        (
+            "fwd --max-memory 0",
+            fwd("--input {fx}/ok.safetensors --max-memory 0"),
+            "--max-memory 0",
+        ),
         // forward: the input file
         (
             "fwd input missing",
@@ -1275,6 +1572,41 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
     ]
 }
 
+/// Rows clap refuses as command-line syntax: exit status 2 (as documented), one error line.
+fn syntax_table() -> Vec<(&'static str, &'static str, &'static str)> {
+    const EMB: &str = "embed --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif \
+                       --wavelengths 665,560,490 -o {out}/e.safetensors";
+    let emb = |rest: &'static str| -> &'static str {
+        Box::leak(format!("{EMB} {rest}").into_boxed_str())
+    };
+    vec![
+        ("embed --tile -8", emb("--tile=-8"), "'-8'"),
+        ("embed --batch -1", emb("--batch=-1"), "'-1'"),
+        ("embed --stride 1e3", emb("--stride 1e3"), "'1e3'"),
+        (
+            "embed --tile 2^64",
+            emb("--tile 18446744073709551616"),
+            "18446744073709551616",
+        ),
+        (
+            "embed --max-memory 8X",
+            emb("--max-memory 8X"),
+            "unknown unit",
+        ),
+        ("embed --max-memory -1G", emb("--max-memory=-1G"), "-1G"),
+        (
+            "pca --tile -8",
+            "pca --config tiny-test --weights {tiny}/weights.pth {fx}/scene.tif --wavelengths 665 -o {out}/p.png --tile=-8",
+            "'-8'",
+        ),
+        (
+            "fwd --max-pixels -1",
+            "forward --config tiny-test --weights {tiny}/weights.pth --input {fx}/ok.safetensors --output {out}/o.safetensors --max-pixels=-1",
+            "'-1'",
+        ),
+    ]
+}
+
 fn expand(args: &str, fx: &Path, out: &Path) -> Vec<String> {
     args.split_whitespace()
         .map(|a| {
@@ -1310,10 +1642,12 @@ fn every_bad_input_is_one_clear_line_with_nothing_left_behind() {
         String::from_utf8_lossy(&ok.stderr)
     );
 
-    let rows = table();
+    let rows: Vec<_> = (table().into_iter().map(|(n, a, e)| (n, a, e, 1)))
+        .chain(syntax_table().into_iter().map(|(n, a, e)| (n, a, e, 2)))
+        .collect();
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
-    for (i, (name, args, needle)) in rows.iter().enumerate() {
+    for (i, (name, args, needle, code)) in rows.iter().enumerate() {
         assert!(names.insert(*name), "duplicate row name {name}");
         let out = root.path().join(format!("out{i}"));
         std::fs::create_dir_all(&out).unwrap();
@@ -1321,7 +1655,7 @@ fn every_bad_input_is_one_clear_line_with_nothing_left_behind() {
         let stderr = String::from_utf8_lossy(&res.stderr);
         let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
         let mut problems = Vec::new();
-        if res.status.code() != Some(1) {
+        if res.status.code() != Some(*code) {
             problems.push(format!("exit status {:?}", res.status));
         }
         if stderr.contains("panicked") || stderr.contains("memory allocation of") {

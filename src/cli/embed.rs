@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
 use panopticon::data::readers::{RasterLocation, RemoteOptions};
-use panopticon::data::{Raster, SensorRegistry, read_geotiff, read_png};
+use panopticon::data::{Budget, ImageHeader, Raster, SensorRegistry};
 use panopticon::device::parse_device;
 use panopticon::embed::output::{
     Dtype, OutputFormat, OutputOptions, OutputReport, SceneEmbedding, check_options, check_target,
@@ -71,7 +71,7 @@ pub struct EmbedArgs {
 }
 
 /// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct SceneArgs {
     /// Sensor of the bands (see `panopticon sensors`), e.g. sentinel2_l2a, landsat8_9,
     /// sentinel1.
@@ -122,9 +122,58 @@ pub struct SceneArgs {
     /// reduced-resolution copy inside the file), 2 = the next, …; outputs carry its grid.
     #[arg(long, default_value_t = 0)]
     pub overview: usize,
+    /// Most tokens per tile in one forward [default: from a 4 GiB attention budget per tile,
+    /// 9459 for ViT-B/14 (a 1358² tile); or PANOPTICON_MAX_TOKENS]; a --tile over it is
+    /// refused before any scene is read.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    #[command(flatten)]
+    pub budget: super::budget::BudgetArgs,
 }
 
 impl SceneArgs {
+    /// Checks the numbers that need no model or file, before any work that depends on them
+    /// (a zero stride would never finish planning tiles).
+    pub(super) fn check(&self) -> anyhow::Result<()> {
+        if self.tile == 0 {
+            bail!("--tile 0: must be a positive multiple of the patch size");
+        }
+        match self.stride {
+            Some(0) => bail!("--stride 0: must be a positive multiple of the patch size"),
+            Some(s) if s > self.tile => bail!(
+                "--stride {s} is larger than --tile {}: the tiles would skip pixels",
+                self.tile
+            ),
+            _ => {}
+        }
+        if self.batch == 0 {
+            bail!("--batch 0: must be at least 1 tile per forward");
+        }
+        if self.max_tokens == Some(0) {
+            bail!("--max-tokens 0: must be at least 1");
+        }
+        self.budget.check()
+    }
+
+    /// Applies --max-tokens and checks the tiling against the model's patch size (before any
+    /// scene is read).
+    pub(super) fn prepare_model(&self, model: &mut Panopticon) -> anyhow::Result<()> {
+        if let Some(max) = self.max_tokens {
+            model.set_max_tokens(max);
+        }
+        let p = model.config.patch_size;
+        let stride = self.stride.unwrap_or(self.tile);
+        for (flag, v) in [("--tile", self.tile), ("--stride", stride)] {
+            if !v.is_multiple_of(p) {
+                bail!(
+                    "{flag} {v}: must be a multiple of the model's patch size {p} (e.g. {})",
+                    (v / p).max(1) * p
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The sliding window these arguments ask for.
     pub(super) fn embed_options(&self, dense: bool, layers: Vec<usize>) -> EmbedOptions {
         EmbedOptions {
@@ -146,6 +195,7 @@ impl SceneArgs {
 }
 
 pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
+    args.scene.check()?;
     args.inputs = expand_inputs(&args.inputs, &args.scene.remote_options())?;
     let Some(format) = OutputFormat::from_path(&args.output) else {
         bail!(
@@ -175,7 +225,8 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
         None => channel_ids(sc)?,
     };
     let device = parse_device(&sc.device)?;
-    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let mut model = load_model(&sc.weights, &sc.config, &device)?;
+    sc.prepare_model(&mut model)?;
     check_options(format, n_scenes, dense, args.pca, model.config.embed_dim)?;
     let opts = sc.embed_options(dense, args.layers.clone());
 
@@ -200,16 +251,8 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
         }
     } else {
         for (i, path) in args.inputs.iter().enumerate() {
-            let (raster, out) = embed_file(
-                path,
-                &model,
-                &ids,
-                &norm,
-                &opts,
-                &sc.remote_options(),
-                (sc.quiet, sc.overview),
-                (i, args.inputs.len()),
-            )?;
+            let (raster, out) =
+                embed_file(path, &model, &ids, &norm, &opts, sc, (i, args.inputs.len()))?;
             results.push((raster, out));
         }
     }
@@ -240,16 +283,18 @@ fn print_report(report: &OutputReport) {
 }
 
 /// Reads, normalises and embeds one scene; returns its metadata (samples dropped) and result.
+/// The bands, the memory budget and the tile's token count are checked from the file's
+/// header before any pixel is read.
 pub(super) fn embed_file(
     path: &Path,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    remote: &RemoteOptions,
-    (quiet, overview): (bool, usize),
+    sc: &SceneArgs,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
+    let (quiet, overview) = (sc.quiet, sc.overview);
     let loc = RasterLocation::parse(&path.to_string_lossy())?;
     let ext = loc.extension();
     let is_tiff = matches!(ext.as_deref(), Some("tif" | "tiff"));
@@ -257,16 +302,7 @@ pub(super) fn embed_file(
         bail!("{loc}: only GeoTIFF/COG inputs are read remotely; download PNG/JPEG files first");
     }
     if is_tiff || loc.is_remote() {
-        return embed_geotiff(
-            &loc,
-            model,
-            ids,
-            norm,
-            opts,
-            remote,
-            (quiet, overview),
-            (i, total),
-        );
+        return embed_geotiff(&loc, model, ids, norm, opts, sc, (i, total));
     }
     if overview > 0 {
         bail!(
@@ -274,7 +310,12 @@ pub(super) fn embed_file(
             path.display()
         );
     }
-    let mut raster = read_image(path)?;
+    let header = probe_image(path)?;
+    check_bands(path, header.bands, ids)?;
+    super::budget::check_tile_tokens(model, opts.tile, (header.height, header.width))?;
+    let need = super::budget::embed_need(&header, false, opts, &model.config);
+    sc.budget.check_input(path, &header, need)?;
+    let mut raster = read_image_within(path, &sc.budget.budget())?;
     check_bands(path, raster.bands, ids)?;
     let mut data = raster.to_f32();
     // Only the float copy is needed from here on: free the stored samples.
@@ -304,25 +345,28 @@ pub(super) fn embed_file(
 /// statistics in a first pass over row windows, then one window per row of tiles, the next
 /// window read on a background thread while the current one is embedded. Pixels outside the
 /// file's internal mask count as no-data.
-#[allow(clippy::too_many_arguments)]
 fn embed_geotiff(
     loc: &RasterLocation,
     model: &Panopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
-    remote: &RemoteOptions,
-    (quiet, overview): (bool, usize),
+    sc: &SceneArgs,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
     use panopticon::data::{GeoTiff, RasterData};
 
+    let quiet = sc.quiet;
     let path = loc.label();
     let path = path.as_path();
-    let mut tif = GeoTiff::open_location_overview(loc, remote, overview)?;
+    let mut tif = GeoTiff::open_location_overview(loc, &sc.remote_options(), sc.overview)?;
     let (bands, height, width, nodata) = (tif.bands, tif.height, tif.width, tif.nodata);
     let (geotransform, epsg) = (tif.geotransform, tif.epsg);
     check_bands(path, bands, ids)?;
+    let header = tif.image_header();
+    super::budget::check_tile_tokens(model, opts.tile, (height, width))?;
+    let need = super::budget::embed_need(&header, true, opts, &model.config);
+    sc.budget.check_input(path, &header, need)?;
     let label = format!("[{}/{}] {loc}", i + 1, total);
     let name = loc.to_string();
     let out = {
@@ -560,19 +604,47 @@ pub(super) fn load_model(
     bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")
 }
 
-pub(super) fn read_image(path: &Path) -> anyhow::Result<Raster> {
+/// An image file's format, from its extension.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ImageKind {
+    Png,
+    Jpeg,
+    Tiff,
+}
+
+fn image_kind(path: &Path) -> anyhow::Result<ImageKind> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     Ok(match ext.as_deref() {
-        Some("png") => read_png(path)?,
-        Some("jpg" | "jpeg") => panopticon::data::read_jpeg(path)?,
-        Some("tif" | "tiff") => read_geotiff(path)?,
+        Some("png") => ImageKind::Png,
+        Some("jpg" | "jpeg") => ImageKind::Jpeg,
+        Some("tif" | "tiff") => ImageKind::Tiff,
         _ => bail!(
             "{}: not a .tif/.tiff, .png or .jpg image (convert other formats with gdal_translate)",
             path.display()
         ),
+    })
+}
+
+/// The size an image's header states (nothing decoded).
+pub(super) fn probe_image(path: &Path) -> anyhow::Result<ImageHeader> {
+    use panopticon::data::readers::{probe_jpeg, probe_png};
+    Ok(match image_kind(path)? {
+        ImageKind::Png => probe_png(path)?,
+        ImageKind::Jpeg => probe_jpeg(path)?,
+        ImageKind::Tiff => panopticon::data::GeoTiff::open(path)?.image_header(),
+    })
+}
+
+/// Reads a whole image, refusing it from its header when it is over `budget`.
+pub(super) fn read_image_within(path: &Path, budget: &Budget) -> anyhow::Result<Raster> {
+    use panopticon::data::readers::{read_geotiff_within, read_jpeg_within, read_png_within};
+    Ok(match image_kind(path)? {
+        ImageKind::Png => read_png_within(path, budget)?,
+        ImageKind::Jpeg => read_jpeg_within(path, budget)?,
+        ImageKind::Tiff => read_geotiff_within(path, budget)?,
     })
 }
 

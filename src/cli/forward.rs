@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
 use panopticon::device::parse_device;
-use panopticon::tensor_io::{read_safetensors, write_safetensors};
+use panopticon::tensor_io::{read_safetensors, read_shapes, write_safetensors};
 use panopticon::{CheckpointPart, LayerSelection, LoadOptions, PanopticonConfig, PanopticonInput};
 
 /// Arguments of `panopticon forward`.
@@ -49,6 +49,8 @@ pub struct ForwardArgs {
     /// before any allocation: tile them (`panopticon embed --tile`).
     #[arg(long)]
     max_tokens: Option<usize>,
+    #[command(flatten)]
+    budget: super::budget::BudgetArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -80,6 +82,7 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     super::check_writable(&args.output)?;
     let device = parse_device(&args.device)?;
     let config = resolve_config(&args.config)?;
+    check_input_budget(&args.input, &args.budget)?;
     let mut tensors = read_safetensors(&args.input)?;
     let mut take = |key: &str| tensors.remove(key);
     let imgs = take("input.imgs")
@@ -183,4 +186,30 @@ fn bool_tensor(data: TensorData, name: &str, device: &Device) -> anyhow::Result<
     }
     let values: Vec<bool> = flags.iter().map(|&v| v != 0).collect();
     Ok(Tensor::from_data(TensorData::new(values, shape), device))
+}
+
+/// Refuses an input whose images are over `--max-pixels` (from the header's shape) or whose
+/// reading would need more than `--max-memory` (the file's bytes, their tensor copies and the
+/// float conversion), before reading it.
+fn check_input_budget(input: &Path, budget: &super::budget::BudgetArgs) -> anyhow::Result<()> {
+    budget.check()?;
+    let shapes = read_shapes(input)?;
+    let (b, c, h, w) = match shapes.get("input.imgs").map(Vec::as_slice) {
+        Some(&[b, c, h, w]) => (b, c, h, w),
+        _ => return Ok(()), // named precisely when the file is read
+    };
+    let len = std::fs::metadata(input)
+        .with_context(|| format!("cannot read {}", input.display()))?
+        .len();
+    let floats = (b as u64)
+        .saturating_mul(c as u64)
+        .saturating_mul((h as u64).saturating_mul(w as u64))
+        .saturating_mul(4);
+    let header = panopticon::data::ImageHeader {
+        bands: c,
+        height: h,
+        width: w,
+        sample_bytes: 4,
+    };
+    budget.check_input(input, &header, len.saturating_mul(2).saturating_add(floats))
 }

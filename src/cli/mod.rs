@@ -1,6 +1,7 @@
 //! Subcommands of the `panopticon` binary.
 
 mod bench;
+mod budget;
 mod embed;
 mod eval;
 mod forward;

@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::Args;
-use panopticon::data::readers::{RasterLocation, RemoteOptions};
+use panopticon::data::readers::RasterLocation;
 use panopticon::data::{GeoTiff, write_png_rgb};
 use panopticon::device::parse_device;
 use panopticon::embed::{Norm, principal_components};
 
-use super::embed::{SceneArgs, channel_ids, embed_file, load_model, read_image};
+use super::embed::{
+    SceneArgs, channel_ids, embed_file, load_model, probe_image, read_image_within,
+};
 use super::scene_bands::{self, BandArgs};
 
 /// Arguments of `panopticon pca`.
@@ -34,6 +36,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     if args.output.extension().is_none_or(|e| e != "png") {
         bail!("--output {}: use a .png file name", args.output.display());
     }
+    args.scene.check()?;
     super::check_writable(&args.output)?;
     let sc = &args.scene;
     let remote = sc.remote_options();
@@ -54,7 +57,8 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     };
     let norm = Norm::parse(&sc.norm)?;
     let device = parse_device(&sc.device)?;
-    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let mut model = load_model(&sc.weights, &sc.config, &device)?;
+    sc.prepare_model(&mut model)?;
     let opts = sc.embed_options(true, Vec::new());
     let (meta, e) = match &stacked {
         Some(scene) => scene_bands::embed_stacked(
@@ -67,16 +71,19 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
             sc.quiet,
             (0, 1),
         )?,
-        None => embed_file(
-            &inputs[0],
-            &model,
-            &ids,
-            &norm,
-            &opts,
-            &remote,
-            (sc.quiet, sc.overview),
-            (0, 1),
-        )?,
+        None => {
+            // A local input is read whole once more for the picture: it must fit the budget
+            // as well.
+            if !RasterLocation::parse(&inputs[0].to_string_lossy())?.is_remote() {
+                let header = probe_image(&inputs[0])?;
+                sc.budget.check_input(
+                    &inputs[0],
+                    &header,
+                    header.samples().saturating_mul(4 + 3),
+                )?;
+            }
+            embed_file(&inputs[0], &model, &ids, &norm, &opts, sc, (0, 1))?
+        }
     };
     let name = match &stacked {
         Some(s) => s.label.clone(),
@@ -112,7 +119,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
         Some(scene) => {
             scene_bands::open_stack(scene, args.per_band.resolution, &remote)?.read_rows(0, h)?
         }
-        None => read_pixels(&inputs[0], &remote, sc.overview, (h, w))?,
+        None => read_pixels(&inputs[0], sc, (h, w))?,
     };
     let rgb_bands = true_colour_bands(&ids);
     let mut left = vec![0u8; h * w * 3];
@@ -149,19 +156,14 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
 
 /// All pixels of a single-file input, `[bands, h, w]`: GeoTIFFs (local or remote) through the
 /// windowed reader at `overview`, PNG/JPEG decoded whole.
-fn read_pixels(
-    input: &Path,
-    remote: &RemoteOptions,
-    overview: usize,
-    (h, w): (usize, usize),
-) -> anyhow::Result<Vec<f32>> {
+fn read_pixels(input: &Path, sc: &SceneArgs, (h, w): (usize, usize)) -> anyhow::Result<Vec<f32>> {
     let loc = RasterLocation::parse(&input.to_string_lossy())?;
     let tiff = matches!(loc.extension().as_deref(), Some("tif" | "tiff"));
     if tiff || loc.is_remote() {
-        let mut tif = GeoTiff::open_location_overview(&loc, remote, overview)?;
+        let mut tif = GeoTiff::open_location_overview(&loc, &sc.remote_options(), sc.overview)?;
         return Ok(tif.read_f32(0, 0, h, w)?);
     }
-    Ok(read_image(input)?.to_f32())
+    Ok(read_image_within(input, &sc.budget.budget())?.to_f32())
 }
 
 /// The bands nearest red, green and blue (665, 560, 490 nm); the first band thrice when the

@@ -157,6 +157,11 @@ pub fn embed_streamed(
         ))
         .into());
     }
+    if opts.batch == 0 {
+        return Err(
+            PanopticonError::Input("batch must be at least 1 tile per forward".into()).into(),
+        );
+    }
     if chn_ids.len() != bands {
         return Err(PanopticonError::Input(format!(
             "{} channel ids for a {bands}-band scene",
@@ -203,7 +208,7 @@ pub fn embed_streamed(
             ))
             .into());
         }
-        for chunk in row_tiles.chunks(opts.batch.max(1)) {
+        for chunk in row_tiles.chunks(opts.batch) {
             let mut pixels = Vec::with_capacity(chunk.len() * bands * th * tw);
             let mut masks = Vec::with_capacity(chunk.len() * bands);
             let mut keep = Vec::with_capacity(chunk.len());

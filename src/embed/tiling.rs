@@ -19,6 +19,8 @@ fn starts(len: usize, tile: usize, stride: usize) -> Vec<usize> {
     if len <= tile {
         return vec![0];
     }
+    // A zero stride (refused by every caller) must not plan forever.
+    let stride = stride.max(1);
     let mut s: Vec<usize> = (0..)
         .map(|i| i * stride)
         .take_while(|&p| p + tile < len)

@@ -1,5 +1,5 @@
 //! The output directory of a batch run: one file per item, `{id}.{ext}`, each written through
-//! a temp file and a rename (`.{id}.{ext}.{pid}.partial`), so an item is finished exactly
+//! a temp file and a rename (`.{id}.{ext}.{pid}-{n}.partial`), so an item is finished exactly
 //! when its file exists, and a run killed mid-write leaves only a temp file to delete. A Zarr
 //! item is a directory (a store), built under the same temp name and renamed the same way.
 
@@ -121,7 +121,7 @@ impl OutputDir {
             .filter(|n| {
                 n.strip_prefix(&prefix)
                     .and_then(|rest| rest.strip_suffix(".partial"))
-                    .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+                    .is_some_and(is_temp_suffix)
             })
             .map(|n| self.path.join(n))
             .collect())
@@ -179,6 +179,16 @@ impl OutputDir {
     }
 }
 
+/// What `panopticon_atomic::temp_path` puts between `.{name}.` and `.partial`: `{pid}-{n}`
+/// (or `{pid}` alone, as older versions named their temp files).
+fn is_temp_suffix(s: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match s.split_once('-') {
+        Some((pid, n)) => digits(pid) && digits(n),
+        None => digits(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,12 +198,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::create(dir.path(), "parquet").unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Todo);
+        // The writer's temp name, and an older version's.
+        let tmp = panopticon_atomic::temp_path(&out.item_path("a"));
+        std::fs::write(&tmp, b"half").unwrap();
         std::fs::write(dir.path().join(".a.parquet.4242.partial"), b"half").unwrap();
-        // Another item's temp file and a look-alike are not this item's.
-        std::fs::write(dir.path().join(".ab.parquet.4242.partial"), b"x").unwrap();
+        // Another item's temp file and look-alikes are not this item's.
+        std::fs::write(dir.path().join(".ab.parquet.4242-0.partial"), b"x").unwrap();
         std::fs::write(dir.path().join(".a.parquet.x.partial"), b"x").unwrap();
+        std::fs::write(dir.path().join(".a.parquet.1-.partial"), b"x").unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Partial);
-        assert_eq!(out.clean_partials("a").unwrap(), 1);
+        assert_eq!(out.clean_partials("a").unwrap(), 2);
         assert_eq!(out.state("a").unwrap(), ItemState::Todo);
         std::fs::write(out.item_path("a"), b"done").unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Done);

@@ -43,7 +43,8 @@ pub mod stac;
 pub mod writers;
 
 pub use readers::{
-    DType, GeoTiff, GeoTransform, Raster, RasterData, ReadError, read_geotiff, read_jpeg, read_png,
+    Budget, DType, GeoTiff, GeoTransform, ImageHeader, Raster, RasterData, ReadError, read_geotiff,
+    read_jpeg, read_png,
 };
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,

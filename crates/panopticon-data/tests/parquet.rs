@@ -268,3 +268,22 @@ fn fuzz_regressions_are_errors_without_panics() {
         );
     }
 }
+
+#[test]
+fn read_limit_applies_to_the_footer_sizes_before_decoding() {
+    let t = ParquetTable::open(dir().join("table_snappy.parquet")).unwrap();
+    let rows = t.num_rows();
+    let limit = rows * 8 - 1;
+    let t = ParquetTable::open_with_limit(dir().join("table_snappy.parquet"), limit).unwrap();
+    let err = t.column::<i64>("count").unwrap_err();
+    assert!(
+        matches!(&err, ParquetError::TooLarge { column, limit_bytes, .. }
+            if column == "count" && *limit_bytes == limit),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("{rows} rows of 8 bytes")), "{msg}");
+    // A generous limit reads it.
+    let t = ParquetTable::open_with_limit(dir().join("table_snappy.parquet"), 1 << 20).unwrap();
+    assert_eq!(t.column::<i64>("count").unwrap().len(), rows);
+}

@@ -248,7 +248,7 @@ impl TrainConfig {
     pub fn max_iters(&self) -> usize {
         self.run
             .max_iters
-            .unwrap_or(self.optim.epochs * self.run.epoch_length)
+            .unwrap_or(self.optim.epochs.saturating_mul(self.run.epoch_length))
     }
 
     /// The four schedules.
@@ -275,14 +275,7 @@ impl TrainConfig {
     /// Checks everything that can be checked without touching files: schedules, parameter
     /// rules, model and head sizes, crop sizes, batch settings and the `[init]` combination.
     pub fn validate(&self) -> Result<()> {
-        self.schedules()?;
-        self.rules()?;
-        // The model and head sizes, bounded by their own checks (the field is named).
-        let arch = self.meta_arch(0)?;
-        let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
-        arch.model.validate().map_err(model_err)?;
-        arch.head.validate().map_err(model_err)?;
-        let patch = self.meta_arch(0)?.model.patch_size;
+        // Counts first: the schedules and heads are built from them.
         let d = &self.data;
         let positive = [
             ("run.epoch_length", self.run.epoch_length),
@@ -307,6 +300,14 @@ impl TrainConfig {
                 });
             }
         }
+        self.schedules()?;
+        self.rules()?;
+        // The model and head sizes, bounded by their own checks (the field is named).
+        let arch = self.meta_arch(0)?;
+        let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
+        arch.model.validate().map_err(model_err)?;
+        arch.head.validate().map_err(model_err)?;
+        let patch = self.meta_arch(0)?.model.patch_size;
         if !d.global_size.is_multiple_of(patch) {
             return Err(TrainError::Config {
                 key: "data.global_size",
@@ -353,7 +354,83 @@ impl TrainConfig {
                 hint: "set both satlas_root and satlas_metadata, or neither",
             });
         }
+        let (o, t, l) = (&self.optim, &self.teacher, &self.loss);
+        let reals = [
+            ("optim.lr", o.lr),
+            ("optim.min_lr", o.min_lr),
+            ("optim.weight_decay", o.weight_decay),
+            ("optim.weight_decay_end", o.weight_decay_end),
+            ("optim.layerwise_decay", o.layerwise_decay),
+            ("optim.clip_grad", o.clip_grad),
+            ("teacher.momentum_teacher", t.momentum_teacher),
+            ("teacher.final_momentum_teacher", t.final_momentum_teacher),
+            ("teacher.warmup_teacher_temp", t.warmup_teacher_temp),
+            ("teacher.teacher_temp", t.teacher_temp),
+            ("loss.dino_weight", l.dino_weight),
+            ("loss.ibot_weight", l.ibot_weight),
+            ("loss.koleo_weight", l.koleo_weight),
+        ];
+        for (key, v) in reals {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(TrainError::Config {
+                    key,
+                    value: v.to_string(),
+                    hint: "use a finite value ≥ 0",
+                });
+            }
+        }
+        for (key, v) in [
+            ("teacher.warmup_teacher_temp", t.warmup_teacher_temp),
+            ("teacher.teacher_temp", t.teacher_temp),
+        ] {
+            if v == 0.0 {
+                return Err(TrainError::Config {
+                    key,
+                    value: "0".into(),
+                    hint: "a softmax temperature must be > 0",
+                });
+            }
+        }
+        if o.epochs.checked_mul(self.run.epoch_length).is_none() {
+            return Err(TrainError::Config {
+                key: "optim.epochs",
+                value: o.epochs.to_string(),
+                hint: "epochs · run.epoch_length overflows; use fewer epochs",
+            });
+        }
+        if self.max_iters() == 0 {
+            return Err(TrainError::Config {
+                key: "run.max_iters",
+                value: "0".into(),
+                hint: "must be at least 1 (or optim.epochs · run.epoch_length ≥ 1)",
+            });
+        }
         self.init.validate()
+    }
+
+    /// Errors unless every data path the config names exists: checked before the run
+    /// directory gets anything, so a typo leaves no half-made run behind.
+    pub fn check_data_paths(&self) -> Result<()> {
+        let d = &self.data;
+        let paths = [
+            ("data.spectral_earth", &d.spectral_earth),
+            ("data.satlas_root", &d.satlas_root),
+            ("data.satlas_metadata", &d.satlas_metadata),
+            ("data.fmow_root", &d.fmow_root),
+            ("data.mmearth", &d.mmearth),
+        ];
+        for (key, path) in paths {
+            if let Some(p) = path
+                && !p.exists()
+            {
+                return Err(TrainError::Config {
+                    key,
+                    value: p.display().to_string(),
+                    hint: "no such file or directory",
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The backbone config of `model.preset`.

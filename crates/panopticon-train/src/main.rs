@@ -74,7 +74,12 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line: some causes (TOML's) span several.
+            let msg = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                msg.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
             ExitCode::FAILURE
         }
     }

@@ -68,6 +68,7 @@ pub fn train_on(
     stop_at: Option<usize>,
 ) -> Result<RunSummary> {
     cfg.validate()?;
+    cfg.check_data_paths()?;
     let device = devices.first().ok_or_else(|| TrainError::DeviceList {
         list: String::new(),
         reason: "no device".into(),

@@ -170,6 +170,7 @@ pub struct ItemsFailed {
 const IMAGE_EXTENSIONS: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
 
 fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
+    args.scene.check()?;
     let batch = &args.batch;
     let manifest_path = batch.manifest.clone().context("--manifest missing")?;
     let shard: Shard = match &batch.shard {
@@ -188,7 +189,9 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     let items = manifest.select(shard, batch.items.as_deref())?;
     check_formats(&manifest, &items)?;
     manifest.check_inputs(&items)?;
-    let sc = &args.scene;
+    // A copy: `write_item` takes the arguments mutably while items are embedded.
+    let scene = args.scene.clone();
+    let sc = &scene;
     let norm = Norm::parse(&sc.norm)?;
     // STAC items say what their bands are (with --assets/--wavelengths); image files need
     // --sensor/--bands or --wavelengths.
@@ -249,13 +252,13 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     }
 
     let device = parse_device(&sc.device)?;
-    let model = load_model(&sc.weights, &sc.config, &device)?;
+    let mut model = load_model(&sc.weights, &sc.config, &device)?;
+    sc.prepare_model(&mut model)?;
     let opts = sc.embed_options(
         args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr),
         args.layers.clone(),
     );
-    let (quiet, overview) = (sc.quiet, sc.overview);
-    let remote = sc.remote_options();
+    let (quiet, remote) = (sc.quiet, sc.remote_options());
     let patch = model.config.patch_size;
     let resolution = args.per_band.resolution;
     for (i, item) in todo.iter().enumerate() {
@@ -284,17 +287,8 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
                     ItemSource::Local(p) => p.clone(),
                     _ => PathBuf::from(item.input()),
                 };
-                embed_file(
-                    &path,
-                    &model,
-                    &ids,
-                    &norm,
-                    &opts,
-                    &remote,
-                    (quiet, overview),
-                    (i, todo.len()),
-                )
-                .map(|r| (path, r))
+                embed_file(&path, &model, &ids, &norm, &opts, sc, (i, todo.len()))
+                    .map(|r| (path, r))
             }
         };
         let result = embedded.and_then(|(path, (raster, emb))| {

@@ -49,6 +49,14 @@ pub enum ReadError {
         /// The decoder's message.
         message: String,
     },
+    /// The header claims an image larger than the caller's budget (nothing was allocated).
+    #[error("`{}` is too large: {what}", path.display())]
+    OverBudget {
+        /// The file.
+        path: PathBuf,
+        /// Its size and the limit it exceeds.
+        what: String,
+    },
     /// An object the caller asked for (HDF5 dataset, group, attribute or row) is not in the
     /// file.
     #[error("`{}` has no {what}", path.display())]

@@ -54,6 +54,23 @@ pub fn read_geotiff(path: impl AsRef<Path>) -> Result<Raster, ReadError> {
     decode_geotiff(BufReader::new(file), path, DEFAULT_MAX_DECODED_BYTES)
 }
 
+/// [`read_geotiff`] within `budget` (checked from the header, before any strip is decoded;
+/// the decoded-size cap is the budget's).
+pub fn read_geotiff_within(
+    path: impl AsRef<Path>,
+    budget: &super::Budget,
+) -> Result<Raster, ReadError> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut tif = GeoTiff::from_reader(BufReader::new(file), path, budget.decoder_limit())?;
+    budget.check_decoded(path, &tif.image_header())?;
+    let (h, w) = (tif.height, tif.width);
+    tif.read(0, 0, h, w)
+}
+
 /// Decodes a GeoTIFF from any seekable reader; `path` only labels errors and `max_bytes`
 /// caps the decoded size.
 pub fn decode_geotiff<R: Read + Seek>(
@@ -267,6 +284,17 @@ impl<R: Read + Seek> GeoTiff<R> {
             overviews,
             has_mask: mask.is_some(),
         })
+    }
+
+    /// The image's size as its header states it (for a [`Budget`](super::Budget) check
+    /// before any window is read).
+    pub fn image_header(&self) -> super::ImageHeader {
+        super::ImageHeader {
+            bands: self.bands,
+            height: self.height,
+            width: self.width,
+            sample_bytes: usize::from(self.bits / 8),
+        }
     }
 
     /// Calls `hook` on the reader with the byte ranges of each window's strips/tiles before

@@ -167,10 +167,27 @@ impl Hdf5File {
         })
     }
 
+    /// Refuses a read of `extent` elements of `dtype` beyond the read limit, from the
+    /// (untrusted) header's shape, with checked arithmetic, before the decoder allocates.
+    fn check_read_size(&self, what: &str, extent: &[u64], dtype: H5DType) -> Result<(), ReadError> {
+        let bytes = extent
+            .iter()
+            .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d));
+        match bytes {
+            Some(b) if b <= self.max_read_bytes as u64 => Ok(()),
+            _ => Err(ReadError::TooLarge {
+                path: self.path.clone(),
+                limit_bytes: self.max_read_bytes,
+                message: format!("{what}: {extent:?} elements of {} bytes", dtype.size()),
+            }),
+        }
+    }
+
     /// Reads the whole dataset `name`.
     pub fn read(&self, name: &str) -> Result<H5Array, ReadError> {
         let ds = self.dataset(name)?;
         let dtype = self.dtype_of(name, ds.dtype())?;
+        self.check_read_size(&format!("dataset `{name}`"), ds.shape(), dtype)?;
         self.guard(&format!("dataset `{name}`"), || {
             read_typed(&ds, dtype, &SliceInfo::all(ds.ndim()))
         })
@@ -191,6 +208,8 @@ impl Hdf5File {
                 },
             });
         }
+        let row_extent = ds.shape().get(1..).unwrap_or_default();
+        self.check_read_size(&format!("row {row} of dataset `{name}`"), row_extent, dtype)?;
         let mut sel = vec![SliceInfoElem::Index(row as u64)];
         sel.extend((1..ds.ndim()).map(|_| SliceInfoElem::Slice {
             start: 0,

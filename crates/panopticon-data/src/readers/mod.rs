@@ -3,6 +3,7 @@
 //! naming the file on failure; [`ParquetTable`] reads metadata tables column by column
 //! ([`ParquetError`]). None panics on bad input.
 
+mod budget;
 mod chunks;
 mod error;
 mod georef;
@@ -17,15 +18,19 @@ mod png;
 mod raster;
 mod source;
 
+pub use budget::{Budget, DEFAULT_MAX_MEMORY, DEFAULT_MAX_PIXELS, ImageHeader, human_bytes};
 pub use error::ReadError;
-pub use geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff, PrefetchHook, decode_geotiff, read_geotiff};
+pub use geotiff::{
+    DEFAULT_MAX_DECODED_BYTES, GeoTiff, PrefetchHook, decode_geotiff, read_geotiff,
+    read_geotiff_within,
+};
 pub use hdf5::{
     AttrValue, DEFAULT_MAX_HDF5_READ_BYTES, H5Array, H5DType, H5Data, H5DatasetInfo, Hdf5File,
 };
-pub use jpeg::{decode_jpeg, read_jpeg};
-pub use parquet::{ParquetError, ParquetTable};
+pub use jpeg::{decode_jpeg, decode_jpeg_within, probe_jpeg, read_jpeg, read_jpeg_within};
+pub use parquet::{DEFAULT_MAX_PARQUET_BYTES, ParquetError, ParquetTable};
 pub use parquet_value::ParquetValue;
-pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, read_png};
+pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, probe_png, read_png, read_png_within};
 pub use raster::{DType, GeoTransform, Raster, RasterData};
 pub use source::{
     MAX_REQUEST, MERGE_GAP, ObjectPrefix, RasterLocation, RemoteFile, RemoteOptions, RemoteStats,

@@ -80,6 +80,23 @@ pub enum ParquetError {
         /// The Parquet value kind found.
         got: &'static str,
     },
+    /// Reading the column would take more than the byte limit, by the footer's (untrusted)
+    /// row count and sizes; nothing was decoded.
+    #[error(
+        "`{}` column `{column}`: {what}, over the {limit_bytes}-byte read limit; raise the \
+         limit if the file is trusted",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// What the footer claims.
+        what: String,
+        /// The limit.
+        limit_bytes: usize,
+    },
     /// A cell (or list element) is null where the requested type has no null.
     #[error(
         "`{}` column `{column}` row {row}{} is null; read it as an `Option` or clean the table",
@@ -98,10 +115,15 @@ pub enum ParquetError {
     },
 }
 
+/// Default cap on the bytes one column read may take (1 GiB): the values in memory and the
+/// column's decompressed pages, both as the footer states them.
+pub const DEFAULT_MAX_PARQUET_BYTES: usize = 1 << 30;
+
 /// An open Parquet file whose top-level columns are read on demand.
 pub struct ParquetTable {
     path: PathBuf,
     reader: SerializedFileReader<File>,
+    max_bytes: usize,
 }
 
 impl std::fmt::Debug for ParquetTable {
@@ -119,6 +141,12 @@ impl ParquetTable {
     /// [`ParquetError::Io`] if it cannot be opened, [`ParquetError::Corrupt`] if the footer is
     /// not Parquet.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ParquetError> {
+        Self::open_with_limit(path, DEFAULT_MAX_PARQUET_BYTES)
+    }
+
+    /// [`ParquetTable::open`] with a read limit: a column whose values or decompressed pages
+    /// would take more than `max_bytes` by the footer is [`ParquetError::TooLarge`].
+    pub fn open_with_limit(path: impl AsRef<Path>, max_bytes: usize) -> Result<Self, ParquetError> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|source| ParquetError::Io {
             path: path.clone(),
@@ -136,7 +164,11 @@ impl ParquetTable {
             check_chunk_ranges(&reader, &path, file_len)?;
             Ok(reader)
         })?;
-        Ok(Self { path, reader })
+        Ok(Self {
+            path,
+            reader,
+            max_bytes,
+        })
     }
 
     /// The file.
@@ -180,14 +212,25 @@ impl ParquetTable {
             .with_fields(vec![field.clone()])
             .build()
             .map_err(|e| corrupt(&self.path, e))?;
+        self.check_size::<T>(name)?;
         let values = guarded(&self.path, || {
             check_dictionary_pages(&self.reader, &self.path, name)?;
             let rows = self
                 .reader
                 .get_row_iter(Some(projection))
                 .map_err(|e| corrupt(&self.path, e))?;
-            let mut out = Vec::with_capacity(self.num_rows());
+            // The footer's count is checked, not trusted: no more reserved than a page's worth.
+            let mut out = Vec::with_capacity(self.num_rows().min(1 << 16));
             for (r, row) in rows.enumerate() {
+                if r >= self.num_rows() {
+                    return Err(corrupt(
+                        &self.path,
+                        format!(
+                            "column `{name}` has more rows than the footer's {}",
+                            self.num_rows()
+                        ),
+                    ));
+                }
                 let row = row.map_err(|e| corrupt(&self.path, e))?;
                 let (_, cell) = row
                     .get_column_iter()
@@ -208,6 +251,46 @@ impl ParquetTable {
             ));
         }
         Ok(values)
+    }
+
+    /// Refuses column `name` when its values (`rows × size_of::<T>()`, nested lists not
+    /// counted) or its decompressed column chunks, as the footer states them, are over the
+    /// limit. Checked arithmetic: the footer is untrusted.
+    fn check_size<T>(&self, name: &str) -> Result<(), ParquetError> {
+        let too_large = |what: String| ParquetError::TooLarge {
+            path: self.path.clone(),
+            column: name.to_string(),
+            what,
+            limit_bytes: self.max_bytes,
+        };
+        let limit = self.max_bytes as u64;
+        let rows = self.num_rows() as u64;
+        let values = rows.checked_mul(std::mem::size_of::<T>() as u64);
+        if values.is_none_or(|v| v > limit) {
+            return Err(too_large(format!(
+                "{rows} rows of {} bytes",
+                std::mem::size_of::<T>()
+            )));
+        }
+        let meta = self.reader.metadata();
+        let schema = meta.file_metadata().schema_descr();
+        let mut pages: Option<u64> = Some(0);
+        for group in meta.row_groups() {
+            for (leaf, chunk) in group.columns().iter().enumerate() {
+                let root = schema.get_column_root(leaf);
+                if root.name() == name {
+                    let size = u64::try_from(chunk.uncompressed_size()).ok();
+                    pages = pages.zip(size).and_then(|(a, b)| a.checked_add(b));
+                }
+            }
+        }
+        if pages.is_none_or(|p| p > limit) {
+            return Err(too_large(match pages {
+                Some(p) => format!("{p} bytes of decompressed pages"),
+                None => "decompressed page sizes that overflow or are negative".into(),
+            }));
+        }
+        Ok(())
     }
 
     fn root(&self) -> &Type {

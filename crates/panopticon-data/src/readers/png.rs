@@ -6,6 +6,7 @@ use std::path::Path;
 
 use png::{BitDepth, ColorType, DecodingError, Transformations};
 
+use super::budget::{Budget, ImageHeader};
 use super::error::ReadError;
 use super::guard::catch_decoder_panic;
 use super::raster::{Raster, RasterData};
@@ -22,11 +23,45 @@ pub const DEFAULT_MAX_PNG_BYTES: usize = 1 << 30;
 /// [`ReadError::Unsupported`]; truncated or corrupt files are [`ReadError::Corrupt`].
 pub fn read_png(path: impl AsRef<Path>) -> Result<Raster, ReadError> {
     let path = path.as_ref();
+    decode_png(open(path)?, path, DEFAULT_MAX_PNG_BYTES)
+}
+
+/// [`read_png`] within `budget`: the header's size is checked before any pixel buffer is
+/// allocated, and the decoder's own limit is the budget's.
+pub fn read_png_within(path: impl AsRef<Path>, budget: &Budget) -> Result<Raster, ReadError> {
+    let path = path.as_ref();
+    budget.check_decoded(path, &probe_png(path)?)?;
+    decode_png(open(path)?, path, budget.decoder_limit())
+}
+
+/// The size a PNG's header states (nothing decoded).
+pub fn probe_png(path: impl AsRef<Path>) -> Result<ImageHeader, ReadError> {
+    let path = path.as_ref();
+    catch_decoder_panic(path, FORMAT, || {
+        let limit = DEFAULT_MAX_PNG_BYTES;
+        let decoder = png::Decoder::new_with_limits(open(path)?, png::Limits { bytes: limit });
+        let reader = decoder.read_info().map_err(|e| png_error(e, path, limit))?;
+        let info = reader.info();
+        let channels = info.color_type.samples();
+        Ok(ImageHeader {
+            bands: channels,
+            height: info.height as usize,
+            width: info.width as usize,
+            sample_bytes: if info.bit_depth == BitDepth::Sixteen {
+                2
+            } else {
+                1
+            },
+        })
+    })
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, ReadError> {
     let file = File::open(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    decode_png(BufReader::new(file), path, DEFAULT_MAX_PNG_BYTES)
+    Ok(BufReader::new(file))
 }
 
 /// Decodes a PNG from any buffered, seekable reader; `path` only labels errors.

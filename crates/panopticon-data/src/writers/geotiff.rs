@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::atomic::write_atomically;
 use crate::readers::GeoTransform;
+use panopticon_atomic::write_file as write_atomically;
 
 /// Errors of [`write_geotiff_f32`].
 #[derive(Debug, thiserror::Error)]

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::atomic::write_atomically;
 use super::geotiff::WriteError;
+use panopticon_atomic::write_file as write_atomically;
 
 /// Writes `rgb` (`[H, W, 3]`, row-major, interleaved) as an 8-bit RGB PNG.
 pub fn write_png_rgb(

@@ -26,6 +26,16 @@ pub enum H5DType {
 }
 
 impl H5DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            Self::U8 | Self::I8 => 1,
+            Self::U16 | Self::I16 => 2,
+            Self::U32 | Self::I32 | Self::F32 => 4,
+            Self::U64 | Self::I64 | Self::F64 => 8,
+        }
+    }
+
     /// The numpy name (`"uint8"`, …, `"float64"`), as h5py reports `dataset.dtype`.
     pub fn numpy_name(self) -> &'static str {
         match self {
