@@ -385,4 +385,13 @@ impl PanopticonConfig {
         cfg.validate()?;
         Ok(cfg)
     }
+
+    /// Parses and validates a config from JSON text (a config recorded in a `.bpk` file is
+    /// as untrusted as one from `--config`).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let cfg = Self::load_binary(text.as_bytes())
+            .map_err(|e| PanopticonError::Config(format!("cannot parse config JSON: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
 }

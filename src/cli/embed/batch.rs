@@ -269,7 +269,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         let line = match result {
             Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
             Err(err) => {
-                let reason = crate::one_line(&err);
+                let reason = crate::cli::one_line(&err);
                 log.append(&Failure {
                     id: item.id.clone(),
                     input: item.input(),

@@ -38,6 +38,7 @@ fn decode(bytes: &[u8], path: &Path) -> Result<Raster, ReadError> {
         format: FORMAT,
         message,
     };
+    super::jpeg_checks::check_scans(bytes).map_err(corrupt)?;
     let probe = {
         let mut d = JpegDecoder::new(Cursor::new(bytes));
         d.decode_headers().map_err(|e| corrupt(format!("{e:?}")))?;

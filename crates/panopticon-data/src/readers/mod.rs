@@ -10,6 +10,7 @@ mod geotiff;
 mod guard;
 mod hdf5;
 mod jpeg;
+mod jpeg_checks;
 mod parquet;
 mod parquet_checks;
 mod parquet_value;
