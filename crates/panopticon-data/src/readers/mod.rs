@@ -13,6 +13,7 @@ mod jpeg;
 mod jpeg_checks;
 mod parquet;
 mod parquet_checks;
+mod parquet_levels;
 mod parquet_value;
 mod png;
 mod raster;
