@@ -31,8 +31,52 @@ seed parquet \
 seed hdf5 \
     hdf5/geobench_sample.hdf5 hdf5/latest.h5 mmearth/data_tiny_v001/data_tiny_v001.h5 \
     mmearth/bad_v001/bad_v001.h5
-# Predictor 3 and any extra fixtures a later generator adds.
-for f in "$fx"/geotiff/predictor3_*.tif; do
+# Predictor 3 and any extra fixtures a later generator adds; the codec fixtures (ZSTD, JPEG,
+# WebP, LERC, internal masks, overviews).
+for f in "$fx"/geotiff/predictor3_*.tif "$fx"/tiff_codecs/*.tif; do
     [ -e "$f" ] && cp "$f" "$here/corpus/geotiff/"
 done
+
+# Eval, model, config and CLI targets: seeds from anywhere in the fixtures and configs.
+root="$here/.."
+wds="$root/tests/fixtures/eval/datasets/benv2/wds"
+copy() { # target, files...
+    local target="$1"
+    shift
+    mkdir -p "$here/corpus/$target"
+    for f in "$@"; do
+        cp "$f" "$here/corpus/$target/$(basename "$(dirname "$f")")_$(basename "$f")"
+    done
+}
+mkdir -p "$here/corpus/npy" "$here/corpus/webdataset" "$here/corpus/pickle" "$here/corpus/norm"
+# The first image and label members of a Sentinel-1 shard.
+for m in $(tar -tf "$wds/validation-s1/dataset-000000.tar" | head -n 2); do
+    tar -xOf "$wds/validation-s1/dataset-000000.tar" "$m" >"$here/corpus/npy/$(echo "$m" | cut -d. -f2).npy"
+done
+# Webdataset inputs: the sample count byte, then the shard.
+for d in validation-s1 train-s1; do
+    for t in "$wds/$d"/*.tar; do
+        n=$(grep -o "$(basename "$t"): [0-9]*" "$wds/$d/dataset.yaml" | grep -o '[0-9]*$')
+        { printf "\\$(printf %03o "$n")"; cat "$t"; } >"$here/corpus/webdataset/${d}_$(basename "$t")"
+    done
+done
+# GeoBench attribute-dict pickles (hex in the fixture's JSON).
+python3 - "$root/tests/fixtures/eval/datasets/geobench/pickles.json" "$here/corpus/pickle" <<'PY'
+import json, pathlib, sys
+for i, p in enumerate(json.load(open(sys.argv[1]))):
+    pathlib.Path(sys.argv[2], f"geobench_{i}_p{p['protocol']}.pkl").write_bytes(bytes.fromhex(p["hex"]))
+PY
+copy yaml "$wds"/validation-s1/dataset.yaml "$wds"/train-all/dataset.yaml
+copy eval_task "$root"/configs/eval/quick/*.toml "$root"/configs/eval/quick_geobench/*.toml
+copy safetensors "$root/tests/fixtures/panopticon-tiny/aux.safetensors" \
+    "$root/tests/fixtures/dinov2-tiny/case_b_down.safetensors"
+copy pth "$wds/validation-s1/dataset.pt"
+copy model_config "$root"/configs/models/*.json
+copy stac "$root"/tests/fixtures/data/stac/*.json
+copy sensor_toml "$root"/configs/sensors/sentinel1.toml "$root"/configs/sensors/sentinel2_l2a.toml \
+    "$root"/configs/sensors/drone.toml
+copy norm "$fx"/mmearth/data_tiny_v001/data_tiny_v001_band_stats.json
+printf '{"mean": [1200.5, 900, 0.25], "std": [300, 250.5, 0.1]}' >"$here/corpus/norm/three_bands.json"
+# The CLI target's inputs are `arbitrary` structures: it starts from an empty corpus.
+mkdir -p "$here/corpus/cli"
 echo "seeded: $(for t in "$here"/corpus/*; do printf '%s=%s ' "$(basename "$t")" "$(ls "$t" | wc -l)"; done)"

@@ -40,7 +40,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         for (k, v) in reader.metadata() {
             if k == "panopticon.config" {
                 config = Some(
-                    serde_json::from_str::<PanopticonConfig>(v)
+                    PanopticonConfig::from_json(v)
                         .with_context(|| format!("{}: bad recorded config", path.display()))?,
                 );
             } else {

@@ -155,13 +155,21 @@ impl Norm {
                 s.mean.into_iter().zip(s.std).collect()
             }
         };
-        for (b, (mean, std)) in stats.iter().enumerate() {
+        for (b, &(mean, std)) in stats.iter().enumerate() {
             for v in &mut data[b * n..(b + 1) * n] {
-                *v = if is_nodata(*v) {
+                let x = if is_nodata(*v) {
                     0.0
                 } else {
                     ((*v as f64 - mean) / std) as f32
                 };
+                // Statistics far from the data (a mean of 1e55, a std of 1e-300) overflow
+                // float32: an error, not infinities fed to the model.
+                if !x.is_finite() && v.is_finite() {
+                    return Err(NormError::Mismatch(format!(
+                        "band {b}: ({v} - mean {mean}) / std {std} overflows float32"
+                    )));
+                }
+                *v = x;
             }
         }
         Ok(mask)
@@ -184,5 +192,21 @@ mod tests {
             std: vec![0.0],
         });
         assert!(stats.apply(&mut [1.0], 1, None).is_err());
+    }
+
+    /// `fuzz/`'s `norm` target: a finite but huge mean gave -inf pixels with no error.
+    #[test]
+    fn stats_that_overflow_float32_are_an_error() {
+        let text = r#"{"mean": [63361111111111111111111111111111111111111111111666662339587.5, 91101042330779.25], "std": [546, 0.1]}"#;
+        let stats: BandStats = serde_json::from_str(text).unwrap();
+        let mut d = vec![-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0];
+        let err = Norm::Stats(stats).apply(&mut d, 2, None).unwrap_err();
+        assert!(err.to_string().contains("band 0"), "{err}");
+        assert!(err.to_string().contains("overflows float32"), "{err}");
+        let tiny = Norm::Stats(BandStats {
+            mean: vec![0.0],
+            std: vec![1e-300],
+        });
+        assert!(tiny.apply(&mut [5.0], 1, None).is_err());
     }
 }

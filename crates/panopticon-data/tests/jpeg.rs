@@ -1,5 +1,7 @@
 //! JPEG reader against GDAL's (libjpeg's) decoding of the same files, and bad files.
 
+mod common;
+
 use std::path::PathBuf;
 
 use panopticon_data::{ReadError, read_jpeg};
@@ -53,4 +55,29 @@ fn bad_files_are_typed_errors() {
     let p = tmp.path().join("text.jpg");
     std::fs::write(&p, b"not a jpeg at all").unwrap();
     assert!(matches!(read_jpeg(&p), Err(ReadError::Corrupt { .. })));
+}
+
+/// Inputs `fuzz/`'s `jpeg` target found, each a typed error naming the file, without a panic
+/// (not even one the reader's guard catches).
+#[test]
+fn fuzz_regressions_are_errors_without_panics() {
+    // A 24×40 4:2:0 baseline frame whose only scan holds the luma component: zune-jpeg 0.5.15
+    // panics in its AVX2 IDCT (`idct/avx2.rs:247`).
+    let cases = [(
+        "noninterleaved_subsampled_scan.jpg",
+        "scan holds 1 of its 3 subsampled components",
+    )];
+    for (file, message) in cases {
+        let path = dir().join("fuzz").join(file);
+        let mut result = None;
+        let panics = common::panics_during(|| result = Some(read_jpeg(&path)));
+        assert_eq!(panics, 0, "{file}: decoder panicked");
+        let err = result.unwrap().unwrap_err();
+        assert!(
+            matches!(err, ReadError::Corrupt { .. })
+                && err.to_string().contains(message)
+                && err.to_string().contains(file),
+            "{file}: {err}"
+        );
+    }
 }

@@ -241,6 +241,7 @@ fn fuzz_regressions_are_errors_without_panics() {
         ),
         ("negative_chunk_range.parquet", "does not fit in the"),
         ("dict_strings_overrun.parquet", "run past its"),
+        ("def_level_above_max.parquet", "above the column's maximum"),
     ];
     for (file, message) in cases {
         let path = dir().join("fuzz").join(file);

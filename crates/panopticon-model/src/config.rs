@@ -385,4 +385,32 @@ impl PanopticonConfig {
         cfg.validate()?;
         Ok(cfg)
     }
+
+    /// Parses and validates a config from JSON text (a config recorded in a `.bpk` file is
+    /// as untrusted as one from `--config`).
+    pub fn from_json(text: &str) -> Result<Self> {
+        let cfg = Self::load_binary(text.as_bytes())
+            .map_err(|e| PanopticonError::Config(format!("cannot parse config JSON: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `from_json` (what `info` reads the config a `.bpk` records with) round-trips the JSON a
+    /// config prints and refuses one outside the bounds, naming the field.
+    #[test]
+    fn from_json_parses_and_validates() {
+        let tiny = PanopticonConfig::tiny_test();
+        let back = PanopticonConfig::from_json(&tiny.to_string()).unwrap();
+        assert_eq!(back.embed_dim, tiny.embed_dim);
+        let mut bad = tiny.clone();
+        bad.embed_dim = 3_000_000_000;
+        let err = PanopticonConfig::from_json(&bad.to_string()).unwrap_err();
+        assert!(err.to_string().contains("embed_dim"), "{err}");
+        assert!(PanopticonConfig::from_json("{not json").is_err());
+    }
 }

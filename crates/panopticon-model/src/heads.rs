@@ -140,7 +140,7 @@ impl DinoHead {
         device: &Device,
     ) -> Result<Option<Self>> {
         let path = path.as_ref();
-        let (_, tensors) = crate::load::read_torch_tensors(path)?;
+        let (_, tensors) = crate::load::read_checkpoint_tensors(path)?;
         // burn-store's PyTorch reader already renumbers `mlp.{0,2,4}` to `mlp.{0,1,2}`
         // (contiguous indices), safetensors does not: number the layers by rank either way.
         let layers: std::collections::BTreeSet<usize> = tensors

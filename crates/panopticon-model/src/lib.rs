@@ -35,7 +35,7 @@ pub use heads::{DinoHead, DinoHeadConfig, WeightNormLinear};
 pub use hub::{HubOptions, PanopticonWeights, Registry, WeightsEntry};
 pub use init::linear;
 pub use input::PanopticonInput;
-pub use load::{CheckpointPart, LoadOptions, LoadReport};
+pub use load::{CheckpointPart, LoadOptions, LoadReport, read_checkpoint_tensors};
 pub use output::{ForwardFeatures, IntermediateLayer, LayerSelection};
 pub use precision::Precision;
 pub use vit::{Panopticon, PatchEmbedding, Prepared};

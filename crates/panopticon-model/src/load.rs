@@ -169,8 +169,11 @@ fn sniff(path: &Path) -> Result<Format, WeightsError> {
     Err(format_err("unknown file signature"))
 }
 
-/// Every tensor of a PyTorch (`.pth`) or safetensors file, keyed by its flattened name.
-pub(crate) fn read_torch_tensors(
+/// Every tensor of a PyTorch (`.pth`) or safetensors file, keyed by its flattened name, with
+/// the format (`pth` or `safetensors`, sniffed from the signature). Tensor data is read
+/// lazily (`to_bytes`). What [`Panopticon::load_weights`] and the DINO-head loader read
+/// checkpoints with.
+pub fn read_checkpoint_tensors(
     path: &Path,
 ) -> Result<(
     &'static str,
@@ -291,7 +294,7 @@ impl Panopticon {
                 (result, String::new(), 0, "burnpack")
             }
             Format::Pth | Format::Safetensors => {
-                let (format_name, tensors) = read_torch_tensors(path)?;
+                let (format_name, tensors) = read_checkpoint_tensors(path)?;
                 let prefix = candidate_prefixes(opts.part)
                     .iter()
                     .find(|p| tensors.contains_key(&format!("{p}cls_token")))

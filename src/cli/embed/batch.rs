@@ -308,7 +308,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         let line = match result {
             Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
             Err(err) => {
-                let reason = crate::one_line(&err);
+                let reason = crate::cli::one_line(&err);
                 out.record_failure(&Failure {
                     id: item.id.clone(),
                     input: item.input(),

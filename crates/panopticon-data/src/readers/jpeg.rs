@@ -56,6 +56,8 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, ReadError> {
 
 /// The header (with our side limit, not the decoder's default) and the output colour space.
 fn header(bytes: &[u8], path: &Path) -> Result<(ImageHeader, ColorSpace), ReadError> {
+    // Scans zune-jpeg would panic on are refused before it sees them.
+    super::jpeg_checks::check_scans(bytes).map_err(|m| corrupt(path, m))?;
     let options = DecoderOptions::default()
         .set_max_width(MAX_SIDE)
         .set_max_height(MAX_SIDE);

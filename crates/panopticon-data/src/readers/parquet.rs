@@ -24,6 +24,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
 use super::parquet_checks::{check_chunk_ranges, check_dictionary_pages};
+use super::parquet_levels::check_levels;
 use super::parquet_value::{Mismatch, ParquetValue};
 
 /// Errors raised while reading a Parquet table. Every variant names the file (and the column
@@ -215,6 +216,7 @@ impl ParquetTable {
         self.check_size::<T>(name)?;
         let values = guarded(&self.path, || {
             check_dictionary_pages(&self.reader, &self.path, name)?;
+            check_levels(&self.reader, &self.path, name)?;
             let rows = self
                 .reader
                 .get_row_iter(Some(projection))

@@ -39,6 +39,7 @@ pub use geobench::{GeoBenchTask, SO2SAT_KEEP};
 pub use npy::{NpyArray, parse_npy};
 pub use pickle::{NdArray, Py, loads as pickle_loads};
 pub use transform::{EvalImage, EvalTransform, center_crop, chn_select, resize_bilinear_aa};
+pub use yaml::{YamlValue, parse_yaml};
 
 use crate::error::{EvalError, Result};
 
