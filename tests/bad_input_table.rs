@@ -818,6 +818,25 @@ fn table() -> Vec<(&'static str, &'static str, &'static str)> {
             emb("--max-memory 100K"),
             "raise --max-memory",
         ),
+        // STAC items and --band stacks: the same checks on the common grid
+        (
+            "embed STAC item over --max-pixels",
+            emb_in("{samples}/stac/item.json", "--max-pixels 1000"),
+            "raise --max-pixels",
+        ),
+        (
+            "embed --band stack tile over the token cap",
+            emb_in(
+                "--band red={samples}/stac/red.tif --band nir08={samples}/stac/nir08.tif",
+                "--sensor landsat8_9 --tile 32 --max-tokens 10",
+            ),
+            "use a smaller --tile",
+        ),
+        (
+            "pca STAC item over --max-memory",
+            pca("{samples}/stac/item.json", "--max-memory 100K"),
+            "raise --max-memory",
+        ),
         // embed: the output, refused before any computation
         (
             "embed output is a dir",
@@ -1613,6 +1632,7 @@ fn expand(args: &str, fx: &Path, out: &Path) -> Vec<String> {
             a.replace("{fx}", fx.to_str().unwrap())
                 .replace("{out}", out.to_str().unwrap())
                 .replace("{tiny}", tiny_dir().to_str().unwrap())
+                .replace("{samples}", concat!(env!("CARGO_MANIFEST_DIR"), "/samples"))
         })
         .collect()
 }

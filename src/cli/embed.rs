@@ -236,15 +236,14 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
         args.inputs = scenes.iter().map(|s| s.label.clone()).collect();
         for (i, scene) in scenes.iter().enumerate() {
             let resolution = args.per_band.resolution;
-            let (quiet, n) = (args.scene.quiet, scenes.len());
+            let n = scenes.len();
             let done = super::scene_bands::embed_stacked(
                 scene,
                 resolution,
                 &model,
                 &norm,
                 &opts,
-                &args.scene.remote_options(),
-                quiet,
+                &args.scene,
                 (i, n),
             )?;
             results.push(done);

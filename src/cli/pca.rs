@@ -67,8 +67,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
             &model,
             &norm,
             &opts,
-            &remote,
-            sc.quiet,
+            sc,
             (0, 1),
         )?,
         None => {
@@ -117,7 +116,15 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
     // of a band stack).
     let data = match &stacked {
         Some(scene) => {
-            scene_bands::open_stack(scene, args.per_band.resolution, &remote)?.read_rows(0, h)?
+            // Read whole for the picture: it must fit the budget as well.
+            let mut stack = scene_bands::open_stack(scene, args.per_band.resolution, &remote)?;
+            let header = scene_bands::stack_header(&stack);
+            sc.budget.check_input(
+                &scene.label,
+                &header,
+                header.samples().saturating_mul(4 + 3),
+            )?;
+            stack.read_rows(0, h)?
         }
         None => read_pixels(&inputs[0], sc, (h, w))?,
     };

@@ -10,7 +10,7 @@ use panopticon::Panopticon;
 use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::resample::{BandSource, BandStack, Method};
 use panopticon::data::stac::{AssetChoice, StacItem, StacScene, parse_items, scene_from_item};
-use panopticon::data::{GeoTiff, Raster, RasterData, SensorRegistry};
+use panopticon::data::{GeoTiff, ImageHeader, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
 use super::embed::{SceneArgs, channel_token};
@@ -273,6 +273,16 @@ fn open_band(
     Ok(GeoTiff::open_location_overview(&loc, remote, overview)?)
 }
 
+/// The size of `stack`'s common grid as an image header (samples are f32 once resampled).
+pub(super) fn stack_header(stack: &BandStack) -> ImageHeader {
+    ImageHeader {
+        bands: stack.bands(),
+        height: stack.grid.height,
+        width: stack.grid.width,
+        sample_bytes: 4,
+    }
+}
+
 /// Opens every band of `scene` (each at the scene's overview) and plans the common grid.
 pub(super) fn open_stack(
     scene: &StackedScene,
@@ -300,19 +310,24 @@ pub(super) fn open_stack(
 }
 
 /// Opens every band of `scene`, plans the common grid and embeds the scene window by window.
+/// The tile and memory checks of single files apply to the common grid (4-byte samples).
 pub(super) fn embed_stacked(
     scene: &StackedScene,
     resolution: Option<f64>,
     model: &Panopticon,
     norm: &Norm,
     opts: &EmbedOptions,
-    remote: &RemoteOptions,
-    quiet: bool,
+    sc: &SceneArgs,
     (i, total): (usize, usize),
 ) -> anyhow::Result<(Raster, Embedded)> {
+    let quiet = sc.quiet;
     let name = scene.label.display().to_string();
-    let mut stack = open_stack(scene, resolution, remote)?;
+    let mut stack = open_stack(scene, resolution, &sc.remote_options())?;
     let grid = stack.grid;
+    let header = stack_header(&stack);
+    super::budget::check_tile_tokens(model, opts.tile, (grid.height, grid.width))?;
+    let need = super::budget::embed_need(&header, true, opts, &model.config);
+    sc.budget.check_input(&scene.label, &header, need)?;
     if !quiet {
         let (px, _) = grid.resolution();
         let resampled: Vec<String> = stack

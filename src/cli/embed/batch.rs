@@ -258,7 +258,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr),
         args.layers.clone(),
     );
-    let (quiet, remote) = (sc.quiet, sc.remote_options());
+    let quiet = sc.quiet;
     let patch = model.config.patch_size;
     let resolution = args.per_band.resolution;
     for (i, item) in todo.iter().enumerate() {
@@ -275,8 +275,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
                         &model,
                         &norm,
                         &opts,
-                        &remote,
-                        quiet,
+                        sc,
                         (i, todo.len()),
                     )?;
                     Ok((scene.label, r))

@@ -64,7 +64,7 @@ pub(super) fn check_scans(bytes: &[u8]) -> Result<(), String> {
                 }
                 pos += 2 + len;
                 while pos + 1 < bytes.len()
-                    && !(bytes[pos] == 0xFF && !matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7))
+                    && (bytes[pos] != 0xFF || matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7))
                 {
                     pos += 1;
                 }
