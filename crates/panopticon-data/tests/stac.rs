@@ -124,6 +124,31 @@ fn planetary_computer_landsat_c2_l2_scale_offset_and_thermal() {
 }
 
 #[test]
+fn earth_search_landsat_c2_l2_shape_scale_offset_and_thermal() {
+    // Earth Search's shape (hand-written, see the fixtures README): asset keys are common
+    // names, eo:bands names are USGS's `SR_B4`/`ST_B10`.
+    let s = scene("earth_search_landsat_c2_l2.json", AssetChoice::default()).unwrap();
+    assert_eq!(
+        ids(&s),
+        [
+            ("coastal", 442.0),
+            ("blue", 482.0),
+            ("red", 654.0),
+            ("nir08", 864.0),
+            ("swir16", 1608.0),
+            ("lwir11", 10847.0)
+        ]
+    );
+    let red = &s.bands[2];
+    assert_eq!(
+        (red.scale, red.offset, red.nodata),
+        (2.75e-5, -0.2, Some(0.0))
+    );
+    let st = &s.bands[5];
+    assert_eq!((st.scale, st.offset), (0.00341802, 149.0));
+}
+
+#[test]
 fn landsat_bands_place_by_wavelength_without_the_sensor() {
     // With the item's platform unknown to the registry, eo:bands center_wavelength (µm) places
     // the bands: 0.65 µm → 650 nm.
