@@ -55,6 +55,19 @@ pub(super) fn check_chunk_ranges(
     Ok(())
 }
 
+/// The leaf columns (physical columns) under top-level column `name`; none when it is absent.
+pub(super) fn column_leaves(reader: &SerializedFileReader<File>, name: &str) -> Vec<usize> {
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let root_idx = schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .position(|f| f.name() == name);
+    (0..schema.num_columns())
+        .filter(|&leaf| Some(schema.get_column_root_idx(leaf)) == root_idx)
+        .collect()
+}
+
 /// Refuses column `name` when a dictionary-encoded data page comes without a dictionary page
 /// earlier in its column chunk. Errors name the column, row group and page.
 pub(super) fn check_dictionary_pages(
@@ -63,14 +76,7 @@ pub(super) fn check_dictionary_pages(
     name: &str,
 ) -> Result<(), ParquetError> {
     let schema = reader.metadata().file_metadata().schema_descr();
-    let root_idx = schema
-        .root_schema()
-        .get_fields()
-        .iter()
-        .position(|f| f.name() == name);
-    let leaves: Vec<usize> = (0..schema.num_columns())
-        .filter(|&leaf| Some(schema.get_column_root_idx(leaf)) == root_idx)
-        .collect();
+    let leaves = column_leaves(reader, name);
     for g in 0..reader.num_row_groups() {
         let group = reader.get_row_group(g).map_err(|e| corrupt(path, e))?;
         for &leaf in &leaves {

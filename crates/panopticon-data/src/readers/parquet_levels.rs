@@ -21,14 +21,7 @@ pub(super) fn check_levels(
     name: &str,
 ) -> Result<(), ParquetError> {
     let schema = reader.metadata().file_metadata().schema_descr();
-    let root_idx = schema
-        .root_schema()
-        .get_fields()
-        .iter()
-        .position(|f| f.name() == name);
-    let leaves: Vec<usize> = (0..schema.num_columns())
-        .filter(|&leaf| Some(schema.get_column_root_idx(leaf)) == root_idx)
-        .collect();
+    let leaves = super::parquet_checks::column_leaves(reader, name);
     for g in 0..reader.num_row_groups() {
         let group = reader.get_row_group(g).map_err(|e| corrupt(path, e))?;
         for &leaf in &leaves {
