@@ -50,16 +50,8 @@ fn catalogue(dir: &Path, n: usize, side: usize) -> PathBuf {
 }
 
 fn embed_cmd(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
-    cmd.arg("embed")
-        .args([
-            "--weights",
-            tiny_dir().join("weights.pth").to_str().unwrap(),
-            "--config",
-            "tiny-test",
-            "--sensor",
-            "sentinel2_l1c",
-        ])
+    let mut cmd = tiny_embed();
+    cmd.args(["--sensor", "sentinel2_l1c"])
         .args(TILE)
         .args(args);
     cmd

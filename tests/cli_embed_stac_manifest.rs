@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use panopticon::scale::{FailureLog, Manifest, Shard};
@@ -21,17 +21,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn embed(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_panopticon"))
-        .arg("embed")
-        .args([
-            "--weights",
-            tiny_dir().join("weights.pth").to_str().unwrap(),
-            "--config",
-            "tiny-test",
-            "--tile",
-            "56",
-            "--quiet",
-        ])
+    tiny_embed()
+        .args(["--tile", "56", "--quiet"])
         .args(args)
         .output()
         .unwrap()

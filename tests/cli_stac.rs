@@ -24,18 +24,7 @@ fn resample_fixture(name: &str) -> PathBuf {
 }
 
 fn embed(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_panopticon"))
-        .arg("embed")
-        .args([
-            "--weights",
-            tiny_dir().join("weights.pth").to_str().unwrap(),
-            "--config",
-            "tiny-test",
-            "--quiet",
-        ])
-        .args(args)
-        .output()
-        .unwrap()
+    tiny_embed().arg("--quiet").args(args).output().unwrap()
 }
 
 fn p(path: &Path) -> &str {

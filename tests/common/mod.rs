@@ -7,6 +7,7 @@ pub mod range_server;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::process::Command;
 
 use burn::prelude::*;
 use panopticon::tensor_io::read_safetensors;
@@ -118,4 +119,17 @@ pub fn tiny_embed_command() -> std::process::Command {
         "--quiet",
     ]);
     c
+}
+
+/// `panopticon embed` with the tiny fixture model (`--weights …/weights.pth --config
+/// tiny-test`); callers add the rest.
+pub fn tiny_embed() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_panopticon"));
+    cmd.arg("embed").args([
+        "--weights",
+        tiny_dir().join("weights.pth").to_str().unwrap(),
+        "--config",
+        "tiny-test",
+    ]);
+    cmd
 }
