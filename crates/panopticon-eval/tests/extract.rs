@@ -30,6 +30,16 @@ fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
 }
 
+/// Extraction re-batches (2 per forward, here against 3 and 2), and the CPU GEMM's blocking,
+/// hence its f32 summation order, depends on the batch and the machine: the layer-normed outputs
+/// (magnitude ~1) agree to a few ulps, not bit for bit.
+const TOL: f32 = 1e-5;
+
+fn assert_close(a: Tensor<2>, b: Tensor<2>, what: &str) {
+    let d = max_diff(a, b);
+    assert!(d < TOL, "{what}: max |diff| {d:e} >= {TOL:e}");
+}
+
 #[test]
 fn parts_equal_the_models_outputs() {
     let m = model();
@@ -41,7 +51,7 @@ fn parts_equal_the_models_outputs() {
     // The last block's normalised cls token is the model's output.
     let want = Tensor::cat(batches.iter().map(|b| m.forward(b).unwrap()).collect(), 0);
     let last = f.pooled(1, Pooling::Cls).unwrap();
-    assert!(max_diff(last, want) < 1e-6);
+    assert_close(last, want, "last-block cls");
     // The patch mean is the mean of the normalised patch tokens.
     let ff: Vec<_> = batches
         .iter()
@@ -53,7 +63,7 @@ fn parts_equal_the_models_outputs() {
                 .squeeze_dim::<2>(1)
         })
         .collect();
-    assert!(max_diff(f.patch_mean().clone(), Tensor::cat(ff, 0)) < 1e-6);
+    assert_close(f.patch_mean().clone(), Tensor::cat(ff, 0), "patch mean");
     // DOFA poolings: norm(mean of the raw last-block patch tokens); the last normalised cls.
     let raw: Vec<_> = batches
         .iter()
@@ -64,7 +74,7 @@ fn parts_equal_the_models_outputs() {
         .collect();
     let global = f.pooled(2, Pooling::DofaGlobalpool).unwrap();
     assert_eq!(global.dims(), [5, 48]);
-    assert!(max_diff(global, Tensor::cat(raw, 0)) < 1e-6);
+    assert_close(global, Tensor::cat(raw, 0), "DOFA global pool");
     let no_global = f.pooled(2, Pooling::DofaNoGlobalpool).unwrap();
     assert!(max_diff(no_global, f.pooled(1, Pooling::Cls).unwrap()) == 0.0);
     assert_eq!(

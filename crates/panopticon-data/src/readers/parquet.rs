@@ -24,7 +24,9 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
 use super::parquet_checks::{check_chunk_ranges, check_dictionary_pages};
+use super::parquet_headers::check_page_headers;
 use super::parquet_levels::check_levels;
+use super::parquet_source::ParquetSource;
 use super::parquet_value::{Mismatch, ParquetValue};
 
 /// Errors raised while reading a Parquet table. Every variant names the file (and the column
@@ -123,7 +125,9 @@ pub const DEFAULT_MAX_PARQUET_BYTES: usize = 1 << 30;
 /// An open Parquet file whose top-level columns are read on demand.
 pub struct ParquetTable {
     path: PathBuf,
-    reader: SerializedFileReader<File>,
+    reader: SerializedFileReader<ParquetSource>,
+    /// The reader's file too, for [`check_page_headers`].
+    source: ParquetSource,
     max_bytes: usize,
 }
 
@@ -160,14 +164,17 @@ impl ParquetTable {
                 source,
             })?
             .len();
+        let source = ParquetSource::new(file, file_len);
         let reader = guarded(&path, || {
-            let reader = SerializedFileReader::new(file).map_err(|e| corrupt(&path, e))?;
+            let reader =
+                SerializedFileReader::new(source.clone()).map_err(|e| corrupt(&path, e))?;
             check_chunk_ranges(&reader, &path, file_len)?;
             Ok(reader)
         })?;
         Ok(Self {
             path,
             reader,
+            source,
             max_bytes,
         })
     }
@@ -215,6 +222,7 @@ impl ParquetTable {
             .map_err(|e| corrupt(&self.path, e))?;
         self.check_size::<T>(name)?;
         let values = guarded(&self.path, || {
+            check_page_headers(&self.reader, &self.source, &self.path, name)?;
             check_dictionary_pages(&self.reader, &self.path, name)?;
             check_levels(&self.reader, &self.path, name)?;
             let rows = self

@@ -14,7 +14,6 @@
 //! definition levels decoded); `parquet` then panics inside the reader's guard, which turns
 //! it into [`ParquetError::Corrupt`].
 
-use std::fs::File;
 use std::path::Path;
 
 use parquet::basic::{Encoding, Type as PhysicalType};
@@ -22,11 +21,12 @@ use parquet::column::page::Page;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use super::parquet::{ParquetError, corrupt};
+use super::parquet_source::ParquetSource;
 
 /// Refuses a footer whose column chunks have a negative offset or size, or end past the
 /// end of the file (`file_len` bytes).
 pub(super) fn check_chunk_ranges(
-    reader: &SerializedFileReader<File>,
+    reader: &SerializedFileReader<ParquetSource>,
     path: &Path,
     file_len: u64,
 ) -> Result<(), ParquetError> {
@@ -56,7 +56,10 @@ pub(super) fn check_chunk_ranges(
 }
 
 /// The leaf columns (physical columns) under top-level column `name`; none when it is absent.
-pub(super) fn column_leaves(reader: &SerializedFileReader<File>, name: &str) -> Vec<usize> {
+pub(super) fn column_leaves(
+    reader: &SerializedFileReader<ParquetSource>,
+    name: &str,
+) -> Vec<usize> {
     let schema = reader.metadata().file_metadata().schema_descr();
     let root_idx = schema
         .root_schema()
@@ -71,7 +74,7 @@ pub(super) fn column_leaves(reader: &SerializedFileReader<File>, name: &str) -> 
 /// Refuses column `name` when a dictionary-encoded data page comes without a dictionary page
 /// earlier in its column chunk. Errors name the column, row group and page.
 pub(super) fn check_dictionary_pages(
-    reader: &SerializedFileReader<File>,
+    reader: &SerializedFileReader<ParquetSource>,
     path: &Path,
     name: &str,
 ) -> Result<(), ParquetError> {
