@@ -5,7 +5,7 @@
 # per target; each run is also appended to fuzz/logs/summary.tsv (target, sanitizer, seconds,
 # executions, exec/s, new artifacts, exit status, date) so totals add up across runs.
 # Logs: fuzz/logs/<target>.log; findings: fuzz/artifacts/<target>/.
-# Usage: fuzz/run.sh [SECONDS] [TARGET...]   (RUNS=N: stop at N executions; SANITIZER=address for AddressSanitizer; default
+# Usage: fuzz/run.sh [SECONDS] [TARGET...]   (RUNS=N: stop at N executions; EXTRA=flags; SANITIZER=address for AddressSanitizer; default
 # none: on a 2-core machine ASan builds and runs cost 2–3× more; NOBUILD=1 runs the binaries
 # already built by `cargo fuzz build -O -a -s $SANITIZER --fuzz-dir fuzz`)
 set -uo pipefail
@@ -29,6 +29,9 @@ for t in "${targets[@]}"; do
         -print_final_stats=1 -close_fd_mask=1)
     # RUNS=N stops a target after N executions (SECONDS stays the cap).
     [ -n "${RUNS:-}" ] && flags+=(-runs="$RUNS")
+    # EXTRA="-fork=1 -ignore_crashes=1": more libFuzzer flags (e.g. to run past a known finding).
+    # shellcheck disable=SC2206
+    [ -n "${EXTRA:-}" ] && flags+=($EXTRA)
     if [ -n "${NOBUILD:-}" ]; then
         # The binary `cargo fuzz build -O -a -s $san` left (no cargo lock wait while another
         # build runs); same corpus and artifact folders as `cargo fuzz run`.

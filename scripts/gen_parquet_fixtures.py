@@ -4,7 +4,8 @@ tests/fixtures/data/parquet/, plus expected.json with the values each column mus
 
 Covers scalar columns (string, int8..int64, uint32, float, double, bool, nullable string),
 LIST columns (of strings, ints, doubles, with null elements and null lists, nested lists),
-several row groups, and three codecs (Snappy, Zstd, none with data page v2). Also a
+several row groups, three codecs (Snappy, Zstd, none with data page v2), and PLAIN
+values in version-1 data pages. Also a
 truncated file and a non-Parquet file for the error paths.
 
 Run: ~/.cache/panopticon-venv/bin/python scripts/gen_parquet_fixtures.py (pyarrow 26).
@@ -52,6 +53,10 @@ def main():
                    row_group_size=3)
     pq.write_table(t, os.path.join(OUT, "table_plain_v2.parquet"), compression="none",
                    data_page_version="2.0", use_dictionary=False)
+    # PLAIN values behind version-1 levels (RLE with a length prefix): the layout the
+    # reader's data-page check walks.
+    pq.write_table(t, os.path.join(OUT, "table_plain_v1.parquet"), compression="snappy",
+                   data_page_version="1.0", use_dictionary=False)
     with open(os.path.join(OUT, "table_snappy.parquet"), "rb") as f:
         data = f.read()
     with open(os.path.join(OUT, "truncated.parquet"), "wb") as f:

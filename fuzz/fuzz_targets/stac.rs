@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for item in items.iter().take(8) {
         let _ = scene_from_item(item, registry(), AssetChoice::default());
-        let keys: Vec<String> = item.assets.keys().take(3).cloned().collect();
+        let keys: Vec<String> = item.item.assets.keys().take(3).cloned().collect();
         let choice = AssetChoice {
             assets: Some(&keys),
             ..AssetChoice::default()

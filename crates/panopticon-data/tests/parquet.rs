@@ -21,10 +21,11 @@ fn want<T: serde::de::DeserializeOwned>(column: &str) -> T {
     serde_json::from_value(expected()["values"][column].clone()).expect(column)
 }
 
-const TABLES: [&str; 3] = [
+const TABLES: [&str; 4] = [
     "table_snappy.parquet",
     "table_zstd.parquet",
     "table_plain_v2.parquet",
+    "table_plain_v1.parquet",
 ];
 
 #[test]
@@ -250,6 +251,7 @@ fn fuzz_regressions_are_errors_without_panics() {
         ("negative_chunk_range.parquet", "does not fit in the"),
         ("dict_strings_overrun.parquet", "run past its"),
         ("def_level_above_max.parquet", "above the column's maximum"),
+        ("data_page_byte_array_overrun.parquet", "runs past their"),
     ];
     for (file, message) in cases {
         let path = dir().join("fuzz").join(file);

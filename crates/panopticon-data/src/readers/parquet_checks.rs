@@ -7,18 +7,16 @@
 //!   (`Decoder for dict should have been set`). The pages of the requested column are
 //!   walked once (headers + decompression, no value decoding); metadata tables are small,
 //!   so reading their pages twice is cheap;
-//! * a `BYTE_ARRAY` dictionary page whose length-prefixed values run past its end (the PLAIN
-//!   decoder slices without a bounds check).
-//!
-//! Not covered: the same overrun in a PLAIN `BYTE_ARRAY` *data* page (checking it needs the
-//! definition levels decoded); `parquet` then panics inside the reader's guard, which turns
-//! it into [`ParquetError::Corrupt`].
+//! * a `BYTE_ARRAY` dictionary page, or a PLAIN `BYTE_ARRAY` data page, whose
+//!   length-prefixed values run past its end (the PLAIN decoder slices without a bounds check;
+//!   a data page's values start after its levels, whose sizes the page states).
 
 use std::path::Path;
 
 use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::Page;
 use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::schema::types::ColumnDescriptor;
 
 use super::parquet::{ParquetError, corrupt};
 use super::parquet_source::ParquetSource;
@@ -106,6 +104,14 @@ pub(super) fn check_dictionary_pages(
                         ),
                     ));
                 }
+                if byte_array
+                    && let Some(why) = plain_data_page_overrun(&page, schema.column(leaf).as_ref())
+                {
+                    return Err(corrupt(
+                        path,
+                        format!("column `{name}` row group {g} page {k}: {why}"),
+                    ));
+                }
                 let dict_encoded = matches!(
                     page.encoding(),
                     Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY
@@ -124,6 +130,89 @@ pub(super) fn check_dictionary_pages(
         }
     }
     Ok(())
+}
+
+/// Why a PLAIN `BYTE_ARRAY` data page's values cannot be decoded, if they cannot: the levels
+/// in front of them run past the page, or a value's length runs past its end (`parquet` 60.1
+/// slices without a bounds check there). Values may end early (nulls), never mid-value.
+fn plain_data_page_overrun(page: &Page, column: &ColumnDescriptor) -> Option<String> {
+    let (buf, n, levels_len) = match page {
+        Page::DataPage {
+            buf,
+            num_values,
+            encoding: Encoding::PLAIN,
+            def_level_encoding,
+            rep_level_encoding,
+            ..
+        } => {
+            // Version 1: repetition levels, then definition levels, each RLE with a u32
+            // length prefix, or BIT_PACKED of a size set by the value count.
+            let mut at = 0usize;
+            for (max, encoding) in [
+                (column.max_rep_level(), *rep_level_encoding),
+                (column.max_def_level(), *def_level_encoding),
+            ] {
+                if max <= 0 {
+                    continue;
+                }
+                let len = match encoding {
+                    Encoding::RLE => match buf.get(at..at + 4) {
+                        Some(&[a, b, c, d]) => 4 + u32::from_le_bytes([a, b, c, d]) as usize,
+                        _ => usize::MAX,
+                    },
+                    #[allow(deprecated)]
+                    Encoding::BIT_PACKED => {
+                        let width = (16 - (max as u16).leading_zeros()) as usize;
+                        (*num_values as usize * width).div_ceil(8)
+                    }
+                    _ => return None,
+                };
+                at = at.saturating_add(len);
+            }
+            (buf, *num_values, at)
+        }
+        Page::DataPageV2 {
+            buf,
+            num_values,
+            encoding: Encoding::PLAIN,
+            def_levels_byte_len,
+            rep_levels_byte_len,
+            ..
+        } => (
+            buf,
+            *num_values,
+            (*def_levels_byte_len as usize).saturating_add(*rep_levels_byte_len as usize),
+        ),
+        _ => return None,
+    };
+    let Some(values) = buf.get(levels_len..) else {
+        return Some(format!(
+            "its levels run past the page's {} bytes",
+            buf.len()
+        ));
+    };
+    let mut pos = 0usize;
+    for _ in 0..n {
+        if pos == values.len() {
+            break;
+        }
+        let fits = match values.get(pos..pos + 4) {
+            Some(&[a, b, c, d]) => pos
+                .checked_add(4 + u32::from_le_bytes([a, b, c, d]) as usize)
+                .filter(|&end| end <= values.len()),
+            _ => None,
+        };
+        match fits {
+            Some(end) => pos = end,
+            None => {
+                return Some(format!(
+                    "a string at byte {pos} of its values runs past their {} bytes",
+                    values.len()
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Whether `n` PLAIN byte arrays (u32 little-endian length, then the bytes) fit in `buf`.
