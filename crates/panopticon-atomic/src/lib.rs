@@ -110,6 +110,41 @@ pub fn write_with<T, E: From<io::Error>>(
     Ok(value)
 }
 
+/// Creates or replaces the directory `path` (a Zarr store, say) by letting `write` fill the
+/// empty temp directory it is given, then syncing the tree and renaming it into place. A
+/// previous directory at `path` is moved aside first and removed once the new one is in (a
+/// rename cannot replace a non-empty directory); if the rename fails it is moved back. On any
+/// error, or a panic, the temp directory is removed and `path` is left as it was.
+pub fn write_dir<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut guard = TempGuard {
+        path: temp_path(path),
+        armed: true,
+    };
+    fs::create_dir(&guard.path)?;
+    let value = write(&guard.path)?;
+    sync_tree(&guard.path)?;
+    // Aside under a temp name too: a crash before the removal leaves a recognised temp.
+    let old = path.is_dir().then(|| temp_path(path));
+    if let Some(old) = &old {
+        fs::rename(path, old)?;
+    }
+    if let Err(e) = fs::rename(&guard.path, path) {
+        if let Some(old) = &old {
+            let _ = fs::rename(old, path);
+        }
+        return Err(e.into());
+    }
+    guard.armed = false;
+    if let Some(old) = &old {
+        fs::remove_dir_all(old)?;
+    }
+    sync_dir(parent_dir(path))?;
+    Ok(value)
+}
+
 /// Creates `path` atomically from what `write` puts into a buffered writer.
 pub fn write_file(
     path: &Path,
@@ -196,6 +231,26 @@ mod tests {
         });
         assert!(err.is_err());
         assert_eq!(names(dir.path()), ["ckpt"]);
+    }
+
+    #[test]
+    fn directories_are_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("store.zarr");
+        let fill = |text: &'static str| {
+            move |tmp: &Path| -> io::Result<()> { fs::write(tmp.join(text), text) }
+        };
+        write_dir(&p, fill("one")).unwrap();
+        write_dir(&p, fill("two")).unwrap();
+        assert_eq!(names(&p), ["two"]);
+        assert_eq!(names(dir.path()), ["store.zarr"]);
+        let err = write_dir(&p, |tmp| -> io::Result<()> {
+            fs::write(tmp.join("three"), "half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(err.is_err());
+        assert_eq!(names(&p), ["two"]);
+        assert_eq!(names(dir.path()), ["store.zarr"]);
     }
 
     #[test]
