@@ -89,7 +89,10 @@ impl Drop for TempGuard {
 /// Creates `path` atomically by letting `write` produce a file (or a directory) at the temp
 /// path it is given, then syncing it, renaming it over `path` and syncing the directory. For
 /// writers that open the file themselves (Burn's stores, `safetensors::serialize_to_file`).
-/// On any error, or a panic, the temp path is removed and `path` is left as it was.
+/// A directory replaces a previous directory at `path`: that one is moved aside first and
+/// removed once the new one is in (a rename cannot replace a non-empty directory), or moved
+/// back if the rename fails. On any error, or a panic, the temp path is removed and `path` is
+/// left as it was.
 pub fn write_with<T, E: From<io::Error>>(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<T, E>,
@@ -99,35 +102,14 @@ pub fn write_with<T, E: From<io::Error>>(
         armed: true,
     };
     let value = write(&guard.path)?;
-    if guard.path.is_dir() {
+    let is_dir = guard.path.is_dir();
+    if is_dir {
         sync_tree(&guard.path)?;
     } else {
         sync_file(&guard.path)?;
     }
-    fs::rename(&guard.path, path)?;
-    guard.armed = false;
-    sync_dir(parent_dir(path))?;
-    Ok(value)
-}
-
-/// Creates or replaces the directory `path` (a Zarr store, say) by letting `write` fill the
-/// empty temp directory it is given, then syncing the tree and renaming it into place. A
-/// previous directory at `path` is moved aside first and removed once the new one is in (a
-/// rename cannot replace a non-empty directory); if the rename fails it is moved back. On any
-/// error, or a panic, the temp directory is removed and `path` is left as it was.
-pub fn write_dir<T, E: From<io::Error>>(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<T, E>,
-) -> Result<T, E> {
-    let mut guard = TempGuard {
-        path: temp_path(path),
-        armed: true,
-    };
-    fs::create_dir(&guard.path)?;
-    let value = write(&guard.path)?;
-    sync_tree(&guard.path)?;
     // Aside under a temp name too: a crash before the removal leaves a recognised temp.
-    let old = path.is_dir().then(|| temp_path(path));
+    let old = (is_dir && path.is_dir()).then(|| temp_path(path));
     if let Some(old) = &old {
         fs::rename(path, old)?;
     }
@@ -143,6 +125,18 @@ pub fn write_dir<T, E: From<io::Error>>(
     }
     sync_dir(parent_dir(path))?;
     Ok(value)
+}
+
+/// Creates or replaces the directory `path` (a Zarr store, say) by letting `write` fill the
+/// empty temp directory it is given ([`write_with`] for directories).
+pub fn write_dir<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    write_with(path, |tmp| {
+        fs::create_dir(tmp)?;
+        write(tmp)
+    })
 }
 
 /// Creates `path` atomically from what `write` puts into a buffered writer.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::schema::{SizeSpec, TaskFile, cfg_err};
+use super::schema::{TaskFile, cfg_err};
 use crate::datasets::{DatasetKind, EvalTransform};
 use crate::error::{EvalError, Result};
 use crate::knn::KnnConfig;
@@ -49,30 +49,6 @@ pub struct TaskConfig {
     pub train_subset: Option<f64>,
 }
 
-/// Expands a leading `$VAR/` (e.g. `$RDIR/datasets/...`) and resolves relative paths
-/// against `base` (the config file's folder).
-fn resolve_root(root: &str, base: &Path, path: &Path) -> Result<PathBuf> {
-    let expanded = if let Some(rest) = root.strip_prefix('$') {
-        let (var, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        let value = std::env::var(var).map_err(|_| {
-            cfg_err(
-                path,
-                "dataset.root",
-                format!("\"{root}\""),
-                &format!("environment variable {var} is not set"),
-            )
-        })?;
-        Path::new(&value).join(tail)
-    } else {
-        PathBuf::from(root)
-    };
-    Ok(if expanded.is_absolute() {
-        expanded
-    } else {
-        base.join(expanded)
-    })
-}
-
 impl TaskConfig {
     /// Reads and checks the task config at `path`, named `name`.
     pub fn from_file(path: &Path, name: &str) -> Result<Self> {
@@ -85,74 +61,15 @@ impl TaskConfig {
 
     /// Parses a task config; `path` locates relative dataset roots and labels errors.
     pub fn parse(text: &str, path: &Path, name: &str) -> Result<Self> {
-        let file: TaskFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| format!("line {}: ", text[..s.start].matches('\n').count() + 1))
-                .unwrap_or_default();
-            EvalError::Dataset {
-                path: path.to_path_buf(),
-                reason: format!("{line}{}", e.message().trim().replace('\n', " ")),
-            }
-        })?;
-        let dataset = DatasetKind::parse(&file.dataset.id, file.dataset.bands.as_deref()).map_err(
-            |e| match e {
-                EvalError::Config {
-                    field,
-                    value,
-                    reason,
-                } => cfg_err(path, &field, value, &reason),
-                other => other,
-            },
-        )?;
+        let file = TaskFile::parse(text, path)?;
+        let dataset = file.dataset.kind(path)?;
         let multilabel = dataset.is_multilabel();
-        if let Some(f) = file.dataset.train_subset {
-            if !matches!(
-                dataset,
-                DatasetKind::Benv2Webdataset(_) | DatasetKind::GeoBench(_)
-            ) {
-                return Err(cfg_err(
-                    path,
-                    "dataset.train_subset",
-                    f,
-                    "only benv2_webdataset (shards) and geobench.* (samples) take a subset",
-                ));
-            }
-            if !(f > 0.0 && f <= 1.0) {
-                return Err(cfg_err(
-                    path,
-                    "dataset.train_subset",
-                    f,
-                    "a fraction of the training shards / samples, in (0, 1]",
-                ));
-            }
-        }
-        let base = path.parent().unwrap_or(Path::new("."));
-        let root = resolve_root(&file.dataset.root, base, path)?;
+        file.dataset.check_subset(dataset, path)?;
+        let root = file.dataset.root(path)?;
         if file.batch_size == 0 {
             return Err(cfg_err(path, "batch_size", 0, "must be at least 1"));
         }
-        let num_classes = file.dataset.num_classes.unwrap_or(dataset.num_classes());
-        if num_classes == 0 {
-            return Err(cfg_err(
-                path,
-                "dataset.num_classes",
-                0,
-                "must be at least 1",
-            ));
-        }
-        if multilabel && num_classes != dataset.num_classes() {
-            return Err(cfg_err(
-                path,
-                "dataset.num_classes",
-                num_classes,
-                &format!(
-                    "{} targets have {} labels (upstream yamls say 43; the data hold 19)",
-                    dataset.id(),
-                    dataset.num_classes()
-                ),
-            ));
-        }
+        let num_classes = file.dataset.num_classes(dataset, path)?;
         let kind = match (file.task_type.as_str(), file.knn, file.linear) {
             ("knn", Some(_) | None, Some(_)) | ("linear", Some(_), _) => {
                 return Err(cfg_err(
@@ -210,36 +127,7 @@ impl TaskConfig {
                 &format!("must be at least {needed} (the largest block count the task uses)"),
             ));
         }
-        let size = |field: &str, s: &Option<SizeSpec>| -> Result<Option<(usize, usize)>> {
-            match s.as_ref().map(SizeSpec::hw) {
-                Some((h, w)) if h == 0 || w == 0 => Err(cfg_err(
-                    path,
-                    field,
-                    format!("[{h}, {w}]"),
-                    "sizes must be ≥ 1",
-                )),
-                other => Ok(other),
-            }
-        };
-        let transform = EvalTransform {
-            resize: size("transform.resize", &file.transform.resize)?,
-            center_crop: size("transform.center_crop", &file.transform.center_crop)?,
-            chn_select: file.transform.chn_select,
-        };
-        if let Some(sel) = &transform.chn_select {
-            let c = dataset.chn_ids()?.len();
-            if sel.is_empty() || sel.iter().any(|&i| i >= c) {
-                return Err(cfg_err(
-                    path,
-                    "transform.chn_select",
-                    format!("{sel:?}"),
-                    &format!(
-                        "indices must be in 0..{c} ({} has {c} channels)",
-                        dataset.id()
-                    ),
-                ));
-            }
-        }
+        let transform = file.transform.into_transform(dataset, path)?;
         Ok(Self {
             name: name.to_string(),
             path: path.to_path_buf(),

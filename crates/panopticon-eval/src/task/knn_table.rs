@@ -17,7 +17,6 @@ impl KnnSection {
         multilabel: bool,
         has_val: bool,
     ) -> Result<KnnConfig> {
-        let s = self;
         let mut c = KnnConfig {
             k_selection: KSelection::BestOnTest,
             ..KnnConfig::default()
@@ -25,7 +24,7 @@ impl KnnSection {
         if multilabel {
             c.metrics = vec![Metric::AP_MICRO, Metric::AP_MACRO];
         }
-        if let Some(ks) = s.ks {
+        if let Some(ks) = self.ks {
             if ks.is_empty() || ks.contains(&0) {
                 return Err(cfg_err(
                     path,
@@ -36,16 +35,16 @@ impl KnnSection {
             }
             c.ks = ks;
         }
-        if let Some(t) = s.temperature {
+        if let Some(t) = self.temperature {
             if !(t > 0.0 && t.is_finite()) {
                 return Err(cfg_err(path, "knn.temperature", t, "must be > 0"));
             }
             c.temperature = t;
         }
-        if let Some(m) = s.metrics {
+        if let Some(m) = self.metrics {
             c.metrics = metrics(path, "knn.metrics", &m, multilabel)?;
         }
-        c.k_selection = match s.k_selection.as_deref() {
+        c.k_selection = match self.k_selection.as_deref() {
             None | Some("best_on_test") => KSelection::BestOnTest,
             Some("validation") => {
                 if !has_val && c.ks.len() > 1 {

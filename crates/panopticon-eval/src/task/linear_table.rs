@@ -18,7 +18,6 @@ impl LinearSection {
         has_val: bool,
         batch_size: usize,
     ) -> Result<ProbeConfig> {
-        let s = self;
         if !has_val {
             return Err(cfg_err(
                 path,
@@ -27,15 +26,15 @@ impl LinearSection {
                 "linear probes are selected on a validation split; set dataset.val",
             ));
         }
-        if s.epochs == 0 {
+        if self.epochs == 0 {
             return Err(cfg_err(path, "linear.epochs", 0, "must be at least 1"));
         }
         let mut c = if multilabel {
-            ProbeConfig::multilabel(s.epochs, batch_size)
+            ProbeConfig::multilabel(self.epochs, batch_size)
         } else {
-            ProbeConfig::classification(s.epochs, batch_size)
+            ProbeConfig::classification(self.epochs, batch_size)
         };
-        if let Some(n) = s.n_last_blocks_list {
+        if let Some(n) = self.n_last_blocks_list {
             if n.is_empty() || n.contains(&0) {
                 return Err(cfg_err(
                     path,
@@ -46,7 +45,7 @@ impl LinearSection {
             }
             c.n_last_blocks = n;
         }
-        if let Some(p) = s.poolings {
+        if let Some(p) = self.poolings {
             c.poolings = p
                 .iter()
                 .map(|p| {
@@ -69,7 +68,7 @@ impl LinearSection {
                 ));
             }
         }
-        if let Some(lrs) = s.base_lrs {
+        if let Some(lrs) = self.base_lrs {
             if lrs.is_empty() || lrs.iter().any(|&l| !(l > 0.0 && l.is_finite())) {
                 return Err(cfg_err(
                     path,
@@ -80,11 +79,11 @@ impl LinearSection {
             }
             c.base_lrs = lrs;
         }
-        if let Some(m) = s.metrics {
+        if let Some(m) = self.metrics {
             c.metrics = metrics(path, "linear.metrics", &m, multilabel)?;
         }
-        c.sampler_seed = s.sampler_seed.unwrap_or(0);
-        c.init_seed = s.init_seed.unwrap_or(0);
+        c.sampler_seed = self.sampler_seed.unwrap_or(0);
+        c.init_seed = self.init_seed.unwrap_or(0);
         Ok(c)
     }
 }

@@ -41,6 +41,7 @@
 //! are errors.
 
 mod config;
+mod dataset_table;
 mod discover;
 mod knn_table;
 mod linear_table;
@@ -48,6 +49,7 @@ mod metric_keys;
 mod prepared;
 mod schema;
 mod summary;
+mod transform_table;
 
 pub use config::{TaskConfig, TaskKind};
 pub use discover::discover_tasks;

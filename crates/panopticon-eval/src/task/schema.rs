@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::error::EvalError;
+use crate::error::{EvalError, Result};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,5 +95,21 @@ pub(super) fn cfg_err(
         field: format!("{field}` in `{}", path.display()),
         value: value.to_string(),
         reason: reason.into(),
+    }
+}
+
+impl TaskFile {
+    /// Reads the TOML of the config file at `path`; a syntax or schema error names its line.
+    pub(super) fn parse(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| format!("line {}: ", text[..s.start].matches('\n').count() + 1))
+                .unwrap_or_default();
+            EvalError::Dataset {
+                path: path.to_path_buf(),
+                reason: format!("{line}{}", e.message().trim().replace('\n', " ")),
+            }
+        })
     }
 }
