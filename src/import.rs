@@ -1,5 +1,7 @@
 //! Checkpoint conversion from the command line: `cargo xtask import-weights` and
-//! `panopticon weights convert` share these arguments.
+//! `panopticon weights convert` share these arguments. Needs only `panopticon-model`, `clap`
+//! and `anyhow`: `xtask` compiles this file itself (`#[path]`), so converting weights does
+//! not build the data, training and evaluation crates.
 
 use std::path::PathBuf;
 
@@ -84,7 +86,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
-    let device = crate::device::parse_device(&args.device)?;
+    let device = panopticon_model::device::parse_device(&args.device)?;
     let opts = ConvertOptions {
         kind,
         part: if matches!(

@@ -4,6 +4,10 @@
 //! `embed collect` gathers the items into one table.
 
 mod common;
+#[path = "cli_embed_batch/recipes.rs"]
+mod recipes;
+#[path = "cli_embed_batch/support.rs"]
+mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,71 +17,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use panopticon::data::write_geotiff_f32;
 use panopticon::scale::{FailureLog, Manifest, Shard};
+use support::*;
 
 const TILE: [&str; 2] = ["--tile", "32"];
-
-/// A 13-band float32 GeoTIFF whose values depend on `seed`.
-fn scene(path: &Path, h: usize, w: usize, seed: usize) {
-    let data: Vec<f32> = (0..13 * h * w)
-        .map(|i| {
-            (1000.0 + 700.0 * ((i * (seed + 3)) as f32 * 0.013).sin() + (i % 89) as f32).round()
-        })
-        .collect();
-    let gt = [
-        600000.0 + 1000.0 * seed as f64,
-        10.0,
-        0.0,
-        5000000.0,
-        0.0,
-        -10.0,
-    ];
-    write_geotiff_f32(path, 13, h, w, &data, Some(gt), Some(32632), None).unwrap();
-}
-
-/// `n` scenes `s00.tif` … in `dir/in` and a manifest listing them (relative paths).
-fn catalogue(dir: &Path, n: usize, side: usize) -> PathBuf {
-    let inputs = dir.join("in");
-    std::fs::create_dir_all(&inputs).unwrap();
-    let mut text = String::from("# test catalogue\n");
-    for i in 0..n {
-        let name = format!("s{i:02}.tif");
-        scene(&inputs.join(&name), side, side + 8 * (i % 3), i);
-        text.push_str(&format!("in/{name}\n"));
-    }
-    let manifest = dir.join("manifest.txt");
-    std::fs::write(&manifest, text).unwrap();
-    manifest
-}
-
-fn embed_cmd(args: &[&str]) -> Command {
-    let mut cmd = tiny_embed();
-    cmd.args(["--sensor", "sentinel2_l1c"])
-        .args(TILE)
-        .args(args);
-    cmd
-}
-
-fn embed(args: &[&str]) -> Output {
-    embed_cmd(args).output().unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 #[test]
 fn shards_of_n_partition_the_manifest() {
@@ -627,87 +569,4 @@ fn collect_gathers_the_items_into_one_table() {
         .output()
         .unwrap();
     assert!(stderr(&c).contains("from 5 items"), "{}", stderr(&c));
-}
-
-/// The command of the Kubernetes example (`scale/k8s/embed-job.yaml`: the folded `args`
-/// block), with its paths pointed at this test's files.
-fn k8s_command(manifest: &Path, out: &Path) -> String {
-    let yaml = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scale/k8s/embed-job.yaml"),
-    )
-    .unwrap();
-    let mut lines = yaml.lines().skip_while(|l| l.trim() != "- >-").skip(1);
-    let first = lines.next().unwrap();
-    let indent = first.len() - first.trim_start().len();
-    let folded: Vec<&str> = std::iter::once(first)
-        .chain(
-            lines.take_while(|l| l.len() - l.trim_start().len() >= indent && !l.trim().is_empty()),
-        )
-        .map(str::trim)
-        .collect();
-    folded
-        .join(" ")
-        .replace(
-            "exec panopticon",
-            &format!("exec '{}'", env!("CARGO_BIN_EXE_panopticon")),
-        )
-        .replace("/data/manifest.txt", p(manifest))
-        .replace("/data/embeddings", p(out))
-        .replace("--sensor sentinel2_l2a", "--sensor sentinel2_l1c --tile 32")
-        .replace(
-            "/weights/panopticon-vitb14.bpk --config vitb14",
-            &format!(
-                "{} --config tiny-test",
-                tiny_dir().join("weights.pth").display()
-            ),
-        )
-}
-
-/// The SLURM array script and the Kubernetes Indexed Job command, run for every task /
-/// completion index, embed each item once, as a single-process run does.
-#[test]
-fn slurm_and_kubernetes_recipes_cover_the_manifest() {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = catalogue(dir.path(), 9, 32);
-    let single = dir.path().join("single");
-    let o = embed(&["--manifest", p(&manifest), "--out", p(&single), "--quiet"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scale/slurm/embed.sbatch");
-    let (slurm, k8s) = (dir.path().join("slurm"), dir.path().join("k8s"));
-    let k8s_cmd = k8s_command(&manifest, &k8s);
-    assert!(
-        k8s_cmd.contains("--shard \"${JOB_COMPLETION_INDEX}/8\""),
-        "{k8s_cmd}"
-    );
-    for k in 0..8 {
-        let o = Command::new("bash")
-            .arg(&script)
-            .env("SLURM_ARRAY_TASK_ID", k.to_string())
-            .env("N_SHARDS", "8")
-            .env("MANIFEST", &manifest)
-            .env("OUT", &slurm)
-            .env("PANOPTICON", env!("CARGO_BIN_EXE_panopticon"))
-            .env("WEIGHTS", tiny_dir().join("weights.pth"))
-            .env(
-                "EMBED_ARGS",
-                "--config tiny-test --sensor sentinel2_l1c --tile 32",
-            )
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "task {k}: {}", stderr(&o));
-        let o = Command::new("sh")
-            .args(["-c", &k8s_cmd])
-            .env("JOB_COMPLETION_INDEX", k.to_string())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "index {k}: {}", stderr(&o));
-    }
-    for out in [&slurm, &k8s] {
-        assert_eq!(listing(out), listing(&single));
-        for n in listing(&single) {
-            let same =
-                std::fs::read(single.join(&n)).unwrap() == std::fs::read(out.join(&n)).unwrap();
-            assert!(same, "{n}");
-        }
-    }
 }

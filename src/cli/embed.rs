@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use clap::Args;
 use panopticon::data::readers::{RasterLocation, RemoteOptions};
-use panopticon::data::{Budget, ImageHeader, Raster, SensorRegistry};
+use panopticon::data::{Budget, ImageHeader, Raster};
 use panopticon::device::parse_device;
 use panopticon::embed::output::{
     Dtype, OutputFormat, OutputOptions, OutputReport, SceneEmbedding, check_options, check_target,
@@ -16,6 +16,9 @@ use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
 use panopticon::{Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
+use super::progress::{tile_bar, warn_skipped};
+use super::scene_args::SceneArgs;
+pub(super) use super::scene_args::channel_ids;
 
 mod batch;
 mod collect;
@@ -68,130 +71,6 @@ pub struct EmbedArgs {
     per_band: super::scene_bands::BandArgs,
     #[command(flatten)]
     batch: batch::BatchArgs,
-}
-
-/// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
-#[derive(Args, Debug, Clone)]
-pub struct SceneArgs {
-    /// Sensor of the bands (see `panopticon sensors`), e.g. sentinel2_l2a, landsat8_9,
-    /// sentinel1.
-    #[arg(long)]
-    pub sensor: Option<String>,
-    /// Band names of the file's bands in file order (with --sensor), e.g. B04,B03,B02.
-    #[arg(long, value_delimiter = ',')]
-    pub bands: Option<Vec<String>>,
-    /// The file's bands in file order, instead of --sensor/--bands: centre wavelengths in nm
-    /// and/or SAR channels as `vv|vh|hh|hv` with `-asc`/`-desc` (default: both orbits),
-    /// e.g. `665,560,490,vv-asc,vh-asc`.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub wavelengths: Option<Vec<String>>,
-    /// A SAR file's bands in file order, instead of --sensor/--wavelengths: `vv|vh|hh|hv` with
-    /// `-asc`/`-desc` (default: both orbits), e.g. `vv-asc,vh-asc`.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    pub sar: Option<Vec<String>>,
-    /// Weights: a registry name (`panopticon weights list`; downloaded once) or a file.
-    #[arg(long, default_value = "panopticon-vitb14")]
-    pub weights: String,
-    /// Model config for a weights file (preset or JSON).
-    #[arg(long, default_value = "vitb14")]
-    pub config: String,
-    /// Normalisation: `scene` (per-band mean/std of each scene), `none`, or a JSON file
-    /// {"mean": [...], "std": [...]} in file band order.
-    #[arg(long, default_value = "scene")]
-    pub norm: String,
-    /// Tile side in pixels (multiple of the patch size).
-    #[arg(long, default_value_t = 224)]
-    pub tile: usize,
-    /// Step between tiles in pixels (default: the tile side; smaller overlaps).
-    #[arg(long)]
-    pub stride: Option<usize>,
-    /// Tiles per forward pass.
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    /// Device: cpu, wgpu, or cuda[:N].
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Remote inputs: range requests in flight at once per file (timeouts, resets and 5xx
-    /// answers are retried with exponential backoff).
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub max_requests: u16,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// GeoTIFF overview to embed: 0 = full resolution, 1 = the largest overview (a
-    /// reduced-resolution copy inside the file), 2 = the next, …; outputs carry its grid.
-    #[arg(long, default_value_t = 0)]
-    pub overview: usize,
-    /// Most tokens per tile in one forward [default: from a 4 GiB attention budget per tile,
-    /// 9459 for ViT-B/14 (a 1358² tile); or PANOPTICON_MAX_TOKENS]; a --tile over it is
-    /// refused before any scene is read.
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<usize>,
-    #[command(flatten)]
-    pub budget: super::budget::BudgetArgs,
-}
-
-impl SceneArgs {
-    /// Checks the numbers that need no model or file, before any work that depends on them
-    /// (a zero stride would never finish planning tiles).
-    pub(super) fn check(&self) -> anyhow::Result<()> {
-        if self.tile == 0 {
-            bail!("--tile 0: must be a positive multiple of the patch size");
-        }
-        match self.stride {
-            Some(0) => bail!("--stride 0: must be a positive multiple of the patch size"),
-            Some(s) if s > self.tile => bail!(
-                "--stride {s} is larger than --tile {}: the tiles would skip pixels",
-                self.tile
-            ),
-            _ => {}
-        }
-        if self.batch == 0 {
-            bail!("--batch 0: must be at least 1 tile per forward");
-        }
-        if self.max_tokens == Some(0) {
-            bail!("--max-tokens 0: must be at least 1");
-        }
-        self.budget.check()
-    }
-
-    /// Applies --max-tokens and checks the tiling against the model's patch size (before any
-    /// scene is read).
-    pub(super) fn prepare_model(&self, model: &mut Panopticon) -> anyhow::Result<()> {
-        if let Some(max) = self.max_tokens {
-            model.set_max_tokens(max);
-        }
-        let p = model.config.patch_size;
-        let stride = self.stride.unwrap_or(self.tile);
-        for (flag, v) in [("--tile", self.tile), ("--stride", stride)] {
-            if !v.is_multiple_of(p) {
-                bail!(
-                    "{flag} {v}: must be a multiple of the model's patch size {p} (e.g. {})",
-                    (v / p).max(1) * p
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// The sliding window these arguments ask for.
-    pub(super) fn embed_options(&self, dense: bool, layers: Vec<usize>) -> EmbedOptions {
-        EmbedOptions {
-            tile: self.tile,
-            stride: self.stride.unwrap_or(self.tile),
-            batch: self.batch,
-            dense,
-            layers,
-        }
-    }
-
-    /// How remote inputs are fetched.
-    pub(super) fn remote_options(&self) -> RemoteOptions {
-        RemoteOptions {
-            max_requests: usize::from(self.max_requests),
-            ..RemoteOptions::default()
-        }
-    }
 }
 
 pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
@@ -414,68 +293,6 @@ fn check_bands(path: &Path, bands: usize, ids: &[f32]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A progress bar over the tiles the sliding window will cut from an `h`×`w` scene.
-pub(super) fn tile_bar(
-    quiet: bool,
-    label: &str,
-    model: &Panopticon,
-    (h, w): (usize, usize),
-    opts: &EmbedOptions,
-) -> indicatif::ProgressBar {
-    let p = model.config.patch_size;
-    let planned =
-        panopticon::embed::plan_tiles(h.div_ceil(p) * p, w.div_ceil(p) * p, opts.tile, opts.stride);
-    let bar = progress_bar(quiet, label);
-    bar.set_length(planned.len() as u64);
-    bar
-}
-
-pub(super) fn warn_skipped(path: &Path, out: &Embedded) {
-    if out.skipped > 0 {
-        eprintln!(
-            "{}: {} of {} tiles are entirely no-data; their cls rows are NaN",
-            path.display(),
-            out.skipped,
-            out.tiles.len()
-        );
-    }
-}
-
-/// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
-pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
-    if let Some(sar) = &args.sar {
-        if args.sensor.is_some() || args.bands.is_some() || args.wavelengths.is_some() {
-            bail!("give either --sar or --sensor/--bands/--wavelengths, not both");
-        }
-        return sar
-            .iter()
-            .map(|t| match channel_token(t)? {
-                id if id < 0.0 => Ok(id),
-                _ => bail!("--sar {t}: not a SAR channel; use vv|vh|hh|hv[-asc|-desc]"),
-            })
-            .collect();
-    }
-    match (&args.sensor, &args.bands, &args.wavelengths) {
-        (None, None, Some(w)) => w.iter().map(|t| channel_token(t)).collect(),
-        (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
-        (Some(sensor), bands, None) => {
-            let registry = SensorRegistry::builtin()?;
-            let sensor = registry.sensor(sensor)?;
-            let keys: Vec<String> = match bands {
-                Some(b) => b.clone(),
-                None => sensor.band_keys().map(str::to_string).collect(),
-            };
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            Ok(sensor.chn_ids_f32(&keys)?)
-        }
-        (None, Some(_), None) => bail!("--bands needs --sensor to name the sensor"),
-        (None, None, None) => bail!(
-            "say what the bands are: --sensor NAME [--bands B04,B03,B02], --wavelengths \
-             664,559,493 or --sar vv-asc,vh-asc (see `panopticon sensors`)"
-        ),
-    }
-}
-
 /// Image inputs: files as given, the images in a directory (sorted), a quoted glob, or URLs
 /// (each checked with one HEAD request, before the weights load).
 fn expand_inputs(inputs: &[PathBuf], remote: &RemoteOptions) -> anyhow::Result<Vec<PathBuf>> {
@@ -542,31 +359,6 @@ fn probe_all(urls: &[RasterLocation], remote: &RemoteOptions) -> anyhow::Result<
         })?;
     }
     Ok(())
-}
-
-/// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.
-pub(super) fn channel_token(token: &str) -> anyhow::Result<f32> {
-    use panopticon::data::{ChannelId, Orbit, Polarisation};
-    let t = token.trim();
-    if let Ok(nm) = t.parse::<f32>() {
-        if !(nm.is_finite() && nm >= 0.0) {
-            bail!("--wavelengths {t}: a wavelength must be a non-negative number of nm");
-        }
-        return Ok(nm);
-    }
-    let (pol, orbit) = t.split_once('-').unwrap_or((t, "both"));
-    let orbit = match orbit.to_ascii_lowercase().as_str() {
-        "asc" | "ascending" => Some(Orbit::Ascending),
-        "desc" | "descending" => Some(Orbit::Descending),
-        "both" => Some(Orbit::Both),
-        _ => None,
-    };
-    match (Polarisation::parse(pol), orbit) {
-        (Some(p), Some(o)) => Ok(ChannelId::sar_id(p, o) as f32),
-        _ => bail!(
-            "--wavelengths {t}: expected nm (e.g. 665) or a SAR channel vv|vh|hh|hv[-asc|-desc]"
-        ),
-    }
 }
 
 /// A registry name through the hub cache, or a local weights file.
@@ -645,22 +437,6 @@ pub(super) fn read_image_within(path: &Path, budget: &Budget) -> anyhow::Result<
         ImageKind::Jpeg => read_jpeg_within(path, budget)?,
         ImageKind::Tiff => read_geotiff_within(path, budget)?,
     })
-}
-
-pub(super) fn progress_bar(quiet: bool, msg: &str) -> indicatif::ProgressBar {
-    let bar = if quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(0)
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{elapsed_precise}] [{wide_bar}] {pos}/{len} tiles ({per_sec}, eta {eta})",
-        )
-        .expect("valid template"),
-    );
-    bar.set_message(msg.to_string());
-    bar
 }
 
 fn write_results(

@@ -7,6 +7,8 @@ mod eval;
 mod forward;
 mod info;
 mod pca;
+mod progress;
+mod scene_args;
 mod scene_bands;
 mod sensors;
 #[cfg(feature = "pretrained")]

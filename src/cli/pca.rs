@@ -10,9 +10,8 @@ use panopticon::data::{GeoTiff, write_png_rgb};
 use panopticon::device::parse_device;
 use panopticon::embed::{Norm, principal_components};
 
-use super::embed::{
-    SceneArgs, channel_ids, embed_file, load_model, probe_image, read_image_within,
-};
+use super::embed::{embed_file, load_model, probe_image, read_image_within};
+use super::scene_args::{SceneArgs, channel_ids};
 use super::scene_bands::{self, BandArgs};
 
 /// Arguments of `panopticon pca`.

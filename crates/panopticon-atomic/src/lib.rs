@@ -89,7 +89,10 @@ impl Drop for TempGuard {
 /// Creates `path` atomically by letting `write` produce a file (or a directory) at the temp
 /// path it is given, then syncing it, renaming it over `path` and syncing the directory. For
 /// writers that open the file themselves (Burn's stores, `safetensors::serialize_to_file`).
-/// On any error, or a panic, the temp path is removed and `path` is left as it was.
+/// A directory replaces a previous directory at `path`: that one is moved aside first and
+/// removed once the new one is in (a rename cannot replace a non-empty directory), or moved
+/// back if the rename fails. On any error, or a panic, the temp path is removed and `path` is
+/// left as it was.
 pub fn write_with<T, E: From<io::Error>>(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<T, E>,
@@ -99,15 +102,41 @@ pub fn write_with<T, E: From<io::Error>>(
         armed: true,
     };
     let value = write(&guard.path)?;
-    if guard.path.is_dir() {
+    let is_dir = guard.path.is_dir();
+    if is_dir {
         sync_tree(&guard.path)?;
     } else {
         sync_file(&guard.path)?;
     }
-    fs::rename(&guard.path, path)?;
+    // Aside under a temp name too: a crash before the removal leaves a recognised temp.
+    let old = (is_dir && path.is_dir()).then(|| temp_path(path));
+    if let Some(old) = &old {
+        fs::rename(path, old)?;
+    }
+    if let Err(e) = fs::rename(&guard.path, path) {
+        if let Some(old) = &old {
+            let _ = fs::rename(old, path);
+        }
+        return Err(e.into());
+    }
     guard.armed = false;
+    if let Some(old) = &old {
+        fs::remove_dir_all(old)?;
+    }
     sync_dir(parent_dir(path))?;
     Ok(value)
+}
+
+/// Creates or replaces the directory `path` (a Zarr store, say) by letting `write` fill the
+/// empty temp directory it is given ([`write_with`] for directories).
+pub fn write_dir<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<T, E> {
+    write_with(path, |tmp| {
+        fs::create_dir(tmp)?;
+        write(tmp)
+    })
 }
 
 /// Creates `path` atomically from what `write` puts into a buffered writer.
@@ -196,6 +225,26 @@ mod tests {
         });
         assert!(err.is_err());
         assert_eq!(names(dir.path()), ["ckpt"]);
+    }
+
+    #[test]
+    fn directories_are_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("store.zarr");
+        let fill = |text: &'static str| {
+            move |tmp: &Path| -> io::Result<()> { fs::write(tmp.join(text), text) }
+        };
+        write_dir(&p, fill("one")).unwrap();
+        write_dir(&p, fill("two")).unwrap();
+        assert_eq!(names(&p), ["two"]);
+        assert_eq!(names(dir.path()), ["store.zarr"]);
+        let err = write_dir(&p, |tmp| -> io::Result<()> {
+            fs::write(tmp.join("three"), "half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(err.is_err());
+        assert_eq!(names(&p), ["two"]);
+        assert_eq!(names(dir.path()), ["store.zarr"]);
     }
 
     #[test]

@@ -43,8 +43,8 @@ pub mod stac;
 pub mod writers;
 
 pub use readers::{
-    Budget, DType, GeoTiff, GeoTransform, ImageHeader, Raster, RasterData, ReadError, read_geotiff,
-    read_jpeg, read_png,
+    Budget, GeoTiff, GeoTransform, ImageHeader, Raster, RasterData, ReadError, SampleType,
+    read_geotiff, read_jpeg, read_png,
 };
 pub use sensors::{
     Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,

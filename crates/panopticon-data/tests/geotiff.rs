@@ -7,7 +7,7 @@ mod common;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use panopticon_data::readers::{DType, ReadError, decode_geotiff, read_geotiff};
+use panopticon_data::readers::{ReadError, SampleType, decode_geotiff, read_geotiff};
 
 #[derive(serde::Deserialize)]
 struct Expected {
@@ -38,16 +38,16 @@ fn expected() -> Expected {
     serde_json::from_str(&text).unwrap()
 }
 
-fn dtype_name(d: DType) -> &'static str {
+fn dtype_name(d: SampleType) -> &'static str {
     match d {
-        DType::U8 => "u8",
-        DType::I8 => "i8",
-        DType::U16 => "u16",
-        DType::I16 => "i16",
-        DType::U32 => "u32",
-        DType::I32 => "i32",
-        DType::F32 => "f32",
-        DType::F64 => "f64",
+        SampleType::U8 => "u8",
+        SampleType::I8 => "i8",
+        SampleType::U16 => "u16",
+        SampleType::I16 => "i16",
+        SampleType::U32 => "u32",
+        SampleType::I32 => "i32",
+        SampleType::F32 => "f32",
+        SampleType::F64 => "f64",
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use panopticon_data::readers::{DType, RasterData, ReadError, decode_png, read_png};
+use panopticon_data::readers::{RasterData, ReadError, SampleType, decode_png, read_png};
 
 #[derive(serde::Deserialize)]
 struct Expected {
@@ -38,8 +38,8 @@ fn every_fixture_equals_gdal_readback() {
         let r = read_png(dir().join(&case.file)).unwrap();
         assert_eq!([r.bands, r.height, r.width], case.shape, "{}", case.file);
         let dtype = match r.dtype() {
-            DType::U8 => "uint8",
-            DType::U16 => "uint16",
+            SampleType::U8 => "uint8",
+            SampleType::U16 => "uint16",
             other => panic!("{other:?}"),
         };
         assert_eq!(dtype, case.dtype);
@@ -56,7 +56,7 @@ fn every_fixture_equals_gdal_readback() {
 #[test]
 fn one_and_three_channel_8_bit() {
     let gray = read_png(dir().join("gray_u8.png")).unwrap();
-    assert_eq!((gray.bands, gray.dtype()), (1, DType::U8));
+    assert_eq!((gray.bands, gray.dtype()), (1, SampleType::U8));
     let rgb = read_png(dir().join("rgb_u8.png")).unwrap();
     assert_eq!((rgb.bands, rgb.height, rgb.width), (3, 13, 17));
     let f = rgb.to_f32();

@@ -81,7 +81,7 @@ fn check_pixels(file: &mut GeoTiff, case: &Case, shape: [usize; 3], data: &str) 
     let r = file
         .read(0, 0, shape[1], shape[2])
         .unwrap_or_else(|e| panic!("{e}"));
-    // `DType`'s names (U8, F32, …) are the fixtures' in lower case.
+    // `SampleType`'s names (U8, F32, …) are the fixtures' in lower case.
     assert_eq!(
         format!("{:?}", r.dtype()).to_lowercase(),
         case.dtype,

@@ -3,8 +3,16 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use crate::dino_loss::Centering;
 use crate::error::{Result, TrainError};
+
+/// How teacher logits become target distributions (`train.centering`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Centering {
+    /// Softmax with an EMA centre (all Panopticon configs).
+    Softmax,
+    /// Sinkhorn-Knopp with 3 iterations; no centre.
+    SinkhornKnopp,
+}
 
 /// Momentum of the centre EMA (`center_momentum`, both losses).
 pub const CENTER_MOMENTUM: f64 = 0.9;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::{
-    Centering, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig, Precision,
+    Centering, ComputeDtype, FreezeEpoch, InitSection, MetaArchConfig, ParamGroupConfig,
     ScheduleConfig, Schedules,
 };
 
@@ -49,9 +49,9 @@ pub struct RunSection {
     pub checkpoint_every: usize,
     /// Checkpoints kept.
     pub keep_last: usize,
-    /// `f32` (default) or `bf16` (pure bf16 training, GPU; see [`Precision`]).
+    /// `f32` (default) or `bf16` (pure bf16 training, GPU; see [`ComputeDtype`]).
     #[serde(default)]
-    pub precision: Precision,
+    pub precision: ComputeDtype,
 }
 
 /// `[model]`.

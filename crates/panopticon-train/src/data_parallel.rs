@@ -57,7 +57,6 @@ pub fn parse_devices(spec: &str) -> Result<Vec<Device>> {
 fn backend_of(entry: &str) -> &str {
     match entry.to_ascii_lowercase().as_str() {
         "cpu" | "flex" => "cpu",
-        "ndarray" => "ndarray",
         "wgpu" | "vulkan" => "wgpu",
         e if e.starts_with("cuda") => "cuda",
         _ => entry,

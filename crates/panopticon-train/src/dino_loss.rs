@@ -3,20 +3,11 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::centering::Center;
+use crate::centering::{Center, Centering};
 use crate::error::{Result, TrainError};
 
 /// Student temperature of both losses.
 pub const STUDENT_TEMP: f64 = 0.1;
-
-/// How teacher logits become target distributions (`train.centering`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Centering {
-    /// Softmax with an EMA centre (all Panopticon configs).
-    Softmax,
-    /// Sinkhorn-Knopp with 3 iterations; no centre.
-    SinkhornKnopp,
-}
 
 /// `DINOLoss`: the centre and the cross-entropy between teacher targets and student logits.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use crate::centering::Center;
-use crate::dino_loss::{Centering, STUDENT_TEMP};
+use crate::centering::Centering;
+use crate::dino_loss::STUDENT_TEMP;
 use crate::error::{Result, TrainError};
 use panopticon_data::masking::IbotMasks;
 

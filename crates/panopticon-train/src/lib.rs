@@ -21,7 +21,7 @@
 //!   checkpoints ([`checkpoint`]) and resume that skips the sampler ahead to the exact samples;
 //! * [`train_on`] / [`data_parallel`]: data parallel over several devices (`--device
 //!   cuda:0,cuda:1`), gradients gathered on the first like Burn's `MultiDevice`;
-//!   [`Precision`] (`run.precision`): f32 or pure bf16;
+//!   [`ComputeDtype`] (`run.precision`): f32 or pure bf16;
 //! * [`init_weights`] (`[init]`): stage-1 DINOv2 backbone + RGB heads, stage-2 checkpoint;
 //!   `configs/train/stage1.toml`, `stage2.toml` carry the spec §3.13 values;
 //! * the `panopticon-train` binary: `cargo run --release -p panopticon-train -- --config
@@ -34,6 +34,7 @@ mod adamw;
 mod centering;
 pub mod checkpoint;
 mod clip;
+mod compute_dtype;
 pub mod config;
 pub mod data_parallel;
 mod dino_loss;
@@ -46,19 +47,19 @@ mod meta_arch;
 mod micro_batch;
 mod param_groups;
 mod plot;
-mod precision;
 mod replica;
 pub mod rotation;
 pub mod run;
 mod schedule;
 
 pub use adamw::{AdamState, AdamW, AdamWConfig, StepHyper};
-pub use centering::{CENTER_MOMENTUM, Center, SINKHORN_ITERATIONS, sinkhorn_knopp};
+pub use centering::{CENTER_MOMENTUM, Center, Centering, SINKHORN_ITERATIONS, sinkhorn_knopp};
 pub use checkpoint::{load_checkpoint, load_model_state, save_checkpoint};
 pub use clip::{CLIP_EPS, clip_grad_norm};
+pub use compute_dtype::{ComputeDtype, configure_compute_dtype};
 pub use config::TrainConfig;
 pub use data_parallel::parse_devices;
-pub use dino_loss::{Centering, DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
+pub use dino_loss::{DinoLoss, DinoTerms, STUDENT_TEMP, cross_entropy_sum};
 pub use ema::{ema_tensor, ema_update};
 pub use error::{Result, TrainError};
 pub use ibot_loss::{IbotPatchLoss, gather_masked};
@@ -70,6 +71,5 @@ pub use param_groups::{
     ParamGroupConfig, ParamRule, RegexRules, torch_param_name, vit_lr_decay_rate,
 };
 pub use plot::plot_losses;
-pub use precision::{Precision, configure_precision};
 pub use run::{RunSummary, train, train_on};
 pub use schedule::{CosineSchedule, FreezeEpoch, Phases, ScheduleConfig, Schedules};

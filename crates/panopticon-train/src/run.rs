@@ -22,7 +22,7 @@ use crate::checkpoint::{
 };
 use crate::config::TrainConfig;
 use crate::error::{Result, TrainError};
-use crate::{SslMetaArch, StepMetrics, configure_precision, init_weights};
+use crate::{SslMetaArch, StepMetrics, configure_compute_dtype, init_weights};
 
 /// Summary of a [`train`] call.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +73,7 @@ pub fn train_on(
         list: String::new(),
         reason: "no device".into(),
     })?;
-    configure_precision(devices, cfg.run.precision)?;
+    configure_compute_dtype(devices, cfg.run.precision)?;
     let out = &cfg.run.output_dir;
     let ckpt_dir = out.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir).map_err(|source| TrainError::Io {

@@ -18,8 +18,8 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use panopticon_model::PanopticonConfig;
 use panopticon_train::{
-    MetaArchConfig, ParamGroupConfig, Precision, SslMetaArch, TrainConfig, TrainError,
-    configure_precision, train,
+    ComputeDtype, MetaArchConfig, ParamGroupConfig, SslMetaArch, TrainConfig, TrainError,
+    configure_compute_dtype, train,
 };
 
 fn mean(v: &[f64]) -> f64 {
@@ -30,10 +30,10 @@ fn mean(v: &[f64]) -> f64 {
 fn bf16_trains_on_flex() {
     let dev = Device::default().autodiff();
     assert!(dev.supports_dtype(DType::BF16));
-    configure_precision(std::slice::from_ref(&dev), Precision::Bf16).unwrap();
+    configure_compute_dtype(std::slice::from_ref(&dev), ComputeDtype::Bf16).unwrap();
     // Idempotent; the locked device cannot go back to f32.
-    configure_precision(std::slice::from_ref(&dev), Precision::Bf16).unwrap();
-    let err = configure_precision(std::slice::from_ref(&dev), Precision::F32).unwrap_err();
+    configure_compute_dtype(std::slice::from_ref(&dev), ComputeDtype::Bf16).unwrap();
+    let err = configure_compute_dtype(std::slice::from_ref(&dev), ComputeDtype::F32).unwrap_err();
     assert!(matches!(err, TrainError::Config { .. }), "{err}");
     assert!(err.to_string().contains("run.precision"), "{err}");
 
@@ -71,7 +71,7 @@ fn bf16_trains_on_flex() {
     c.data.satlas_metadata = Some(ds.join("satlas/metadata_v2/satlas_fixture.jsonl"));
     c.run.output_dir = dir.path().to_path_buf();
     c.run.max_iters = Some(100);
-    c.run.precision = Precision::Bf16;
+    c.run.precision = ComputeDtype::Bf16;
     let s = {
         let _seeded = common::seeded();
         train(&c, &dev, false, None).unwrap()

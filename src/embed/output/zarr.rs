@@ -73,44 +73,31 @@ pub fn write_zarr(
     opts: &OutputOptions,
 ) -> Result<(), ZarrError> {
     check_target(path)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| ZarrError::Io { path: p, source }
-    };
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir(&tmp).map_err(io(&tmp))?;
     // Durable before it is renamed into place: a batch run counts an item whose store
     // exists as done, so a crash must not leave a renamed store with unwritten chunks.
-    let built = build(&tmp, scene, map, pca, opts)
-        .and_then(|()| panopticon_atomic::sync_tree(&tmp).map_err(io(&tmp)));
-    if let Err(e) = built {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
+    panopticon_atomic::write_dir(path, |tmp| {
+        build(tmp, scene, map, pca, opts).map_err(Staged::Build)
+    })
+    .map_err(|e| match e {
+        Staged::Build(e) => e,
+        Staged::Install(source) => ZarrError::Io {
+            path: path.into(),
+            source,
+        },
+    })
+}
+
+/// A failure while building the store in its temp directory, or while syncing and moving it
+/// into place.
+enum Staged {
+    Build(ZarrError),
+    Install(std::io::Error),
+}
+
+impl From<std::io::Error> for Staged {
+    fn from(e: std::io::Error) -> Self {
+        Self::Install(e)
     }
-    // Replace a previous store: move it aside, move the new one in, then delete the old one.
-    let old = dir.join(format!(".{name}.{}.old", std::process::id()));
-    let had_old = path.is_dir();
-    if had_old {
-        std::fs::rename(path, &old).map_err(io(path))?;
-    }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        if had_old {
-            let _ = std::fs::rename(&old, path);
-        }
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(io(path)(e));
-    }
-    if had_old {
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
-    }
-    panopticon_atomic::sync_dir(dir).map_err(io(dir))?;
-    Ok(())
 }
 
 /// A Zarr store goes where nothing is, or replaces a previous store: never a file or another

@@ -8,7 +8,7 @@
 //! (no WhiteIsZero inversion; YCbCr JPEG converted to RGB as libjpeg does).
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read, Seek};
+use std::io::{BufReader, Read, Seek};
 use std::ops::Range;
 use std::path::Path;
 
@@ -16,24 +16,25 @@ use tiff::decoder::{Decoder, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError};
 
+mod chunks;
 mod compression;
+mod decode_error;
 mod ifds;
 mod lerc;
 mod patched;
 mod ycbcr;
 
+use self::chunks::{Window, read_chunks, window_byte_ranges};
 use self::compression::check_compression;
+use self::decode_error::{FORMAT, tiff_error};
 use self::ifds::{Ifd, Selection};
 pub(crate) use self::lerc::LercChunks;
 use self::patched::Patched;
-use super::chunks::{Window, read_chunks};
 use super::error::ReadError;
 use super::georef::read_georef;
 use super::guard::catch_decoder_panic;
 use super::raster::{GeoTransform, Raster, RasterData};
-use super::source::window_byte_ranges;
 
-const FORMAT: &str = "GeoTIFF";
 const PHOTOMETRIC_WHITE_IS_ZERO: u16 = 0;
 
 /// Default cap on the decoded size of one image (1 GiB); a corrupt header then fails fast
@@ -532,33 +533,4 @@ fn undo_white_is_zero(data: RasterData) -> Option<RasterData> {
         RasterData::U32(v) => RasterData::U32(v.into_iter().map(|x| !x).collect()),
         _ => return None,
     })
-}
-
-pub(crate) fn tiff_error(e: TiffError, path: &Path, max_bytes: usize) -> ReadError {
-    let path = path.to_path_buf();
-    match e {
-        TiffError::IoError(source) if source.kind() == ErrorKind::UnexpectedEof => {
-            ReadError::Corrupt {
-                path,
-                format: FORMAT,
-                message: format!("file is truncated ({source})"),
-            }
-        }
-        TiffError::IoError(source) => ReadError::Io { path, source },
-        TiffError::UnsupportedError(u) => ReadError::Unsupported {
-            path,
-            format: FORMAT,
-            what: u.to_string(),
-        },
-        TiffError::LimitsExceeded => ReadError::TooLarge {
-            path,
-            limit_bytes: max_bytes,
-            message: "decoder limit exceeded".into(),
-        },
-        other => ReadError::Corrupt {
-            path,
-            format: FORMAT,
-            message: other.to_string(),
-        },
-    }
 }

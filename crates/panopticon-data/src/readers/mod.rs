@@ -4,7 +4,6 @@
 //! ([`ParquetError`]). None panics on bad input.
 
 mod budget;
-mod chunks;
 mod error;
 mod georef;
 mod geotiff;
@@ -14,6 +13,7 @@ mod jpeg;
 mod jpeg_checks;
 mod parquet;
 mod parquet_checks;
+mod parquet_error;
 mod parquet_headers;
 mod parquet_levels;
 mod parquet_source;
@@ -32,10 +32,11 @@ pub use hdf5::{
     AttrValue, DEFAULT_MAX_HDF5_READ_BYTES, H5Array, H5DType, H5Data, H5DatasetInfo, Hdf5File,
 };
 pub use jpeg::{decode_jpeg, decode_jpeg_within, probe_jpeg, read_jpeg, read_jpeg_within};
-pub use parquet::{DEFAULT_MAX_PARQUET_BYTES, ParquetError, ParquetTable};
+pub use parquet::{DEFAULT_MAX_PARQUET_BYTES, ParquetTable};
+pub use parquet_error::ParquetError;
 pub use parquet_value::ParquetValue;
 pub use png::{DEFAULT_MAX_PNG_BYTES, decode_png, probe_png, read_png, read_png_within};
-pub use raster::{DType, GeoTransform, Raster, RasterData};
+pub use raster::{GeoTransform, Raster, RasterData, SampleType};
 pub use source::{
     MAX_REQUEST, MERGE_GAP, ObjectPrefix, RasterLocation, RemoteFile, RemoteOptions, RemoteStats,
     Source, UploadError, merge_ranges, probe_location, read_location_bytes,

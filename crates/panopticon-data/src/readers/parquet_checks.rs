@@ -18,7 +18,7 @@ use parquet::column::page::Page;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
 
-use super::parquet::{ParquetError, corrupt};
+use super::parquet_error::{ParquetError, corrupt};
 use super::parquet_source::ParquetSource;
 
 /// Refuses a footer whose column chunks have a negative offset or size, or end past the

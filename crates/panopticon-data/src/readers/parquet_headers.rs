@@ -15,8 +15,8 @@ use std::path::Path;
 
 use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 
-use super::parquet::{ParquetError, corrupt};
 use super::parquet_checks::column_leaves;
+use super::parquet_error::{ParquetError, corrupt};
 use super::parquet_source::ParquetSource;
 
 /// Thrift compact field/element types (`parquet_thrift::FieldType`).

@@ -10,7 +10,7 @@ use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::DataType;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use super::parquet::{ParquetError, corrupt};
+use super::parquet_error::{ParquetError, corrupt};
 use super::parquet_source::ParquetSource;
 
 /// Refuses column `name` when a page holds a definition or repetition level above the

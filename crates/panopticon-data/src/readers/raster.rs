@@ -1,8 +1,8 @@
 //! The in-memory raster every reader returns.
 
-/// Sample type of a raster as stored in the file.
+/// The type of a raster's samples as stored in the file (`u8`, `i16`, `f32`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DType {
+pub enum SampleType {
     /// Unsigned 8-bit.
     U8,
     /// Signed 8-bit.
@@ -59,16 +59,16 @@ macro_rules! each_variant {
 
 impl RasterData {
     /// The sample type.
-    pub fn dtype(&self) -> DType {
+    pub fn dtype(&self) -> SampleType {
         match self {
-            Self::U8(_) => DType::U8,
-            Self::I8(_) => DType::I8,
-            Self::U16(_) => DType::U16,
-            Self::I16(_) => DType::I16,
-            Self::U32(_) => DType::U32,
-            Self::I32(_) => DType::I32,
-            Self::F32(_) => DType::F32,
-            Self::F64(_) => DType::F64,
+            Self::U8(_) => SampleType::U8,
+            Self::I8(_) => SampleType::I8,
+            Self::U16(_) => SampleType::U16,
+            Self::I16(_) => SampleType::I16,
+            Self::U32(_) => SampleType::U32,
+            Self::I32(_) => SampleType::I32,
+            Self::F32(_) => SampleType::F32,
+            Self::F64(_) => SampleType::F64,
         }
     }
 
@@ -125,7 +125,7 @@ pub struct Raster {
 
 impl Raster {
     /// The stored sample type.
-    pub fn dtype(&self) -> DType {
+    pub fn dtype(&self) -> SampleType {
         self.data.dtype()
     }
 

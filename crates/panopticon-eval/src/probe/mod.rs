@@ -13,9 +13,13 @@
 //! least its epoch count, except resisc45_lin, which has no test set); classifier checkpoints
 //! and resuming are not implemented; one test split per run.
 
+mod config;
 mod features;
 mod grid;
+mod split;
 mod train;
 
+pub use config::{LR_GRID, ProbeConfig, ProbeHead};
 pub use features::{Pooling, ProbeFeatures};
-pub use grid::{LR_GRID, ProbeConfig, ProbeHead, ProbeReport, ProbeSplit};
+pub use grid::ProbeReport;
+pub use split::ProbeSplit;

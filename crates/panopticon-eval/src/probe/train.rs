@@ -7,8 +7,9 @@
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softmax};
 
+use super::config::{ProbeConfig, ProbeHead};
 use super::features::ProbeFeatures;
-use super::grid::{ProbeConfig, ProbeHead, ProbeSplit};
+use super::split::ProbeSplit;
 use crate::error::{EvalError, Result};
 use crate::rng::SplitMix64;
 use crate::split::to_host;

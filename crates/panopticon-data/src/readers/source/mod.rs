@@ -41,7 +41,6 @@ use std::sync::Arc;
 use url::Url;
 
 pub use prefix::{ObjectPrefix, UploadError};
-pub(crate) use ranges::window_byte_ranges;
 pub use ranges::{MAX_REQUEST, MERGE_GAP, merge_ranges};
 pub use remote::{RemoteFile, RemoteStats};
 pub use store::RemoteOptions;

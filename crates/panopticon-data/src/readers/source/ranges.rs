@@ -1,11 +1,6 @@
-//! Which bytes of a TIFF a window needs, and how they are grouped into requests.
+//! How the byte ranges a window needs are grouped into requests.
 
-use std::io::{Read, Seek};
 use std::ops::Range;
-
-use tiff::TiffError;
-use tiff::decoder::{ChunkType, Decoder};
-use tiff::tags::Tag;
 
 /// Ranges closer than this are fetched in one request (the gap is read and dropped): a
 /// request costs a round trip, 64 KiB costs far less than one on any real link.
@@ -14,47 +9,6 @@ pub const MERGE_GAP: u64 = 64 << 10;
 /// A merged request is cut into parts of at most this size, so one large run of tiles is still
 /// fetched by several connections at once.
 pub const MAX_REQUEST: u64 = 8 << 20;
-
-/// Byte ranges of the strips/tiles of the decoder's current image that meet the window
-/// (`row0`, `col0`, `rows`, `cols`), in file order, not merged. Empty chunks are skipped.
-pub(crate) fn window_byte_ranges<R: Read + Seek>(
-    dec: &mut Decoder<R>,
-    (width, height): (usize, usize),
-    planes: usize,
-    (row0, col0, rows, cols): (usize, usize, usize, usize),
-) -> Result<Vec<Range<u64>>, TiffError> {
-    let tiled = dec.get_chunk_type() == ChunkType::Tile;
-    let (offsets_tag, counts_tag) = if tiled {
-        (Tag::TileOffsets, Tag::TileByteCounts)
-    } else {
-        (Tag::StripOffsets, Tag::StripByteCounts)
-    };
-    let (cw, ch) = dec.chunk_dimensions();
-    let (cw, ch) = (cw as usize, ch as usize);
-    if cw == 0 || ch == 0 {
-        return Ok(Vec::new()); // the decoder reports the bad layout when it reads
-    }
-    let offsets = dec.get_tag_u64_vec(offsets_tag)?;
-    let counts = dec.get_tag_u64_vec(counts_tag)?;
-    let (across, down) = (width.div_ceil(cw), height.div_ceil(ch));
-    let (cx0, cx1) = (col0 / cw, (col0 + cols).div_ceil(cw).min(across));
-    let (cy0, cy1) = (row0 / ch, (row0 + rows).div_ceil(ch).min(down));
-    let mut ranges = Vec::new();
-    for plane in 0..planes {
-        for cy in cy0..cy1 {
-            for cx in cx0..cx1 {
-                let i = (plane * down + cy) * across + cx;
-                if let (Some(&start), Some(&len)) = (offsets.get(i), counts.get(i))
-                    && len > 0
-                {
-                    ranges.push(start..start.saturating_add(len));
-                }
-            }
-        }
-    }
-    ranges.sort_by_key(|r| r.start);
-    Ok(ranges)
-}
 
 /// Sorts and merges ranges that overlap or lie within [`MERGE_GAP`] of each other, then cuts
 /// runs longer than [`MAX_REQUEST`] into parts: the requests to send.

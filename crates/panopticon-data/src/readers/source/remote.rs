@@ -62,7 +62,7 @@ pub struct RemoteFile {
 }
 
 impl RemoteFile {
-    /// Opens `url` and reads its first [`INITIAL_READ`] bytes (one request, which also tells
+    /// Opens `url` and reads its first `INITIAL_READ` (64 KiB) bytes (one request, which also tells
     /// the object's size). Errors are one line, without the URL (the caller names it).
     pub fn open(url: &Url, opts: &RemoteOptions) -> Result<Self, String> {
         let (store, path) = open_store(url, opts)?;

@@ -1,4 +1,5 @@
-//! Assembles a TIFF image from its strips or tiles into `[C, H, W]`.
+//! Assembles a TIFF image from its strips or tiles into `[C, H, W]`, and finds the byte
+//! ranges of the chunks a window needs (what a remote read fetches).
 //!
 //! Works around two bugs of `tiff` 0.11.3, both proven by the GDAL fixtures:
 //!
@@ -13,52 +14,15 @@
 //! are unpacked to one `u8` (0 or 1) per pixel.
 
 use std::io::{Read, Seek};
-use std::path::Path;
+use std::ops::Range;
 
 use tiff::TiffError;
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
+use tiff::tags::Tag;
 
-use super::error::ReadError;
-use super::geotiff::{LercChunks, tiff_error};
-use super::raster::RasterData;
-
-/// Why chunk assembly failed, before it is tied to a path.
-pub(crate) enum ChunkError {
-    Tiff(TiffError),
-    Corrupt(String),
-    Unsupported(String),
-    TooLarge(String),
-}
-
-impl ChunkError {
-    pub(crate) fn into_read_error(self, path: &Path, max_bytes: usize) -> ReadError {
-        let path_buf = path.to_path_buf();
-        match self {
-            Self::Tiff(e) => tiff_error(e, path, max_bytes),
-            Self::Corrupt(message) => ReadError::Corrupt {
-                path: path_buf,
-                format: "GeoTIFF",
-                message,
-            },
-            Self::Unsupported(what) => ReadError::Unsupported {
-                path: path_buf,
-                format: "GeoTIFF",
-                what,
-            },
-            Self::TooLarge(message) => ReadError::TooLarge {
-                path: path_buf,
-                limit_bytes: max_bytes,
-                message,
-            },
-        }
-    }
-}
-
-impl From<TiffError> for ChunkError {
-    fn from(e: TiffError) -> Self {
-        Self::Tiff(e)
-    }
-}
+use super::decode_error::ChunkError;
+use super::lerc::LercChunks;
+use crate::readers::raster::RasterData;
 
 /// The part of the image to read, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +31,47 @@ pub(crate) struct Window {
     pub col0: usize,
     pub rows: usize,
     pub cols: usize,
+}
+
+/// Byte ranges of the strips/tiles of the decoder's current image that meet the window
+/// (`row0`, `col0`, `rows`, `cols`), in file order, not merged. Empty chunks are skipped.
+pub(crate) fn window_byte_ranges<R: Read + Seek>(
+    dec: &mut Decoder<R>,
+    (width, height): (usize, usize),
+    planes: usize,
+    (row0, col0, rows, cols): (usize, usize, usize, usize),
+) -> Result<Vec<Range<u64>>, TiffError> {
+    let tiled = dec.get_chunk_type() == ChunkType::Tile;
+    let (offsets_tag, counts_tag) = if tiled {
+        (Tag::TileOffsets, Tag::TileByteCounts)
+    } else {
+        (Tag::StripOffsets, Tag::StripByteCounts)
+    };
+    let (cw, ch) = dec.chunk_dimensions();
+    let (cw, ch) = (cw as usize, ch as usize);
+    if cw == 0 || ch == 0 {
+        return Ok(Vec::new()); // the decoder reports the bad layout when it reads
+    }
+    let offsets = dec.get_tag_u64_vec(offsets_tag)?;
+    let counts = dec.get_tag_u64_vec(counts_tag)?;
+    let (across, down) = (width.div_ceil(cw), height.div_ceil(ch));
+    let (cx0, cx1) = (col0 / cw, (col0 + cols).div_ceil(cw).min(across));
+    let (cy0, cy1) = (row0 / ch, (row0 + rows).div_ceil(ch).min(down));
+    let mut ranges = Vec::new();
+    for plane in 0..planes {
+        for cy in cy0..cy1 {
+            for cx in cx0..cx1 {
+                let i = (plane * down + cy) * across + cx;
+                if let (Some(&start), Some(&len)) = (offsets.get(i), counts.get(i))
+                    && len > 0
+                {
+                    ranges.push(start..start.saturating_add(len));
+                }
+            }
+        }
+    }
+    ranges.sort_by_key(|r| r.start);
+    Ok(ranges)
 }
 
 /// Where one chunk lands in the output.

@@ -1,4 +1,5 @@
-//! `run.precision`: f32 (default) or pure bf16 training.
+//! `run.precision`: the float dtype training computes in, f32 (default) or pure bf16 (not
+//! the element type a weights file is stored in, which conversion chooses).
 //!
 //! Burn 0.22.1 has no autocast, gradient scaler or f32 master weights, so `bf16` is *pure*
 //! bf16: the device's default float dtype becomes bf16 before any tensor exists, and
@@ -11,10 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
-/// Training float precision (`run.precision`).
+/// The float dtype training computes in (`run.precision = "f32" | "bf16"` in the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Precision {
+pub enum ComputeDtype {
     /// f32 everywhere.
     #[default]
     F32,
@@ -22,13 +23,13 @@ pub enum Precision {
     Bf16,
 }
 
-/// Sets every device's default float dtype for `precision`. Must run before any tensor is
+/// Sets every device's default float dtype to `precision`. Must run before any tensor is
 /// created on the devices: Burn locks the dtype on first use. A device already locked to the
 /// requested dtype is accepted; f32 on an unconfigured device changes nothing.
-pub fn configure_precision(devices: &[Device], precision: Precision) -> Result<()> {
+pub fn configure_compute_dtype(devices: &[Device], precision: ComputeDtype) -> Result<()> {
     let want = match precision {
-        Precision::F32 => FloatDType::F32,
-        Precision::Bf16 => FloatDType::BF16,
+        ComputeDtype::F32 => FloatDType::F32,
+        ComputeDtype::Bf16 => FloatDType::BF16,
     };
     let err = |device: &Device, hint: &'static str| TrainError::Config {
         key: "run.precision",
@@ -36,7 +37,7 @@ pub fn configure_precision(devices: &[Device], precision: Precision) -> Result<(
         hint,
     };
     for device in devices {
-        if precision == Precision::F32 {
+        if precision == ComputeDtype::F32 {
             if device.settings().float_dtype != FloatDType::F32 {
                 return Err(err(
                     device,
