@@ -236,11 +236,9 @@ fn mutated_files_give_errors_or_values_never_panics() {
 #[test]
 fn fuzz_regressions_are_errors_without_panics() {
     let cases = [
-        // Its one readable column's second page header has no size: the header walk stops
-        // there before the dictionary check reaches the first page.
         (
             "dict_page_missing.parquet",
-            "column `lat` (leaf `lat`) row group 0 page 1: the page header has no compressed_page_size",
+            "dictionary-encoded but the column chunk has no dictionary page",
         ),
         // Well-formed headers, the dictionary page relabelled INDEX_PAGE
         // (`scripts/gen_parquet_dict_as_index.py`).
@@ -281,25 +279,18 @@ fn fuzz_regressions_are_errors_without_panics() {
 }
 
 /// Page headers whose unknown Thrift fields claim collections of 10⁸ elements: `parquet`
-/// skips them one element at a time (booleans take no bytes; other types read 0 bytes at end
-/// of file, one syscall each): 225 s for the second file on this machine. The reader's own
-/// header walk refuses them first, in milliseconds; 20 s is far above that and far below
-/// the old time.
+/// 60.1 skipped them one element at a time (booleans took no bytes; other types read 0 bytes
+/// at end of file, one syscall each): 225 s for one file on this machine. 60.2 skips a
+/// boolean list as its bytes and fails a skip past the end, so each column is a quick
+/// Corrupt error; 20 s is far above the time now and far below the old one.
 #[test]
 fn page_headers_that_skip_past_the_end_of_the_file_fail_fast() {
-    for (file, message) in [
-        (
-            "slow_page_header.parquet",
-            "a collection of 203751015 elements",
-        ),
-        (
-            "slow_thrift_skip.parquet",
-            "a collection of 448653926 elements",
-        ),
-        (
-            "slow_thrift_skip_bytes.parquet",
-            "a collection of 126680298 elements",
-        ),
+    for file in [
+        "slow_page_header.parquet",
+        "slow_thrift_skip.parquet",
+        "slow_thrift_skip_bytes.parquet",
+        // The same in the footer (`open`): 2.9 s with 60.1 in the fuzz build.
+        "slow_footer_bool_list.parquet",
     ] {
         let path = dir().join("fuzz").join(file);
         let start = std::time::Instant::now();
@@ -323,15 +314,12 @@ fn page_headers_that_skip_past_the_end_of_the_file_fail_fast() {
         let took = start.elapsed();
         assert_eq!(panics, 0, "{file}: decoder panicked");
         assert!(took.as_secs() < 20, "{file}: {took:?}");
-        eprintln!("{file}: {took:?}");
-        let named = |m: &str| {
-            errors.iter().any(|e| {
-                matches!(e, ParquetError::Corrupt { .. })
-                    && e.to_string().contains(file)
-                    && e.to_string().contains(m)
-            })
-        };
-        assert!(named(message), "{file}: {errors:#?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| matches!(e, ParquetError::Corrupt { .. }) && e.to_string().contains(file)),
+            "{file}: {errors:#?}"
+        );
     }
 }
 

@@ -25,9 +25,7 @@ use parquet::schema::types::Type;
 
 use super::parquet_checks::{check_chunk_ranges, check_dictionary_pages};
 use super::parquet_error::{ParquetError, corrupt};
-use super::parquet_headers::check_page_headers;
 use super::parquet_levels::check_levels;
-use super::parquet_source::ParquetSource;
 use super::parquet_value::{Mismatch, ParquetValue};
 
 /// Default cap on the bytes one column read may take (1 GiB): the values in memory and the
@@ -37,9 +35,7 @@ pub const DEFAULT_MAX_PARQUET_BYTES: usize = 1 << 30;
 /// An open Parquet file whose top-level columns are read on demand.
 pub struct ParquetTable {
     path: PathBuf,
-    reader: SerializedFileReader<ParquetSource>,
-    /// The reader's file too, for [`check_page_headers`].
-    source: ParquetSource,
+    reader: SerializedFileReader<File>,
     max_bytes: usize,
 }
 
@@ -76,17 +72,14 @@ impl ParquetTable {
                 source,
             })?
             .len();
-        let source = ParquetSource::new(file, file_len);
         let reader = guarded(&path, || {
-            let reader =
-                SerializedFileReader::new(source.clone()).map_err(|e| corrupt(&path, e))?;
+            let reader = SerializedFileReader::new(file).map_err(|e| corrupt(&path, e))?;
             check_chunk_ranges(&reader, &path, file_len)?;
             Ok(reader)
         })?;
         Ok(Self {
             path,
             reader,
-            source,
             max_bytes,
         })
     }
@@ -134,7 +127,6 @@ impl ParquetTable {
             .map_err(|e| corrupt(&self.path, e))?;
         self.check_size::<T>(name)?;
         let values = guarded(&self.path, || {
-            check_page_headers(&self.reader, &self.source, &self.path, name)?;
             check_dictionary_pages(&self.reader, &self.path, name)?;
             check_levels(&self.reader, &self.path, name)?;
             let rows = self

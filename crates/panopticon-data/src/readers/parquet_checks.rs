@@ -11,6 +11,7 @@
 //!   length-prefixed values run past its end (the PLAIN decoder slices without a bounds check;
 //!   a data page's values start after its levels, whose sizes the page states).
 
+use std::fs::File;
 use std::path::Path;
 
 use parquet::basic::{Encoding, Type as PhysicalType};
@@ -19,12 +20,11 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
 
 use super::parquet_error::{ParquetError, corrupt};
-use super::parquet_source::ParquetSource;
 
 /// Refuses a footer whose column chunks have a negative offset or size, or end past the
 /// end of the file (`file_len` bytes).
 pub(super) fn check_chunk_ranges(
-    reader: &SerializedFileReader<ParquetSource>,
+    reader: &SerializedFileReader<File>,
     path: &Path,
     file_len: u64,
 ) -> Result<(), ParquetError> {
@@ -54,10 +54,7 @@ pub(super) fn check_chunk_ranges(
 }
 
 /// The leaf columns (physical columns) under top-level column `name`; none when it is absent.
-pub(super) fn column_leaves(
-    reader: &SerializedFileReader<ParquetSource>,
-    name: &str,
-) -> Vec<usize> {
+pub(super) fn column_leaves(reader: &SerializedFileReader<File>, name: &str) -> Vec<usize> {
     let schema = reader.metadata().file_metadata().schema_descr();
     let root_idx = schema
         .root_schema()
@@ -72,7 +69,7 @@ pub(super) fn column_leaves(
 /// Refuses column `name` when a dictionary-encoded data page comes without a dictionary page
 /// earlier in its column chunk. Errors name the column, row group and page.
 pub(super) fn check_dictionary_pages(
-    reader: &SerializedFileReader<ParquetSource>,
+    reader: &SerializedFileReader<File>,
     path: &Path,
     name: &str,
 ) -> Result<(), ParquetError> {

@@ -4,6 +4,7 @@
 //! requested column's leaves are read once through the column readers (levels and values, no
 //! record assembly); metadata tables are small, so the second read is cheap.
 
+use std::fs::File;
 use std::path::Path;
 
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
@@ -11,12 +12,11 @@ use parquet::data_type::DataType;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use super::parquet_error::{ParquetError, corrupt};
-use super::parquet_source::ParquetSource;
 
 /// Refuses column `name` when a page holds a definition or repetition level above the
 /// column's maximum. Errors name the column, row group and level.
 pub(super) fn check_levels(
-    reader: &SerializedFileReader<ParquetSource>,
+    reader: &SerializedFileReader<File>,
     path: &Path,
     name: &str,
 ) -> Result<(), ParquetError> {
