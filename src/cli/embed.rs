@@ -13,7 +13,7 @@ use panopticon::embed::output::{
     projjson, write_output,
 };
 use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
-use panopticon::{Panopticon, PanopticonConfig};
+use panopticon::{FrozenPanopticon, Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
 
@@ -157,11 +157,11 @@ impl SceneArgs {
 
     /// Applies --max-tokens and checks the tiling against the model's patch size (before any
     /// scene is read).
-    pub(super) fn prepare_model(&self, model: &mut Panopticon) -> anyhow::Result<()> {
+    pub(super) fn prepare_model(&self, model: &mut FrozenPanopticon) -> anyhow::Result<()> {
         if let Some(max) = self.max_tokens {
             model.set_max_tokens(max);
         }
-        let p = model.config.patch_size;
+        let p = model.config().patch_size;
         let stride = self.stride.unwrap_or(self.tile);
         for (flag, v) in [("--tile", self.tile), ("--stride", stride)] {
             if !v.is_multiple_of(p) {
@@ -227,7 +227,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let mut model = load_model(&sc.weights, &sc.config, &device)?;
     sc.prepare_model(&mut model)?;
-    check_options(format, n_scenes, dense, args.pca, model.config.embed_dim)?;
+    check_options(format, n_scenes, dense, args.pca, model.config().embed_dim)?;
     let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
@@ -255,7 +255,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
             results.push((raster, out));
         }
     }
-    let report = write_results(&args, format, &results, model.config.patch_size, &device)?;
+    let report = write_results(&args, format, &results, model.config().patch_size, &device)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
     eprintln!(
         "wrote {} ({n} tiles from {} input(s), D = {})",
@@ -286,7 +286,7 @@ fn print_report(report: &OutputReport) {
 /// header before any pixel is read.
 pub(super) fn embed_file(
     path: &Path,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
@@ -312,7 +312,7 @@ pub(super) fn embed_file(
     let header = probe_image(path)?;
     check_bands(path, header.bands, ids)?;
     super::budget::check_tile_tokens(model, opts.tile, (header.height, header.width))?;
-    let need = super::budget::embed_need(&header, false, opts, &model.config);
+    let need = super::budget::embed_need(&header, false, opts, model.config());
     sc.budget.check_input(path, &header, need)?;
     let mut raster = read_image_within(path, &sc.budget.budget())?;
     check_bands(path, raster.bands, ids)?;
@@ -346,7 +346,7 @@ pub(super) fn embed_file(
 /// file's internal mask count as no-data.
 fn embed_geotiff(
     loc: &RasterLocation,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
@@ -364,7 +364,7 @@ fn embed_geotiff(
     check_bands(path, bands, ids)?;
     let header = tif.image_header();
     super::budget::check_tile_tokens(model, opts.tile, (height, width))?;
-    let need = super::budget::embed_need(&header, true, opts, &model.config);
+    let need = super::budget::embed_need(&header, true, opts, model.config());
     sc.budget.check_input(path, &header, need)?;
     let label = format!("[{}/{}] {loc}", i + 1, total);
     let name = loc.to_string();
@@ -418,11 +418,11 @@ fn check_bands(path: &Path, bands: usize, ids: &[f32]) -> anyhow::Result<()> {
 pub(super) fn tile_bar(
     quiet: bool,
     label: &str,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     (h, w): (usize, usize),
     opts: &EmbedOptions,
 ) -> indicatif::ProgressBar {
-    let p = model.config.patch_size;
+    let p = model.config().patch_size;
     let planned =
         panopticon::embed::plan_tiles(h.div_ceil(p) * p, w.div_ceil(p) * p, opts.tile, opts.stride);
     let bar = progress_bar(quiet, label);
@@ -574,11 +574,11 @@ pub(super) fn load_model(
     weights: &str,
     config: &str,
     device: &Device,
-) -> anyhow::Result<Panopticon> {
+) -> anyhow::Result<FrozenPanopticon> {
     let path = Path::new(weights);
     if path.exists() {
         let config: PanopticonConfig = resolve_config(config)?;
-        return Ok(Panopticon::from_file(&config, path, device)?.0);
+        return Ok(Panopticon::from_file(&config, path, device)?.0.to_frozen());
     }
     // A file name (a folder in it, or a weights extension) is not a registry name: say so.
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -593,11 +593,10 @@ pub(super) fn load_model(
     #[cfg(feature = "pretrained")]
     {
         let entry = panopticon::Registry::builtin().get(weights)?.clone();
-        Ok(Panopticon::pretrained_with(
-            &entry,
-            &panopticon::HubOptions::from_env(),
-            device,
-        )?)
+        Ok(
+            Panopticon::pretrained_with(&entry, &panopticon::HubOptions::from_env(), device)?
+                .to_frozen(),
+        )
     }
     #[cfg(not(feature = "pretrained"))]
     bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")

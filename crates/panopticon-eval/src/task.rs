@@ -44,7 +44,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use panopticon_model::Panopticon;
+use panopticon_model::FrozenPanopticon;
 use serde::Deserialize;
 
 use crate::datasets::{DatasetKind, EvalDataset, EvalTransform, Targets};
@@ -681,7 +681,7 @@ impl PreparedTask {
     fn features(
         &self,
         ds: &EvalDataset,
-        model: &Panopticon,
+        model: &FrozenPanopticon,
         model_id: &str,
         cache: &FeatureCache,
         device: &Device,
@@ -726,7 +726,7 @@ impl PreparedTask {
     /// `progress(split, done, total)` reports extraction.
     pub fn run(
         &self,
-        model: &Panopticon,
+        model: &FrozenPanopticon,
         model_id: &str,
         cache: &FeatureCache,
         device: &Device,

@@ -170,7 +170,8 @@ pub fn linear_panels(
     if nothing_to_do(x, panels, bias, [m, k, n], epilogue, out.len()) {
         return;
     }
-    let dst = OutPtr(out.as_mut_ptr().cast());
+    // SAFETY: each panel task below writes only its own columns of `out`.
+    let dst = unsafe { OutPtr::new(out) };
     let finish = bias.is_some() || !matches!(epilogue, Epilogue::Plain);
     let panel = |p: usize| {
         let c0 = p * PANEL;

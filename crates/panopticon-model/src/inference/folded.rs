@@ -17,8 +17,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::chn_attn::ChnAttn;
-use super::conv3d::Conv3dWrapper;
+use crate::patch_embed::{ChnAttn, Conv3dWrapper};
 
 /// Precomputed matrices of the folded channel attention (see the module docs).
 #[derive(Debug, Clone)]
@@ -35,8 +34,6 @@ pub struct FoldedChnAttn {
     wv: Tensor<2>,
     /// `[A]`: `b·Wv + bv`.
     value_bias: Tensor<1>,
-    /// Where the matrices live; on another device the literal path runs.
-    device: Device,
 }
 
 impl FoldedChnAttn {
@@ -77,7 +74,6 @@ impl FoldedChnAttn {
             value_bias = value_bias + bv.val();
         }
         Self {
-            device: filters.device(),
             filters,
             r,
             logit_bias,
@@ -85,11 +81,6 @@ impl FoldedChnAttn {
             wv,
             value_bias,
         }
-    }
-
-    /// Whether these matrices live on `device`.
-    pub fn is_on(&self, device: &Device) -> bool {
-        &self.device == device
     }
 
     /// The fused channel token of every patch, as `chnfus.xattn` would compute it (before the
