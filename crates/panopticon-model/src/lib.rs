@@ -45,8 +45,8 @@ pub use heads::{DinoHead, DinoHeadConfig, WeightNormLinear};
 #[cfg(feature = "pretrained")]
 pub use hub::{HubOptions, PanopticonWeights, Registry, WeightsEntry};
 pub use inference::{
-    Epilogue, FoldedChnAttn, FrozenPanopticon, Panels, erf, exact_gelu, fused_linear,
-    fused_self_attention, gelu_in_place, gelu_in_place_par, patchify_by_location,
+    Epilogue, FrozenPanopticon, Panels, erf, exact_gelu, fused_linear, fused_self_attention,
+    gelu_in_place, gelu_in_place_par,
 };
 pub use init::linear;
 pub use input::PanopticonInput;

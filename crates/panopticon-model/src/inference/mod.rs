@@ -11,7 +11,6 @@ mod frozen;
 mod ops;
 mod patch_embed;
 
-pub use folded::{FoldedChnAttn, patchify_by_location};
 pub use frozen::FrozenPanopticon;
 pub use ops::{
     Epilogue, Panels, erf, exact_gelu, fused_linear, fused_self_attention, gelu_in_place,

@@ -10,6 +10,8 @@ use crate::patch_embed::{ChnEmb, PatchEmbed};
 use crate::vit::PatchEmbedding;
 
 /// Pixels → `[B, L, D]` tokens with frozen weights.
+// One per model, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(super) enum FrozenPatchEmbed {
     /// Panopticon's embedding with its channel attention folded (exact).

@@ -30,12 +30,16 @@ pub fn softmax_rows(scores: &mut [f32], n: usize, scale: f32) {
     softmax_generic(scores, n, scale)
 }
 
+/// # Safety
+/// The CPU must support AVX-512F (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn softmax_avx512(scores: &mut [f32], n: usize, scale: f32) {
     softmax_generic(scores, n, scale)
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn softmax_avx2(scores: &mut [f32], n: usize, scale: f32) {

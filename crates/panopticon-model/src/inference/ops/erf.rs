@@ -71,6 +71,8 @@ pub(super) fn gelu_generic(xs: &mut [f32]) {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gelu_avx2(xs: &mut [f32]) {

@@ -279,6 +279,8 @@ fn finish_row(row: &mut [f32], bias: Option<&[f32]>, epilogue: Epilogue<'_>, res
     finish_row_generic(row, bias, epilogue, res)
 }
 
+/// # Safety
+/// The CPU must support AVX-512F (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn finish_row_avx512(
@@ -290,6 +292,8 @@ unsafe fn finish_row_avx512(
     finish_row_generic(row, bias, epilogue, res)
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn finish_row_avx2(
