@@ -58,16 +58,26 @@ impl ChannelIds {
 
     /// Reads `[B, C]` ids from a tensor (one device→host read) and checks them.
     pub fn from_tensor(chn_ids: &Tensor<2>) -> Result<Self> {
-        let [batch, channels] = chn_ids.dims();
-        let values =
-            chn_ids
-                .to_data()
-                .try_into_vec_as::<f32>()
-                .map_err(|e| PanopticonError::DType {
-                    name: "chn_ids".into(),
-                    expected: "numeric ids".into(),
-                    got: format!("{e:?}"),
-                })?;
+        Self::from_data(chn_ids.to_data())
+    }
+
+    /// Checks `[B, C]` numeric ids (int or float) given as raw data.
+    pub fn from_data(chn_ids: TensorData) -> Result<Self> {
+        let shape = chn_ids.shape().as_slice().to_vec();
+        let [batch, channels] = shape[..] else {
+            return Err(PanopticonError::Shape {
+                name: "chn_ids".into(),
+                expected: "[B, C]".into(),
+                got: shape,
+            });
+        };
+        let values = chn_ids
+            .try_into_vec_as::<f32>()
+            .map_err(|e| PanopticonError::DType {
+                name: "chn_ids".into(),
+                expected: "numeric ids".into(),
+                got: format!("{e:?}"),
+            })?;
         Self::new(values, batch, channels)
     }
 

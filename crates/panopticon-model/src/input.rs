@@ -159,15 +159,7 @@ impl PanopticonInput {
                 got: format!("{:?}", chn_ids.dtype()),
             });
         }
-        let [ib, ic] = [chn_ids.shape().as_slice()[0], chn_ids.shape().as_slice()[1]];
-        let ids = chn_ids
-            .try_into_vec_as::<f32>()
-            .map_err(|e| PanopticonError::DType {
-                name: "chn_ids".into(),
-                expected: "numeric ids".into(),
-                got: format!("{e:?}"),
-            })?;
-        let chn_ids = ChannelIds::new(ids, ib, ic)?;
+        let chn_ids = ChannelIds::from_data(chn_ids)?;
         let dims: [usize; 4] = std::array::from_fn(|i| imgs.shape().as_slice()[i]);
         let imgs =
             imgs.convert::<f32>()

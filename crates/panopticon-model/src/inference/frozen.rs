@@ -131,11 +131,15 @@ impl FrozenPanopticon {
         input: &PanopticonInput,
         masks: Option<Tensor<2, Bool>>,
     ) -> Result<ForwardFeatures> {
-        let TokenGrid { tokens, grid } = self.prepare_tokens(input, masks.clone())?;
-        let x = self.blocks.iter().fold(tokens, |x, blk| blk.forward(x));
-        let x_norm = self.norm.forward(x.clone());
-        let r = self.config.num_register_tokens;
-        Ok(ForwardFeatures::from_tokens(x, x_norm, r, masks, grid))
+        let tokens = self.prepare_tokens(input, masks.clone())?;
+        let blocks = |x| self.blocks.iter().fold(x, |x, blk| blk.forward(x));
+        Ok(tokens::features(
+            &self.config,
+            tokens,
+            blocks,
+            &self.norm,
+            masks,
+        ))
     }
 
     /// As [`Panopticon::intermediate_layers`].
@@ -146,23 +150,17 @@ impl FrozenPanopticon {
         norm: bool,
     ) -> Result<Vec<IntermediateLayer>> {
         let wanted = self.resolve_layers(layers.into())?;
-        let TokenGrid { tokens, grid } = self.prepare_tokens(input, None)?;
-        let r = self.config.num_register_tokens;
-        let mut out = Vec::with_capacity(wanted.len());
-        let mut x = tokens;
-        let last = wanted.last().map_or(0, |l| l + 1);
-        for (i, blk) in self.blocks.iter().enumerate().take(last) {
-            x = blk.forward(x);
-            if wanted.contains(&i) {
-                let y = if norm {
-                    self.norm.forward(x.clone())
-                } else {
-                    x.clone()
-                };
-                out.push(IntermediateLayer::from_tokens(i, y, r, grid));
-            }
-        }
-        Ok(out)
+        let tokens = self.prepare_tokens(input, None)?;
+        let norm = norm.then_some(&self.norm);
+        let forward = |blk: &FrozenBlock, x| blk.forward(x);
+        Ok(tokens::layers(
+            &self.config,
+            tokens,
+            &self.blocks,
+            forward,
+            &wanted,
+            norm,
+        ))
     }
 
     /// As [`Panopticon::embed_patches`].

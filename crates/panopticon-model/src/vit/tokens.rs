@@ -1,12 +1,15 @@
 //! What the trainable model and its frozen form share around the blocks: the image-size
-//! checks, the patch grid, and the token sequence (iBOT masks, cls, positions, registers).
+//! checks, the patch grid, the token sequence (iBOT masks, cls, positions, registers), and
+//! the outputs taken from the blocks.
 
+use burn::nn::LayerNorm;
 use burn::prelude::*;
 
 use super::pos_embed::interpolate_pos_embed;
 use crate::checks::check_tokens;
 use crate::config::{PanopticonConfig, PatchEmbedConfig};
 use crate::error::{PanopticonError, Result};
+use crate::output::{ForwardFeatures, IntermediateLayer};
 
 /// Tokens ready for the blocks (`prepare_tokens_with_masks`), and their patch grid.
 #[derive(Debug, Clone)]
@@ -137,4 +140,44 @@ pub(crate) fn assemble(
         tokens: x,
         grid: grid(config, height, width),
     })
+}
+
+/// `forward_features` from the tokens and the blocks run over them (`blocks`).
+pub(crate) fn features(
+    config: &PanopticonConfig,
+    TokenGrid { tokens, grid }: TokenGrid,
+    blocks: impl FnOnce(Tensor<3>) -> Tensor<3>,
+    norm: &LayerNorm,
+    masks: Option<Tensor<2, Bool>>,
+) -> ForwardFeatures {
+    let x = blocks(tokens);
+    let x_norm = norm.forward(x.clone());
+    ForwardFeatures::from_tokens(x, x_norm, config.num_register_tokens, masks, grid)
+}
+
+/// `get_intermediate_layers`: the outputs of the blocks `wanted` (sorted, checked), through
+/// `norm` when given; each block runs through `forward`.
+pub(crate) fn layers<T>(
+    config: &PanopticonConfig,
+    TokenGrid { tokens, grid }: TokenGrid,
+    blocks: &[T],
+    forward: impl Fn(&T, Tensor<3>) -> Tensor<3>,
+    wanted: &[usize],
+    norm: Option<&LayerNorm>,
+) -> Vec<IntermediateLayer> {
+    let r = config.num_register_tokens;
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut x = tokens;
+    let last = wanted.last().map_or(0, |l| l + 1);
+    for (i, blk) in blocks.iter().enumerate().take(last) {
+        x = forward(blk, x);
+        if wanted.contains(&i) {
+            let y = match norm {
+                Some(norm) => norm.forward(x.clone()),
+                None => x.clone(),
+            };
+            out.push(IntermediateLayer::from_tokens(i, y, r, grid));
+        }
+    }
+    out
 }
