@@ -1,12 +1,11 @@
 //! ViT-B/14's MLP activation, exact GELU on `[B·257, 3072]`: Burn's own (scalar `erff` on Flex)
-//! against `panopticon::model::ops::gelu` (vectorised, multi-threaded on Flex).
+//! against `panopticon::model::exact_gelu` (vectorised, multi-threaded on Flex).
 //!
 //! `cargo bench --bench activations`.
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use panopticon::model::ops;
 
 fn gelu(c: &mut Criterion) {
     let device = Device::default();
@@ -20,7 +19,7 @@ fn gelu(c: &mut Criterion) {
             b.iter(|| burn::tensor::activation::gelu(x.clone() * 1.0).into_data())
         });
         group.bench_with_input(BenchmarkId::new("panopticon", batch), &x, |b, x| {
-            b.iter(|| ops::gelu(x.clone() * 1.0).into_data())
+            b.iter(|| panopticon::model::exact_gelu(x.clone() * 1.0).into_data())
         });
         group.bench_with_input(BenchmarkId::new("copy_only", batch), &x, |b, x| {
             b.iter(|| (x.clone() * 1.0).into_data())

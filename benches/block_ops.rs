@@ -1,6 +1,6 @@
 //! The operations of one ViT-B/14 block at 224² (N = 257 tokens), in FLOP/s: where a forward's
 //! time goes on this machine. Each `Linear` is run with what follows it in the block (bias,
-//! GELU, LayerScale + residual), as `Block::forward` does at inference.
+//! GELU, LayerScale + residual), as the frozen model's blocks do.
 //!
 //! `cargo bench --bench block_ops`.
 
@@ -8,7 +8,7 @@ use burn::nn::LinearConfig;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use panopticon::model::ops::{self, Then};
+use panopticon::model::{Epilogue, fused_linear, fused_self_attention};
 
 const N: usize = 257;
 const D: usize = 768;
@@ -36,22 +36,22 @@ fn block_ops(c: &mut Criterion) {
             let layer = LinearConfig::new(d_in, d_out).init(&device);
             let input = if d_in == D { x.clone() } else { hidden.clone() };
             let then = || match (residual, name) {
-                (true, _) => Then::AddTo {
+                (true, _) => Epilogue::Residual {
                     residual: x.clone(),
                     gamma: Some(gamma.clone()),
                 },
-                (false, "fc1_gelu") => Then::Gelu,
-                _ => Then::Nothing,
+                (false, "fc1_gelu") => Epilogue::Gelu,
+                _ => Epilogue::Plain,
             };
             group.throughput(Throughput::Elements((2 * rows * d_in * d_out) as u64));
             group.bench_with_input(BenchmarkId::new(name, batch), &input, |b, input| {
-                b.iter(|| ops::linear(input.clone(), &layer, then()).into_data())
+                b.iter(|| fused_linear(input.clone(), &layer, None, then()).into_data())
             });
         }
         // q·kᵀ and the weighted sum of v.
         group.throughput(Throughput::Elements((4 * batch * N * N * D) as u64));
         group.bench_with_input(BenchmarkId::new("self_attention", batch), &qkv, |b, qkv| {
-            b.iter(|| ops::self_attention(qkv.clone(), HEADS).into_data())
+            b.iter(|| fused_self_attention(qkv.clone(), HEADS).into_data())
         });
     }
     group.finish();

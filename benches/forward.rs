@@ -1,4 +1,4 @@
-//! ViT-B/14 forward on the CPU backend (random weights, folded as loaded models are):
+//! ViT-B/14 forward on the CPU backend (random weights, frozen as for inference):
 //! 224×224, B ∈ {1, 8}, C ∈ {3, 13, 64, 202}.
 //!
 //! `cargo bench --bench forward` (set `RAYON_NUM_THREADS` to pin the thread count).
@@ -14,10 +14,10 @@ const S2_NM: [f32; 13] = [
 
 fn forward(c: &mut Criterion) {
     let device = Device::default();
-    let mut model = PanopticonConfig::vitb14()
+    let model = PanopticonConfig::vitb14()
         .init(&device)
-        .expect("preset is valid");
-    model.fold(); // as loaded models are
+        .expect("preset is valid")
+        .to_frozen();
     let mut group = c.benchmark_group("vitb14_forward_224");
     group.sample_size(10);
     for channels in [3usize, 13, 64, 202] {
@@ -30,7 +30,7 @@ fn forward(c: &mut Criterion) {
             let ids: Vec<f32> = (0..channels)
                 .map(|i| S2_NM[i % 13] + (i / 13) as f32)
                 .collect();
-            let input = PanopticonInput::with_shared_ids(imgs, &ids);
+            let input = PanopticonInput::with_shared_ids(imgs, &ids).expect("valid input");
             model.forward(&input).expect("warm-up"); // first call: allocations, pos-embed matrices
             group.throughput(Throughput::Elements(batch as u64));
             group.bench_with_input(

@@ -9,9 +9,9 @@ pub use panopticon_model as model;
 pub use panopticon_train as train;
 
 pub use panopticon_model::{
-    CheckpointPart, ConvPatchEmbedConfig, FfnLayer, ForwardFeatures, IntermediateLayer,
-    LayerSelection, LoadOptions, LoadReport, Panopticon, PanopticonConfig, PanopticonError,
-    PanopticonInput, PatchEmbedConfig,
+    ChannelIds, CheckpointPart, ConvPatchEmbedConfig, FfnLayer, ForwardFeatures, FrozenPanopticon,
+    IntermediateLayer, LayerSelection, LoadOptions, LoadReport, Panopticon, PanopticonConfig,
+    PanopticonError, PanopticonInput, PatchEmbedConfig,
 };
 #[cfg(feature = "pretrained")]
 pub use panopticon_model::{HubOptions, PanopticonWeights, Registry, WeightsEntry, hub};

@@ -6,9 +6,11 @@ mod common;
 use burn::prelude::*;
 use common::*;
 use panopticon::model::WeightsError;
-use panopticon::{Panopticon, PanopticonConfig, PanopticonError, PanopticonInput};
+use panopticon::{
+    ChannelIds, FrozenPanopticon, Panopticon, PanopticonConfig, PanopticonError, PanopticonInput,
+};
 
-fn model() -> Panopticon {
+fn trainable() -> Panopticon {
     Panopticon::from_file(
         &PanopticonConfig::tiny_test(),
         tiny_dir().join("weights.safetensors"),
@@ -16,6 +18,31 @@ fn model() -> Panopticon {
     )
     .unwrap()
     .0
+}
+
+/// The inference form, as loaded models run.
+fn model() -> FrozenPanopticon {
+    trainable().to_frozen()
+}
+
+/// The checked input of images, `[B, C]` ids and optional masks (the errors of bad input).
+fn input(
+    imgs: Tensor<4>,
+    ids: Tensor<2>,
+    masks: Option<Tensor<2, Bool>>,
+) -> Result<PanopticonInput, PanopticonError> {
+    PanopticonInput::new(imgs, ChannelIds::from_tensor(&ids)?, masks)
+}
+
+/// The cls embedding of an input built from these parts: an error from building the input
+/// or from the forward.
+fn cls(
+    m: &FrozenPanopticon,
+    imgs: Tensor<4>,
+    ids: Tensor<2>,
+    masks: Option<Tensor<2, Bool>>,
+) -> Result<Tensor<2>, PanopticonError> {
+    m.forward(&input(imgs, ids, masks)?)
 }
 
 fn imgs(b: usize, c: usize, h: usize, w: usize) -> Tensor<4> {
@@ -34,12 +61,7 @@ fn ids(v: &[&[f32]]) -> Tensor<2> {
 
 #[test]
 fn chn_ids_length_must_match_channels() {
-    let err = model()
-        .forward(&PanopticonInput::new(
-            imgs(1, 3, 16, 16),
-            ids(&[&[664.0, 559.0]]),
-        ))
-        .unwrap_err();
+    let err = cls(&model(), imgs(1, 3, 16, 16), ids(&[&[664.0, 559.0]]), None).unwrap_err();
     assert!(
         matches!(&err, PanopticonError::Shape { name, got, .. } if name == "chn_ids" && got == &vec![1, 2]),
         "{err}"
@@ -51,51 +73,34 @@ fn chn_ids_length_must_match_channels() {
 fn sar_ids_must_be_integers_in_range() {
     let m = model();
     for bad in [-13.0f32, -1.5, -0.25] {
-        let err = m
-            .forward(&PanopticonInput::new(
-                imgs(1, 2, 16, 16),
-                ids(&[&[664.0, bad]]),
-            ))
-            .unwrap_err();
+        let err = cls(&m, imgs(1, 2, 16, 16), ids(&[&[664.0, bad]]), None).unwrap_err();
         assert!(
             matches!(err, PanopticonError::InvalidSarId { value, sample: 0, channel: 1 } if value == bad),
             "{bad}: {err}"
         );
     }
-    let err = m
-        .forward(&PanopticonInput::new(
-            imgs(1, 2, 16, 16),
-            ids(&[&[f32::NAN, 664.0]]),
-        ))
-        .unwrap_err();
+    let err = cls(&m, imgs(1, 2, 16, 16), ids(&[&[f32::NAN, 664.0]]), None).unwrap_err();
     assert!(
         matches!(err, PanopticonError::NonFiniteChannelId { channel: 0, .. }),
         "{err}"
     );
     // All twelve SAR ids are fine.
     let all: Vec<f32> = (1..=12).map(|i| -(i as f32)).collect();
-    assert!(
-        m.forward(&PanopticonInput::new(imgs(1, 12, 16, 16), ids(&[&all])))
-            .is_ok()
-    );
+    assert!(cls(&m, imgs(1, 12, 16, 16), ids(&[&all]), None).is_ok());
 }
 
 #[test]
 fn images_smaller_than_a_patch_are_rejected() {
     let m = model(); // patch 8
     for (h, w) in [(7, 16), (16, 7), (4, 4)] {
-        let err = m
-            .forward(&PanopticonInput::new(imgs(1, 1, h, w), ids(&[&[664.0]])))
-            .unwrap_err();
+        let err = cls(&m, imgs(1, 1, h, w), ids(&[&[664.0]]), None).unwrap_err();
         assert!(
             matches!(err, PanopticonError::ImageTooSmall { height, width, patch: 8 } if height == h && width == w),
             "{err}"
         );
     }
     // Exactly one patch works; trailing pixels are dropped like the stride-P convolution does.
-    let out = m
-        .forward(&PanopticonInput::new(imgs(1, 1, 8, 13), ids(&[&[664.0]])))
-        .unwrap();
+    let out = cls(&m, imgs(1, 1, 8, 13), ids(&[&[664.0]]), None).unwrap();
     assert_eq!(out.dims(), [1, 48]);
 }
 
@@ -106,9 +111,13 @@ fn a_sample_with_every_channel_masked_is_an_error_not_nan() {
         TensorData::new(vec![false, true, true, true], [2, 2]),
         &device,
     );
-    let input = PanopticonInput::new(imgs(2, 2, 16, 16), ids(&[&[664.0, -1.0], &[559.0, -2.0]]))
-        .with_spec_masks(masks);
-    let err = model().forward(&input).unwrap_err();
+    // Refused when the input is built, before any forward.
+    let err = input(
+        imgs(2, 2, 16, 16),
+        ids(&[&[664.0, -1.0], &[559.0, -2.0]]),
+        Some(masks),
+    )
+    .unwrap_err();
     assert!(
         matches!(err, PanopticonError::AllChannelsMasked { sample: 1 }),
         "{err}"
@@ -122,12 +131,13 @@ fn nan_or_inf_pixels_are_named_by_channel() {
         let mut v = vec![0.5f32; 2 * 3 * 16 * 16];
         v[(3 + 2) * 256 + 17] = bad; // sample 1 (offset 3 channels), channel 2
         let x = Tensor::<4>::from_data(TensorData::new(v, [2, 3, 16, 16]), &Device::default());
-        let err = m
-            .forward(&PanopticonInput::new(
-                x,
-                ids(&[&[664.0, 559.0, 493.0], &[664.0, 559.0, 493.0]]),
-            ))
-            .unwrap_err();
+        let err = cls(
+            &m,
+            x,
+            ids(&[&[664.0, 559.0, 493.0], &[664.0, 559.0, 493.0]]),
+            None,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -154,12 +164,8 @@ fn nan_pixels_in_a_masked_channel_are_harmless() {
     let masks =
         Tensor::<2, Bool>::from_data(TensorData::new(vec![false, false, true], [1, 3]), &device);
     let chn = ids(&[&[664.0, 559.0, 493.0]]);
-    let a = m
-        .forward(&PanopticonInput::new(dirty, chn.clone()).with_spec_masks(masks.clone()))
-        .unwrap();
-    let b = m
-        .forward(&PanopticonInput::new(clean, chn).with_spec_masks(masks))
-        .unwrap();
+    let a = cls(&m, dirty, chn.clone(), Some(masks.clone())).unwrap();
+    let b = cls(&m, clean, chn, Some(masks)).unwrap();
     assert_eq!(max_abs_diff(&a.into_data(), &b.into_data()), 0.0);
 }
 
@@ -211,22 +217,24 @@ fn caller_tensors_are_not_modified() {
     let chn = ids(&[&[664.63, 559.97, -3.0]]);
     let masks =
         Tensor::<2, Bool>::from_data(TensorData::new(vec![false, false, true], [1, 3]), &device);
-    let input = PanopticonInput::new(x.clone(), chn.clone()).with_spec_masks(masks.clone());
     let (x0, c0, m0) = (x.to_data(), chn.to_data(), masks.to_data());
+    let input = input(x.clone(), chn.clone(), Some(masks.clone())).unwrap();
     model().forward_features(&input, None).unwrap();
-    assert_eq!(input.imgs.to_data(), x0);
+    assert_eq!(x.to_data(), x0);
+    assert_eq!(chn.to_data(), c0);
     assert_eq!(
-        input.chn_ids.to_data(),
-        c0,
+        input.chn_ids().values(),
+        c0.as_slice::<f32>().unwrap(),
         "float wavelengths must not be floored in place"
     );
-    assert_eq!(input.spec_masks.as_ref().unwrap().to_data(), m0);
+    assert_eq!(masks.to_data(), m0);
+    assert_eq!(input.spec_masks().unwrap().to_data(), m0);
 }
 
 #[test]
 fn bad_layer_selections() {
     let m = model();
-    let input = PanopticonInput::new(imgs(1, 1, 16, 16), ids(&[&[664.0]]));
+    let input = input(imgs(1, 1, 16, 16), ids(&[&[664.0]]), None).unwrap();
     for sel in [vec![2usize], vec![0, 0], vec![]] {
         let err = m
             .intermediate_layers(&input, sel.clone(), true)
@@ -362,7 +370,7 @@ fn pixels_within_the_bound_stay_finite_and_beyond_it_are_refused() {
     // At the bound (signs mixed, every pixel at ±1e8): the outputs stay finite.
     let at = imgs(1, 3, 32, 32).sign() * MAX_ABS_PIXEL;
     let ff = m
-        .forward_features(&PanopticonInput::new(at, id.clone()), None)
+        .forward_features(&input(at, id.clone(), None).unwrap(), None)
         .unwrap();
     for t in [ff.x_norm_clstoken.into_data(), ff.x_prenorm.into_data()] {
         assert!(
@@ -373,7 +381,7 @@ fn pixels_within_the_bound_stay_finite_and_beyond_it_are_refused() {
     // Beyond it (3e38 is finite, and its sum is too for mixed signs): refused, not NaN.
     for v in [MAX_ABS_PIXEL * 1.5, 3e38] {
         let x = imgs(1, 3, 32, 32).sign() * v;
-        let err = m.forward(&PanopticonInput::new(x, id.clone())).unwrap_err();
+        let err = cls(&m, x, id.clone(), None).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -437,9 +445,7 @@ fn the_token_cap_refuses_large_images_before_any_work() {
     m.set_max_tokens(16);
     let id = ids(&[&[664.0]]);
     // 32² at patch 8: 16 patches + cls = 17 tokens.
-    let err = m
-        .forward(&PanopticonInput::new(imgs(1, 1, 32, 32), id.clone()))
-        .unwrap_err();
+    let err = cls(&m, imgs(1, 1, 32, 32), id.clone(), None).unwrap_err();
     assert!(
         matches!(
             err,
@@ -452,10 +458,7 @@ fn the_token_cap_refuses_large_images_before_any_work() {
         "{err}"
     );
     assert!(err.to_string().contains("--tile"), "{err}");
-    assert!(
-        m.forward(&PanopticonInput::new(imgs(1, 1, 24, 32), id))
-            .is_ok()
-    );
+    assert!(cls(&m, imgs(1, 1, 24, 32), id, None).is_ok());
     // Checked from the size alone, before an image exists.
     assert!(m.check_image_size(1 << 20, 1 << 20).is_err());
 }
@@ -551,7 +554,7 @@ fn dino_head_configs_are_bounded() {
 
 #[test]
 fn save_burnpack_is_atomic_and_leaves_nothing_on_failure() {
-    let m = model();
+    let m = trainable();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m.bpk");
     m.save_burnpack(&out).unwrap();

@@ -72,12 +72,14 @@ fn one_tile_scene_equals_forward_on_the_normalised_tensor() {
         }
     }
     let device = Device::default();
-    let (model, _) = Panopticon::from_file(
+    let model = Panopticon::from_file(
         &PanopticonConfig::tiny_test(),
         tiny_dir().join("weights.pth"),
         &device,
     )
-    .unwrap();
+    .unwrap()
+    .0
+    .to_frozen();
     let registry = panopticon::data::SensorRegistry::builtin().unwrap();
     let ids = registry
         .sensor("sentinel2_l1c")
@@ -85,7 +87,7 @@ fn one_tile_scene_equals_forward_on_the_normalised_tensor() {
         .chn_ids_f32(&S2_BANDS)
         .unwrap();
     let imgs = Tensor::<4>::from_data(TensorData::new(x, [1, 13, h, w]), &device);
-    let input = PanopticonInput::with_shared_ids(imgs, &ids);
+    let input = PanopticonInput::with_shared_ids(imgs, &ids).unwrap();
     let want = model.forward(&input).unwrap().into_data();
     let d = max_abs_diff(&got["cls"], &want);
     assert!(d <= 1e-5, "embed vs forward: {d:e}");
@@ -365,16 +367,18 @@ fn sar_channels_by_name() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let device = Device::default();
-    let (model, _) = Panopticon::from_file(
+    let model = Panopticon::from_file(
         &PanopticonConfig::tiny_test(),
         tiny_dir().join("weights.pth"),
         &device,
     )
-    .unwrap();
+    .unwrap()
+    .0
+    .to_frozen();
     let imgs = Tensor::<4>::from_data(TensorData::new(raw, [1, 2, h, w]), &device);
     // VV ascending = −5, VH descending = −10 (spec §1.4.3).
     let want = model
-        .forward(&PanopticonInput::with_shared_ids(imgs, &[-5.0, -10.0]))
+        .forward(&PanopticonInput::with_shared_ids(imgs, &[-5.0, -10.0]).unwrap())
         .unwrap()
         .into_data();
     let got = read_safetensors(&out).unwrap();

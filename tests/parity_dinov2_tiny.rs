@@ -8,6 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use burn::prelude::*;
+use common::forms::Outputs;
 use common::*;
 use panopticon::model::{ConvPatchEmbedConfig, FfnLayer, PatchEmbedConfig};
 use panopticon::tensor_io::read_safetensors;
@@ -32,27 +33,26 @@ fn config() -> PanopticonConfig {
         .with_interpolate_antialias(true)
 }
 
+/// Both forms of `model`: the trainable one and its frozen inference form.
 fn check(model: &Panopticon, name: &str) {
+    check_form(model, model, &format!("trainable {name}"), name);
+    check_form(model, &model.to_frozen(), &format!("frozen {name}"), name);
+}
+
+fn check_form(model: &Panopticon, form: &dyn Outputs, label: &str, name: &str) {
     let device = model.device();
     let case = read_safetensors(dir().join(format!("{name}.safetensors"))).unwrap();
     let imgs = case["input.imgs"].clone();
     let b = imgs.shape()[0];
     let ids = TensorData::new(vec![0f32; b * 3], [b, 3]); // ignored by the conv embedding
     let input = PanopticonInput::from_data(imgs, ids, None, &device).unwrap();
-    let [_, _, h, w] = input.imgs.dims();
+    let [_, _, h, w] = input.dims();
     let mut got: Vec<(&str, TensorData)> = vec![
         ("pos_embed_interp", model.pos_embed_for(h, w).into_data()),
-        (
-            "tokens.in",
-            model
-                .prepare_tokens(&input, None)
-                .unwrap()
-                .tokens
-                .into_data(),
-        ),
-        ("out.cls", model.forward(&input).unwrap().into_data()),
+        ("tokens.in", form.prepare_tokens(&input).tokens.into_data()),
+        ("out.cls", form.cls(&input).into_data()),
     ];
-    let ff = model.forward_features(&input, None).unwrap();
+    let ff = form.features(&input, None);
     got.push(("ff.x_norm_clstoken", ff.x_norm_clstoken.into_data()));
     got.push((
         "ff.x_norm_regtokens",
@@ -60,10 +60,7 @@ fn check(model: &Panopticon, name: &str) {
     ));
     got.push(("ff.x_norm_patchtokens", ff.x_norm_patchtokens.into_data()));
     got.push(("ff.x_prenorm", ff.x_prenorm.into_data()));
-    for l in model
-        .intermediate_layers(&input, LayerSelection::Last(2), true)
-        .unwrap()
-    {
+    for l in form.layers(&input, LayerSelection::Last(2)) {
         let i = l.block;
         got.push((
             ["inter_reshape.0.patch", "inter_reshape.1.patch"][i],
@@ -73,9 +70,7 @@ fn check(model: &Panopticon, name: &str) {
         got.push((["inter.0.cls", "inter.1.cls"][i], l.cls.into_data()));
     }
     if let Some(m) = case.get("input.token_masks") {
-        let ff = model
-            .forward_features(&input, Some(Tensor::from_data(m.clone(), &device)))
-            .unwrap();
+        let ff = form.features(&input, Some(Tensor::from_data(m.clone(), &device)));
         got.push(("masked.x_norm_clstoken", ff.x_norm_clstoken.into_data()));
         got.push((
             "masked.x_norm_patchtokens",
@@ -94,10 +89,10 @@ fn check(model: &Panopticon, name: &str) {
             .get(key)
             .unwrap_or_else(|| panic!("{name}: no reference {key}"));
         let err = max_abs_diff(&data, want);
-        assert!(err <= ATOL, "{name}/{key}: max |Δ| = {err:e}");
+        assert!(err <= ATOL, "{label}/{key}: max |Δ| = {err:e}");
         worst = worst.max(err);
     }
-    println!("{name}: max |Δ| = {worst:.2e}");
+    println!("{label}: max |Δ| = {worst:.2e}");
 }
 
 #[test]

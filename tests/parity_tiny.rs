@@ -8,10 +8,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use burn::prelude::*;
+use common::forms::Outputs;
 use common::*;
-use panopticon::model::patch_embed::HostChnIds;
-use panopticon::model::{PatchEmbedding, Prepared};
-use panopticon::{LayerSelection, Panopticon, PanopticonConfig};
+use panopticon::model::{PatchEmbedding, TokenGrid};
+use panopticon::{ChannelIds, LayerSelection, Panopticon, PanopticonConfig};
 
 const ATOL: f32 = 5e-5;
 
@@ -31,7 +31,8 @@ fn load(weights: &str) -> Panopticon {
     model
 }
 
-fn check_case(model: &Panopticon, name: &str) -> f32 {
+/// Checks the layers of `model` and the outputs of `outputs` (the model or its frozen form).
+fn check_case(model: &Panopticon, outputs: &dyn Outputs, name: &str) -> f32 {
     let device = model.device();
     let case = load_case(name);
     let input = case_input(&case, &device);
@@ -52,27 +53,24 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
     let PatchEmbedding::Panopticon(pe) = &model.patch_embed else {
         unreachable!()
     };
-    let ids = HostChnIds::read(&input.chn_ids).unwrap();
     check(
         "pe.chn_emb",
-        pe.chnfus.chnemb.forward(&ids).unsqueeze(),
+        pe.chnfus.chnemb.forward(input.chn_ids()).unsqueeze(),
         1e-6,
     );
-    check("pe.conv3d", pe.conv3d.forward(input.imgs.clone()), ATOL);
-    check(
-        "pe.out",
-        model.embed_patches(&input).unwrap().unsqueeze(),
-        ATOL,
-    );
-    let [_, _, h, w] = input.imgs.dims();
+    // The raw pixels: the checked input has its masked channels zeroed.
+    let raw = Tensor::<4>::from_data(case["input.imgs"].clone().convert::<f32>(), &device);
+    check("pe.conv3d", pe.conv3d.forward(raw), ATOL);
+    check("pe.out", outputs.embed_patches(&input).unsqueeze(), ATOL);
+    let [_, _, h, w] = input.dims();
     check(
         "pos_embed_interp",
         model.pos_embed_for(h, w).unsqueeze(),
         ATOL,
     );
-    let Prepared { tokens, .. } = model.prepare_tokens(&input, None).unwrap();
+    let TokenGrid { tokens, .. } = outputs.prepare_tokens(&input);
     check("tokens.in", tokens.clone().unsqueeze(), ATOL);
-    let mut x = tokens;
+    let TokenGrid { tokens: mut x, .. } = model.prepare_tokens(&input, None).unwrap();
     for (i, blk) in model.blocks.iter().enumerate() {
         x = blk.forward(x);
         check(
@@ -81,8 +79,8 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
             ATOL,
         );
     }
-    check("out.cls", model.forward(&input).unwrap().unsqueeze(), ATOL);
-    let ff = model.forward_features(&input, None).unwrap();
+    check("out.cls", outputs.cls(&input).unsqueeze(), ATOL);
+    let ff = outputs.features(&input, None);
     check("ff.x_norm_clstoken", ff.x_norm_clstoken.unsqueeze(), ATOL);
     check(
         "ff.x_norm_patchtokens",
@@ -90,9 +88,7 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
         ATOL,
     );
     check("ff.x_prenorm", ff.x_prenorm.unsqueeze(), ATOL);
-    let inter = model
-        .intermediate_layers(&input, LayerSelection::Last(2), true)
-        .unwrap();
+    let inter = outputs.layers(&input, LayerSelection::Last(2));
     assert_eq!(inter.iter().map(|l| l.block).collect::<Vec<_>>(), [0, 1]);
     for l in &inter {
         let (pk, ck, rk) = [
@@ -105,7 +101,7 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
     }
     if let Some(masks) = case.get("input.token_masks") {
         let masks = Tensor::<2, Bool>::from_data(masks.clone(), &device);
-        let ff = model.forward_features(&input, Some(masks)).unwrap();
+        let ff = outputs.features(&input, Some(masks));
         check(
             "masked.x_norm_clstoken",
             ff.x_norm_clstoken.unsqueeze(),
@@ -128,13 +124,15 @@ fn check_case(model: &Panopticon, name: &str) -> f32 {
     worst
 }
 
+/// The frozen form, as inference runs.
 fn check_all(weights: &str) {
-    check_model(&load(weights), weights);
+    let model = load(weights);
+    check_model(&model, &model.to_frozen(), weights);
 }
 
-fn check_model(model: &Panopticon, label: &str) {
+fn check_model(model: &Panopticon, outputs: &dyn Outputs, label: &str) {
     for name in CASES {
-        let worst = check_case(model, name);
+        let worst = check_case(model, outputs, name);
         println!("{label} {name}: max |Δ| = {worst:.2e}");
     }
 }
@@ -144,14 +142,11 @@ fn all_cases_match_pytorch_with_pth_weights() {
     check_all("weights.pth");
 }
 
-/// Loaded models run the folded channel attention; the literal one must match PyTorch too.
+/// Inference runs the frozen form; the trainable model must match PyTorch too.
 #[test]
-fn all_cases_match_pytorch_on_the_literal_path() {
-    let mut model = load("weights.pth");
-    assert!(model.is_folded());
-    model.unfold();
-    assert!(!model.is_folded());
-    check_model(&model, "literal");
+fn all_cases_match_pytorch_on_the_trainable_model() {
+    let model = load("weights.pth");
+    check_model(&model, &model, "trainable");
 }
 
 #[test]
@@ -166,13 +161,16 @@ fn sincos_omega_is_torchs_table() {
         .clone()
         .try_into_vec_as::<f32>()
         .unwrap();
-    assert_eq!(panopticon::model::patch_embed::sincos_omega(48), want);
+    assert_eq!(panopticon::model::sincos_omega(48), want);
     // The ids of aux's self-check, through the channel embedding.
     let model = load("weights.safetensors");
     let PatchEmbedding::Panopticon(pe) = &model.patch_embed else {
         unreachable!()
     };
     let mus = Tensor::<2>::from_data(aux["check.mus"].clone().convert::<f32>(), &model.device());
-    let got = pe.chnfus.chnemb.forward(&HostChnIds::read(&mus).unwrap());
+    let got = pe
+        .chnfus
+        .chnemb
+        .forward(&ChannelIds::from_tensor(&mus).unwrap());
     assert_close("check.chn_emb", got, &aux["check.chn_emb"], 1e-6);
 }

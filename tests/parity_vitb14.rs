@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use burn::prelude::*;
+use common::forms::Outputs;
 use common::*;
 use panopticon::model::PatchEmbedding;
-use panopticon::model::patch_embed::HostChnIds;
 use panopticon::tensor_io::read_safetensors;
 use panopticon::{LayerSelection, Panopticon, PanopticonConfig};
 
@@ -21,41 +21,35 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vitb14")
 }
 
-/// Our value for every reference key of a case.
+/// Our value for every reference key of a case: the layers of `model`, the model-level
+/// outputs of `form` (the model or its frozen form).
 fn outputs(
     model: &Panopticon,
+    form: &dyn Outputs,
     case: &BTreeMap<String, TensorData>,
 ) -> BTreeMap<String, TensorData> {
     let device = model.device();
     let input = case_input(case, &device);
-    let [_, _, h, w] = input.imgs.dims();
+    let [_, _, h, w] = input.dims();
     let mut out = BTreeMap::new();
     if let PatchEmbedding::Panopticon(pe) = &model.patch_embed {
-        let ids = HostChnIds::read(&input.chn_ids).unwrap();
         out.insert(
             "pe.chn_emb".to_string(),
-            pe.chnfus.chnemb.forward(&ids).into_data(),
+            pe.chnfus.chnemb.forward(input.chn_ids()).into_data(),
         );
     }
-    out.insert(
-        "pe.out".to_string(),
-        model.embed_patches(&input).unwrap().into_data(),
-    );
+    out.insert("pe.out".to_string(), form.embed_patches(&input).into_data());
     out.insert(
         "pos_embed_interp".into(),
         model.pos_embed_for(h, w).into_data(),
     );
     out.insert(
         "tokens.in".into(),
-        model
-            .prepare_tokens(&input, None)
-            .unwrap()
-            .tokens
-            .into_data(),
+        form.prepare_tokens(&input).tokens.into_data(),
     );
-    let ff = model.forward_features(&input, None).unwrap();
-    // `forward` takes its own route (cls row only in the last block).
-    out.insert("out.cls".into(), model.forward(&input).unwrap().into_data());
+    let ff = form.features(&input, None);
+    // The frozen `forward` takes its own route (cls row only in the last block).
+    out.insert("out.cls".into(), form.cls(&input).into_data());
     out.insert("ff.x_norm_clstoken".into(), ff.x_norm_clstoken.into_data());
     out.insert(
         "ff.x_norm_patchtokens".into(),
@@ -67,10 +61,7 @@ fn outputs(
         .filter_map(|k| k.strip_prefix("inter.")?.strip_suffix(".cls")?.parse().ok())
         .collect();
     if !blocks.is_empty() {
-        for l in model
-            .intermediate_layers(&input, LayerSelection::Indices(blocks), true)
-            .unwrap()
-        {
+        for l in form.layers(&input, LayerSelection::Indices(blocks)) {
             out.insert(
                 format!("inter_reshape.{}.patch", l.block),
                 l.patch_map().into_data(),
@@ -80,9 +71,7 @@ fn outputs(
         }
     }
     if let Some(m) = case.get("input.token_masks") {
-        let ff = model
-            .forward_features(&input, Some(Tensor::from_data(m.clone(), &device)))
-            .unwrap();
+        let ff = form.features(&input, Some(Tensor::from_data(m.clone(), &device)));
         out.insert(
             "masked.x_norm_clstoken".into(),
             ff.x_norm_clstoken.into_data(),
@@ -103,18 +92,16 @@ fn check_file(path: &std::path::Path, weights: &str) {
     check_file_with(path, weights, true);
 }
 
-fn check_file_with(path: &std::path::Path, weights: &str, folded: bool) {
+fn check_file_with(path: &std::path::Path, weights: &str, frozen_form: bool) {
     let device = Device::default();
-    let (mut model, report) = Panopticon::from_file(&PanopticonConfig::vitb14(), path, &device)
+    let (model, report) = Panopticon::from_file(&PanopticonConfig::vitb14(), path, &device)
         .unwrap_or_else(|e| panic!("{e} (run scripts/gen_vitb14_reference.py first)"));
     assert!(
         report.missing.is_empty() && report.unused.is_empty(),
         "{report}"
     );
-    assert!(model.is_folded());
-    if !folded {
-        model.unfold();
-    }
+    let frozen = model.to_frozen();
+    let form: &dyn Outputs = if frozen_form { &frozen } else { &model };
     let mut cases: Vec<_> = std::fs::read_dir(dir())
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -129,7 +116,7 @@ fn check_file_with(path: &std::path::Path, weights: &str, folded: bool) {
     assert!(!cases.is_empty(), "no case files in {}", dir().display());
     for path in cases {
         let case = read_safetensors(&path).unwrap();
-        let ours = outputs(&model, &case);
+        let ours = outputs(&model, form, &case);
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let mut line = Vec::new();
         for (key, want) in case.iter().filter(|(k, _)| !k.starts_with("input.")) {
@@ -213,7 +200,10 @@ fn vitb14_half_precision_burnpacks_match_pytorch() {
             r.bytes as f64 / 1e6,
             r.max_abs_diff
         );
-        let (model, _) = Panopticon::from_file(&cfg, &bpk, &device).unwrap();
+        let model = Panopticon::from_file(&cfg, &bpk, &device)
+            .unwrap()
+            .0
+            .to_frozen();
         for name in [
             "case_a_rgb",
             "case_b_s2",

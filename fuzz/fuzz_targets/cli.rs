@@ -208,7 +208,9 @@ fuzz_target!(|inv: Invocation| {
             Arg::Raw(s) => argv.push(s.clone()),
         }
     }
-    if argv.iter().any(|a| a.contains("://")) {
+    // No network; and no recursive glob: `**` under `/` walks the whole machine's filesystem
+    // (minutes, bounded by its size: what the user asked, not a hang).
+    if argv.iter().any(|a| a.contains("://") || a.contains("**")) {
         return;
     }
     let Ok(parsed) = cli::Cli::try_parse_from(&argv) else {

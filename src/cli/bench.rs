@@ -36,7 +36,8 @@ pub struct BenchArgs {
     /// Device: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// Run the literal channel attention instead of the folded inference path.
+    /// Run the trainable model (literal channel attention, Burn operations) instead of its
+    /// frozen inference form.
     #[arg(long)]
     literal: bool,
     /// Float type of weights and activations: f32, f16 or bf16 (half types where the device
@@ -109,10 +110,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         };
         model.load_weights(w, &opts)?;
     }
-    model.fold();
-    if args.literal {
-        model.unfold();
-    }
+    let frozen = (!args.literal).then(|| model.to_frozen());
     let ids: Vec<f32> = (0..args.channels)
         .map(|i| 420.0 + 2030.0 * i as f32 / (args.channels.max(2) - 1) as f32)
         .collect();
@@ -121,16 +119,23 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Distribution::Normal(0.0, 1.0),
         &device,
     );
-    let input = PanopticonInput::with_shared_ids(imgs, &ids);
+    let input = PanopticonInput::with_shared_ids(imgs, &ids)?;
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
-        if args.all_tokens {
-            let ff = model.forward_features(&input, None)?;
-            std::hint::black_box(ff.x_norm_patchtokens.into_data());
-            std::hint::black_box(ff.x_norm_clstoken.into_data());
-        } else {
-            std::hint::black_box(model.forward(&input)?.into_data());
-        }
+        let (cls, patches) = match (&frozen, args.all_tokens) {
+            (Some(f), true) => {
+                let ff = f.forward_features(&input, None)?;
+                (ff.x_norm_clstoken, Some(ff.x_norm_patchtokens))
+            }
+            (Some(f), false) => (f.forward(&input)?, None),
+            (None, true) => {
+                let ff = model.forward_features(&input, None)?;
+                (ff.x_norm_clstoken, Some(ff.x_norm_patchtokens))
+            }
+            (None, false) => (model.forward(&input)?, None),
+        };
+        std::hint::black_box(patches.map(|p| p.into_data()));
+        std::hint::black_box(cls.into_data());
         Ok(t.elapsed().as_secs_f64())
     };
     let warmup = once()?;
@@ -152,7 +157,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.channels,
         args.size,
         args.precision,
-        model.is_folded(),
+        frozen.is_some(),
         if args.all_tokens { "all" } else { "cls" },
         args.batch as f64 / median,
         peak_rss().unwrap_or(0)

@@ -9,7 +9,7 @@ use clap::Args;
 use panopticon::data::ImageHeader;
 use panopticon::data::readers::{Budget, DEFAULT_MAX_PIXELS};
 use panopticon::embed::EmbedOptions;
-use panopticon::{Panopticon, PanopticonConfig};
+use panopticon::{FrozenPanopticon, PanopticonConfig};
 
 /// The budget options of `embed`, `pca` and `forward`.
 #[derive(Args, Debug, Clone)]
@@ -150,14 +150,14 @@ pub fn embed_need(
 /// Refuses a tile side whose forward would hold more tokens than the model's cap, naming
 /// `--tile` and the largest side that fits; `(h, w)` is the scene (a tile never exceeds it).
 pub fn check_tile_tokens(
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     tile: usize,
     (h, w): (usize, usize),
 ) -> anyhow::Result<()> {
-    let p = model.config.patch_size;
+    let p = model.config().patch_size;
     let (th, tw) = (tile.min(h.div_ceil(p) * p), tile.min(w.div_ceil(p) * p));
     if model.check_image_size(th, tw).is_err() {
-        let extra = 1 + model.config.num_register_tokens;
+        let extra = 1 + model.config().num_register_tokens;
         let tokens = (th / p) * (tw / p) + extra;
         let side = ((model.max_tokens().saturating_sub(extra)) as f64).sqrt() as usize * p;
         bail!(

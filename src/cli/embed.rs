@@ -13,7 +13,7 @@ use panopticon::embed::output::{
     projjson, write_output,
 };
 use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
-use panopticon::{Panopticon, PanopticonConfig};
+use panopticon::{FrozenPanopticon, Panopticon, PanopticonConfig};
 
 use super::forward::resolve_config;
 use super::progress::{tile_bar, warn_skipped};
@@ -106,7 +106,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let mut model = load_model(&sc.weights, &sc.config, &device)?;
     sc.prepare_model(&mut model)?;
-    check_options(format, n_scenes, dense, args.pca, model.config.embed_dim)?;
+    check_options(format, n_scenes, dense, args.pca, model.config().embed_dim)?;
     let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
@@ -134,7 +134,7 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
             results.push((raster, out));
         }
     }
-    let report = write_results(&args, format, &results, model.config.patch_size, &device)?;
+    let report = write_results(&args, format, &results, model.config().patch_size, &device)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
     eprintln!(
         "wrote {} ({n} tiles from {} input(s), D = {})",
@@ -165,7 +165,7 @@ fn print_report(report: &OutputReport) {
 /// header before any pixel is read.
 pub(super) fn embed_file(
     path: &Path,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
@@ -191,7 +191,7 @@ pub(super) fn embed_file(
     let header = probe_image(path)?;
     check_bands(path, header.bands, ids)?;
     super::budget::check_tile_tokens(model, opts.tile, (header.height, header.width))?;
-    let need = super::budget::embed_need(&header, false, opts, &model.config);
+    let need = super::budget::embed_need(&header, false, opts, model.config());
     sc.budget.check_input(path, &header, need)?;
     let mut raster = read_image_within(path, &sc.budget.budget())?;
     check_bands(path, raster.bands, ids)?;
@@ -225,7 +225,7 @@ pub(super) fn embed_file(
 /// file's internal mask count as no-data.
 fn embed_geotiff(
     loc: &RasterLocation,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
@@ -243,7 +243,7 @@ fn embed_geotiff(
     check_bands(path, bands, ids)?;
     let header = tif.image_header();
     super::budget::check_tile_tokens(model, opts.tile, (height, width))?;
-    let need = super::budget::embed_need(&header, true, opts, &model.config);
+    let need = super::budget::embed_need(&header, true, opts, model.config());
     sc.budget.check_input(path, &header, need)?;
     let label = format!("[{}/{}] {loc}", i + 1, total);
     let name = loc.to_string();
@@ -366,11 +366,11 @@ pub(super) fn load_model(
     weights: &str,
     config: &str,
     device: &Device,
-) -> anyhow::Result<Panopticon> {
+) -> anyhow::Result<FrozenPanopticon> {
     let path = Path::new(weights);
     if path.exists() {
         let config: PanopticonConfig = resolve_config(config)?;
-        return Ok(Panopticon::from_file(&config, path, device)?.0);
+        return Ok(Panopticon::from_file(&config, path, device)?.0.to_frozen());
     }
     // A file name (a folder in it, or a weights extension) is not a registry name: say so.
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -385,11 +385,10 @@ pub(super) fn load_model(
     #[cfg(feature = "pretrained")]
     {
         let entry = panopticon::Registry::builtin().get(weights)?.clone();
-        Ok(Panopticon::pretrained_with(
-            &entry,
-            &panopticon::HubOptions::from_env(),
-            device,
-        )?)
+        Ok(
+            Panopticon::pretrained_with(&entry, &panopticon::HubOptions::from_env(), device)?
+                .to_frozen(),
+        )
     }
     #[cfg(not(feature = "pretrained"))]
     bail!("--weights {weights}: no such file (registry names need the `pretrained` feature)")

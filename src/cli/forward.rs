@@ -100,7 +100,7 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     if let Some(max) = args.max_tokens {
         model.set_max_tokens(max);
     }
-    let [_, _, h, w] = input.imgs.dims();
+    let [_, _, h, w] = input.dims();
     model.check_image_size(h, w)?;
     let layers = match args.layers {
         Some(v) => LayerSelection::Indices(v),
@@ -119,6 +119,7 @@ pub fn run(args: ForwardArgs) -> anyhow::Result<()> {
     };
     let report = model.load_weights(&args.weights, &opts)?;
     eprint!("{report}");
+    let model = model.to_frozen();
 
     let mut out: Vec<(String, TensorData)> = Vec::new();
     let ff = model.forward_features(&input, None)?;

@@ -136,7 +136,7 @@ pub fn run(args: PcaArgs) -> anyhow::Result<()> {
             left[i * 3 + k] = to_u8(v, lo, hi);
         }
     }
-    let p = model.config.patch_size;
+    let p = model.config().patch_size;
     let gap = 8;
     let width = 2 * w + gap;
     let mut img = vec![255u8; h * width * 3];

@@ -2,18 +2,18 @@
 
 use std::path::Path;
 
-use panopticon::Panopticon;
+use panopticon::FrozenPanopticon;
 use panopticon::embed::{EmbedOptions, Embedded};
 
 /// A progress bar over the tiles the sliding window will cut from an `h`×`w` scene.
 pub(super) fn tile_bar(
     quiet: bool,
     label: &str,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     (h, w): (usize, usize),
     opts: &EmbedOptions,
 ) -> indicatif::ProgressBar {
-    let p = model.config.patch_size;
+    let p = model.config().patch_size;
     let planned =
         panopticon::embed::plan_tiles(h.div_ceil(p) * p, w.div_ceil(p) * p, opts.tile, opts.stride);
     let bar = progress_bar(quiet, label);

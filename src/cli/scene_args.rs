@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 use clap::Args;
-use panopticon::Panopticon;
+use panopticon::FrozenPanopticon;
 use panopticon::data::SensorRegistry;
 use panopticon::data::readers::RemoteOptions;
 use panopticon::embed::EmbedOptions;
@@ -95,11 +95,11 @@ impl SceneArgs {
 
     /// Applies --max-tokens and checks the tiling against the model's patch size (before any
     /// scene is read).
-    pub(super) fn prepare_model(&self, model: &mut Panopticon) -> anyhow::Result<()> {
+    pub(super) fn prepare_model(&self, model: &mut FrozenPanopticon) -> anyhow::Result<()> {
         if let Some(max) = self.max_tokens {
             model.set_max_tokens(max);
         }
-        let p = model.config.patch_size;
+        let p = model.config().patch_size;
         let stride = self.stride.unwrap_or(self.tile);
         for (flag, v) in [("--tile", self.tile), ("--stride", stride)] {
             if !v.is_multiple_of(p) {

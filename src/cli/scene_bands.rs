@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use panopticon::Panopticon;
+use panopticon::FrozenPanopticon;
 use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::resample::{BandSource, BandStack, Method};
 use panopticon::data::stac::{AssetChoice, StacItem, StacScene, parse_items, scene_from_item};
@@ -314,7 +314,7 @@ pub(super) fn open_stack(
 pub(super) fn embed_stacked(
     scene: &StackedScene,
     resolution: Option<f64>,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     norm: &Norm,
     opts: &EmbedOptions,
     sc: &SceneArgs,
@@ -326,7 +326,7 @@ pub(super) fn embed_stacked(
     let grid = stack.grid;
     let header = stack_header(&stack);
     super::budget::check_tile_tokens(model, opts.tile, (grid.height, grid.width))?;
-    let need = super::budget::embed_need(&header, true, opts, &model.config);
+    let need = super::budget::embed_need(&header, true, opts, model.config());
     sc.budget.check_input(&scene.label, &header, need)?;
     if !quiet {
         let (px, _) = grid.resolution();

@@ -4,7 +4,7 @@
 //! disk or network overlaps the model's compute.
 
 use anyhow::Context;
-use panopticon::Panopticon;
+use panopticon::FrozenPanopticon;
 use panopticon::embed::{
     BandStats, EmbedError, EmbedOptions, Embedded, Norm, StatsAccumulator, Window, embed_streamed,
     tile_row_windows, with_read_ahead,
@@ -28,7 +28,7 @@ pub(super) struct RowSource<'a> {
 /// holding one window of rows in memory at a time.
 pub(super) fn embed_rows(
     src: RowSource<'_>,
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     ids: &[f32],
     norm: &Norm,
     opts: &EmbedOptions,
@@ -70,7 +70,7 @@ pub(super) fn embed_rows(
     };
     let window_norm = Norm::Stats(stats);
     let bar = tile_bar(quiet, progress_label, model, (height, width), opts);
-    let windows = tile_row_windows((height, width), model.config.patch_size, opts);
+    let windows = tile_row_windows((height, width), model.config().patch_size, opts);
     let out = with_read_ahead(
         &windows,
         |row0, rows| {

@@ -1,7 +1,9 @@
 //! The sliding-window embedding of one scene.
 
 use burn::prelude::*;
-use panopticon_model::{LayerSelection, Panopticon, PanopticonError, PanopticonInput};
+use panopticon_model::{
+    ChannelIds, FrozenPanopticon, LayerSelection, PanopticonError, PanopticonInput,
+};
 
 use super::tiling::{Tile, plan_tiles};
 
@@ -69,7 +71,7 @@ pub struct Embedded {
 
 /// Embeds a normalised `[C, H, W]` scene held in memory; see [`embed_streamed`].
 pub fn embed_scene(
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     data: &[f32],
     dims: (usize, usize, usize),
     chn_ids: &[f32],
@@ -138,14 +140,14 @@ pub fn tile_row_windows(
 /// that is no-data over a whole tile is masked out of that tile with `spec_masks`; tiles where
 /// every channel is no-data are skipped. `progress` gets the number of tiles done.
 pub fn embed_streamed(
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     (bands, height, width): (usize, usize, usize),
     chn_ids: &[f32],
     opts: &EmbedOptions,
     read: &mut dyn FnMut(usize, usize) -> Result<Window, EmbedError>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Embedded, EmbedError> {
-    let p = model.config.patch_size;
+    let p = model.config().patch_size;
     if opts.tile == 0
         || !opts.tile.is_multiple_of(p)
         || opts.stride == 0
@@ -218,8 +220,6 @@ pub fn embed_streamed(
                 masks.extend(tile_masks);
             }
             let n = chunk.len();
-            let imgs = Tensor::<4>::from_data(TensorData::new(pixels, [n, bands, th, tw]), &device);
-            let mut input = PanopticonInput::with_shared_ids(imgs, chn_ids);
             // Tiles without any valid channel still go through the model (batch shapes stay
             // fixed) with nothing masked; their outputs are dropped below.
             for (i, k) in keep.iter().enumerate() {
@@ -227,10 +227,10 @@ pub fn embed_streamed(
                     masks[i * bands..(i + 1) * bands].fill(false);
                 }
             }
-            if masks.iter().any(|&m| m) {
-                let m = Tensor::<2, Bool>::from_data(TensorData::new(masks, [n, bands]), &device);
-                input = input.with_spec_masks(m);
-            }
+            let masks = masks.iter().any(|&m| m).then_some(masks);
+            let ids = ChannelIds::shared(chn_ids, n)?;
+            let input =
+                PanopticonInput::from_host(pixels, [n, bands, th, tw], ids, masks, &device)?;
             let (final_cls, final_patches, extra) = if opts.layers.is_empty() {
                 let ff = model.forward_features(&input, None)?;
                 (ff.x_norm_clstoken, ff.x_norm_patchtokens, Vec::new())

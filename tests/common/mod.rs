@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake_hub;
+pub mod forms;
 pub mod http;
 pub mod range_server;
 

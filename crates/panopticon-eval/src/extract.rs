@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use panopticon_model::{LayerSelection, Panopticon, PanopticonInput};
+use panopticon_model::{FrozenPanopticon, LayerSelection, PanopticonInput};
 use safetensors::tensor::{Dtype, TensorView};
 use sha2::{Digest, Sha256};
 
@@ -21,7 +21,7 @@ use crate::probe::ProbeFeatures;
 /// output: `cls` `[N, n, D]` (oldest block first), `patch_mean` `[N, D]`, `global_pool`
 /// `[N, D]` (DOFA: norm of the mean raw patch token; registers excluded).
 pub fn extract_features(
-    model: &Panopticon,
+    model: &FrozenPanopticon,
     batches: impl IntoIterator<Item = PanopticonInput>,
     n_last_blocks: usize,
     progress: &mut dyn FnMut(usize),
@@ -46,18 +46,17 @@ pub fn extract_features(
             .map_err(backbone)?;
         let tokens: Vec<Tensor<3>> = layers
             .iter()
-            .map(|l| model.norm.forward(l.cls.clone()).unsqueeze_dim(1))
+            .map(|l| model.final_norm(l.cls.clone()).unsqueeze_dim(1))
             .collect();
         let last = layers.last().expect("n_last_blocks >= 1");
         let patches = last.patches.clone();
         means.push(
             model
-                .norm
-                .forward(patches.clone())
+                .final_norm(patches.clone())
                 .mean_dim(1)
                 .squeeze_dim::<2>(1),
         );
-        globals.push(model.norm.forward(patches.mean_dim(1).squeeze_dim::<2>(1)));
+        globals.push(model.final_norm(patches.mean_dim(1).squeeze_dim::<2>(1)));
         done += last.cls.dims()[0];
         cls.push(Tensor::cat(tokens, 1));
         progress(done);

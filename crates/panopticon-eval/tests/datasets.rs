@@ -123,20 +123,15 @@ fn batches_are_transformed_stacked_model_inputs() {
     let err = RefCell::new(None);
     let batches: Vec<_> = ds.batches(&t, 5, &device, &err).collect();
     assert!(err.borrow().is_none());
-    let sizes: Vec<usize> = batches.iter().map(|b| b.imgs.dims()[0]).collect();
+    let sizes: Vec<usize> = batches.iter().map(|b| b.dims()[0]).collect();
     assert_eq!(sizes, [5, 5, 2]);
-    assert_eq!(batches[0].imgs.dims(), [5, 2, 16, 16]);
-    let ids = batches[2]
-        .chn_ids
-        .clone()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    assert_eq!(ids, vec![492.0, 664.0, 492.0, 664.0]);
+    assert_eq!(batches[0].dims(), [5, 2, 16, 16]);
+    let ids = batches[2].chn_ids().values();
+    assert_eq!(ids, [492.0, 664.0, 492.0, 664.0]);
     // Sample 10 of the dataset = row 0 of the last batch, equal to the per-sample transform.
     let want = t.apply(ds.load(10).unwrap()).unwrap();
     let got = batches[2]
-        .imgs
+        .imgs()
         .clone()
         .slice([0..1, 0..2, 0..16, 0..16])
         .into_data()

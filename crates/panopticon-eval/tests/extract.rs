@@ -6,14 +6,15 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use panopticon_eval::{EvalError, FeatureCache, extract_features, probe::Pooling};
-use panopticon_model::{Panopticon, PanopticonConfig, PanopticonInput};
+use panopticon_model::{FrozenPanopticon, Panopticon, PanopticonConfig, PanopticonInput};
 
-fn model() -> Panopticon {
+fn model() -> FrozenPanopticon {
     let w = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/panopticon-tiny/weights.pth");
     Panopticon::from_file(&PanopticonConfig::tiny_test(), w, &Device::default())
         .unwrap()
         .0
+        .to_frozen()
 }
 
 fn batch(seed: f64, b: usize) -> PanopticonInput {
@@ -23,7 +24,7 @@ fn batch(seed: f64, b: usize) -> PanopticonInput {
         burn::tensor::Distribution::Normal(seed, 1.0),
         &device,
     );
-    PanopticonInput::with_shared_ids(imgs, &[490.0, 560.0, 665.0, -1.0])
+    PanopticonInput::with_shared_ids(imgs, &[490.0, 560.0, 665.0, -1.0]).unwrap()
 }
 
 fn max_diff(a: Tensor<2>, b: Tensor<2>) -> f32 {
@@ -69,7 +70,7 @@ fn parts_equal_the_models_outputs() {
         .iter()
         .map(|b| {
             let l = m.intermediate_layers(b, 1, false).unwrap().pop().unwrap();
-            m.norm.forward(l.patches.mean_dim(1).squeeze_dim::<2>(1))
+            m.final_norm(l.patches.mean_dim(1).squeeze_dim::<2>(1))
         })
         .collect();
     let global = f.pooled(2, Pooling::DofaGlobalpool).unwrap();

@@ -177,7 +177,7 @@ pub fn convert_checkpoint(
         .into());
     }
 
-    let probe = probe_input(config, device);
+    let probe = probe_input(config, device)?;
     let want = probe_outputs(&model, &probe)?;
     save(&model, out, opts.precision, &provenance(src, &load, config))?;
     drop(model);
@@ -318,7 +318,7 @@ fn provenance(src: &Path, load: &LoadReport, config: &PanopticonConfig) -> Vec<(
 
 /// A fixed input exercising every part of the model: two samples, a non-square image
 /// (position resampling), three optical channels and one SAR channel.
-fn probe_input(config: &PanopticonConfig, device: &Device) -> PanopticonInput {
+fn probe_input(config: &PanopticonConfig, device: &Device) -> Result<PanopticonInput> {
     let (h, w) = (2 * config.patch_size, 3 * config.patch_size);
     let ids: Vec<f32> = match &config.patch_embed {
         PatchEmbedConfig::Panopticon(_) => vec![664.6, 559.8, 492.4, -1.0],

@@ -30,8 +30,7 @@ pub enum DeviceError {
 
 /// Parses `cpu`, `wgpu` or `cuda[:N]` into a device of a compiled-in backend.
 ///
-/// `cpu` is Burn's Flex backend (feature `flex`, the default) or, when only `ndarray` is
-/// compiled, NdArray.
+/// `cpu` is Burn's Flex backend (feature `flex`, the default).
 pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
     let spec = spec.trim().to_ascii_lowercase();
     let not_compiled = |feature| DeviceError::NotCompiled {
@@ -42,16 +41,8 @@ pub fn parse_device(spec: &str) -> Result<Device, DeviceError> {
         "cpu" | "flex" => {
             #[cfg(feature = "flex")]
             return Ok(Device::flex());
-            #[cfg(all(not(feature = "flex"), feature = "ndarray"))]
-            return Ok(Device::ndarray());
-            #[cfg(not(any(feature = "flex", feature = "ndarray")))]
+            #[cfg(not(feature = "flex"))]
             return Err(not_compiled("flex"));
-        }
-        "ndarray" => {
-            #[cfg(feature = "ndarray")]
-            return Ok(Device::ndarray());
-            #[cfg(not(feature = "ndarray"))]
-            return Err(not_compiled("ndarray"));
         }
         "wgpu" | "vulkan" => {
             #[cfg(feature = "wgpu")]

@@ -254,8 +254,8 @@ fn candidate_prefixes(part: CheckpointPart) -> &'static [&'static str] {
 }
 
 impl Panopticon {
-    /// Builds a model from `config` and loads a weights file into it (strict), ready for
-    /// inference (folded, see [`Panopticon::fold`]).
+    /// Builds a model from `config` and loads a weights file into it (strict). For inference,
+    /// [`to_frozen`](Panopticon::to_frozen) it.
     pub fn from_file(
         config: &PanopticonConfig,
         path: impl AsRef<Path>,
@@ -263,7 +263,6 @@ impl Panopticon {
     ) -> Result<(Self, LoadReport)> {
         let mut model = config.init(device)?;
         let report = model.load_weights(path, &LoadOptions::default())?;
-        model.fold();
         Ok((model, report))
     }
 
@@ -406,9 +405,6 @@ impl Panopticon {
         }
         if !opts.allow_nonfinite {
             self.check_finite_params(path, &report.prefix)?;
-        }
-        if self.is_folded() {
-            self.fold();
         }
         Ok(report)
     }

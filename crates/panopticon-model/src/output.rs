@@ -2,6 +2,8 @@
 
 use burn::prelude::*;
 
+use crate::error::{PanopticonError, Result};
+
 /// Output of `forward_features` (the official dict, as a struct).
 #[derive(Debug, Clone)]
 pub struct ForwardFeatures {
@@ -20,6 +22,26 @@ pub struct ForwardFeatures {
 }
 
 impl ForwardFeatures {
+    /// The outputs of the last block `x` `[B, 1 + R + L, D]` and of the final norm.
+    pub(crate) fn from_tokens(
+        x: Tensor<3>,
+        x_norm: Tensor<3>,
+        registers: usize,
+        masks: Option<Tensor<2, Bool>>,
+        grid: (usize, usize),
+    ) -> Self {
+        let [b, n, d] = x_norm.dims();
+        let r = registers;
+        Self {
+            x_norm_clstoken: x_norm.clone().narrow(1, 0, 1).reshape([b, d]),
+            x_norm_regtokens: (r > 0).then(|| x_norm.clone().narrow(1, 1, r)),
+            x_norm_patchtokens: x_norm.narrow(1, 1 + r, n - 1 - r),
+            x_prenorm: x,
+            masks,
+            grid,
+        }
+    }
+
     /// Patch tokens as a feature map.
     ///
     /// # Shapes
@@ -43,6 +65,22 @@ pub struct IntermediateLayer {
 }
 
 impl IntermediateLayer {
+    /// Block `block`'s tokens `y` `[B, 1 + R + L, D]`, registers dropped.
+    pub(crate) fn from_tokens(
+        block: usize,
+        y: Tensor<3>,
+        registers: usize,
+        grid: (usize, usize),
+    ) -> Self {
+        let [b, n, d] = y.dims();
+        Self {
+            block,
+            cls: y.clone().narrow(1, 0, 1).reshape([b, d]),
+            patches: y.narrow(1, 1 + registers, n - 1 - registers),
+            grid,
+        }
+    }
+
     /// Patch tokens reshaped to a feature map (upstream's `reshape=True`, which crashes there
     /// for dict inputs).
     ///
@@ -65,6 +103,41 @@ pub enum LayerSelection {
     Last(usize),
     /// These block indices (0-based), returned in forward order.
     Indices(Vec<usize>),
+}
+
+impl LayerSelection {
+    /// Sorted, checked block indices of a `depth`-block model (errors name a block the model
+    /// lacks, or a duplicate).
+    pub fn resolve(self, depth: usize) -> Result<Vec<usize>> {
+        match self {
+            Self::Last(n) => {
+                if n == 0 || n > depth {
+                    return Err(PanopticonError::Layers(format!(
+                        "asked for the last {n} blocks of a {depth}-block model"
+                    )));
+                }
+                Ok((depth - n..depth).collect())
+            }
+            Self::Indices(mut v) => {
+                if v.is_empty() {
+                    return Err(PanopticonError::Layers("no block index given".into()));
+                }
+                if let Some(bad) = v.iter().find(|&&i| i >= depth) {
+                    return Err(PanopticonError::Layers(format!(
+                        "block {bad} does not exist (the model has blocks 0..={})",
+                        depth - 1
+                    )));
+                }
+                v.sort_unstable();
+                if v.windows(2).any(|w| w[0] == w[1]) {
+                    return Err(PanopticonError::Layers(format!(
+                        "duplicate block index in {v:?}"
+                    )));
+                }
+                Ok(v)
+            }
+        }
+    }
 }
 
 impl From<usize> for LayerSelection {

@@ -17,7 +17,7 @@ use crate::{
 /// The trainable sub-modules of one side (student or teacher), named as upstream's ModuleDict.
 #[derive(Module, Debug)]
 pub struct SslModules {
-    /// The ViT backbone (unfolded literal path while training).
+    /// The ViT backbone (the trainable model).
     pub backbone: Panopticon,
     /// The DINO head (shared with iBOT unless `ibot_head` is set).
     pub dino_head: DinoHead,

@@ -4,8 +4,8 @@
 
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
-use panopticon_data::augment::{Collated, CropTensors};
-use panopticon_model::PanopticonInput;
+use panopticon_data::augment::{Collated, CropBatch};
+use panopticon_model::{ChannelIds, PanopticonError, PanopticonInput};
 
 use crate::error::{Result, TrainError};
 use crate::{
@@ -125,11 +125,10 @@ fn micro_step(r: &Replica, batch: &Collated, step: StepInputs<'_>) -> Result<Mic
     let model_err = |e: panopticon_model::PanopticonError| TrainError::Model(e.to_string());
 
     // Teacher (no grad, inner device).
-    let tb = batch.to_tensors(&inner);
     let t_out = r
         .teacher
         .backbone
-        .forward_features(&input(tb.global), None)
+        .forward_features(&input(&batch.global, &inner).map_err(model_err)?, None)
         .map_err(model_err)?;
     let cls = t_out.x_norm_clstoken;
     let swapped = Tensor::cat(vec![cls.clone().narrow(0, b, b), cls.narrow(0, 0, b)], 0);
@@ -166,19 +165,22 @@ fn micro_step(r: &Replica, batch: &Collated, step: StepInputs<'_>) -> Result<Mic
     };
 
     // Student (autodiff device).
-    let sb = batch.to_tensors(&r.device);
-    let masks = use_ibot.then(|| sb.masks.clone());
+    let masks = use_ibot.then(|| {
+        let m = &batch.masks;
+        let data = TensorData::new(m.masks.clone(), [m.n_images, m.n_tokens]);
+        Tensor::<2, Bool>::from_data(data, &r.device)
+    });
     let g_out = r
         .student
         .backbone
-        .forward_features(&input(sb.global), masks)
+        .forward_features(&input(&batch.global, &r.device).map_err(model_err)?, masks)
         .map_err(model_err)?;
     let s_global = r.student.dino_head.forward(g_out.x_norm_clstoken.clone());
     let s_local = if n_local > 0 {
         let l_out = r
             .student
             .backbone
-            .forward_features(&input(sb.local), None)
+            .forward_features(&input(&batch.local, &r.device).map_err(model_err)?, None)
             .map_err(model_err)?;
         Some(r.student.dino_head.forward(l_out.x_norm_clstoken))
     } else {
@@ -228,8 +230,15 @@ fn micro_step(r: &Replica, batch: &Collated, step: StepInputs<'_>) -> Result<Mic
     })
 }
 
-fn input(t: CropTensors) -> PanopticonInput {
-    PanopticonInput::new(t.imgs, t.chn_ids).with_spec_masks(t.spec_masks)
+/// A crop set as model input: checked on the host, uploaded to `device` once.
+fn input(
+    crops: &CropBatch,
+    device: &Device,
+) -> std::result::Result<PanopticonInput, PanopticonError> {
+    let (n, c, s) = (crops.n, crops.channels, crops.size);
+    let ids = ChannelIds::new(crops.chn_ids.clone(), n, c)?;
+    let masks = Some(crops.spec_masks.clone());
+    PanopticonInput::from_host(crops.imgs.clone(), [n, c, s, s], ids, masks, device)
 }
 
 fn scalar(t: &Tensor<1>) -> f64 {

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use burn::store::{ModuleStore, PytorchStore};
 use common::values;
+use panopticon_model::Ffn;
 use panopticon_model::PatchEmbedding;
-use panopticon_model::vit::Ffn;
 use panopticon_train::{
     InitSection, SslMetaArch, TrainConfig, TrainError, init_weights, load_model_state, train,
 };

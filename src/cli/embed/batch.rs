@@ -259,7 +259,7 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
         args.layers.clone(),
     );
     let quiet = sc.quiet;
-    let patch = model.config.patch_size;
+    let patch = model.config().patch_size;
     let resolution = args.per_band.resolution;
     for (i, item) in todo.iter().enumerate() {
         let start = Instant::now();

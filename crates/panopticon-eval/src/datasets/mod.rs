@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use panopticon_model::PanopticonInput;
+use panopticon_model::{ChannelIds, PanopticonInput};
 
 pub use benv2::{BEN_S1_MEAN, BEN_S1_STD, BEN_S2_MEAN, BEN_S2_STD, BenBands};
 pub use benv2_raw::BEN_RAW_SIZE;
@@ -381,8 +381,13 @@ impl EvalDataset {
             ids.extend_from_slice(&img.chn_ids);
         }
         let [c, h, w] = shape.expect("non-empty batch");
-        let imgs = Tensor::<4>::from_data(TensorData::new(pixels, [n, c, h, w]), device);
-        let chn_ids = Tensor::<2>::from_data(TensorData::new(ids, [n, c]), device);
-        Ok(PanopticonInput::new(imgs, chn_ids))
+        let input = ChannelIds::new(ids, n, c)
+            .and_then(|ids| PanopticonInput::from_host(pixels, [n, c, h, w], ids, None, device))
+            .map_err(|e| EvalError::Config {
+                field: "input".into(),
+                value: "batch".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(input)
     }
 }

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use burn::prelude::*;
-use panopticon_model::Panopticon;
+use panopticon_model::FrozenPanopticon;
 
 use super::config::{TaskConfig, TaskKind};
 use crate::datasets::{EvalDataset, Targets};
@@ -92,7 +92,7 @@ impl PreparedTask {
     fn features(
         &self,
         ds: &EvalDataset,
-        model: &Panopticon,
+        model: &FrozenPanopticon,
         model_id: &str,
         cache: &FeatureCache,
         device: &Device,
@@ -137,7 +137,7 @@ impl PreparedTask {
     /// `progress(split, done, total)` reports extraction.
     pub fn run(
         &self,
-        model: &Panopticon,
+        model: &FrozenPanopticon,
         model_id: &str,
         cache: &FeatureCache,
         device: &Device,

@@ -21,6 +21,7 @@ impl Panopticon {
     /// A pretrained model, downloaded and converted on first use; later calls load the cached
     /// burnpack without touching the network. Options come from the environment
     /// ([`HubOptions::from_env`]: `HF_HOME`, `HF_ENDPOINT`, `HF_HUB_OFFLINE`, `PANOPTICON_CACHE`).
+    /// For inference, [`to_frozen`](Panopticon::to_frozen) it.
     pub fn pretrained(weights: PanopticonWeights, device: &Device) -> Result<Self> {
         Self::pretrained_with(&weights.entry(), &HubOptions::from_env(), device)
     }
@@ -35,7 +36,6 @@ impl Panopticon {
         let bpk = cached_burnpack(entry, opts, device)?;
         let mut model = config.init(device)?;
         model.load_weights(&bpk, &LoadOptions::default())?;
-        model.fold();
         Ok(model)
     }
 }

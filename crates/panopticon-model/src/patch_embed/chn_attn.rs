@@ -4,8 +4,9 @@ use burn::module::Param;
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
-use super::chn_emb::{ChnEmb, HostChnIds};
+use super::chn_emb::ChnEmb;
 use super::xattn::CrossAttnNoQueryProj;
+use crate::channel_ids::ChannelIds;
 
 /// Channel fusion: add the channel embeddings, then cross-attend from a learned query over
 /// the C channel tokens of every patch. Permutation-invariant over channels; any C ≥ 1.
@@ -50,7 +51,7 @@ impl ChnAttn {
     pub fn forward(
         &self,
         x: Tensor<4>,
-        ids: &HostChnIds,
+        ids: &ChannelIds,
         spec_masks: Option<Tensor<2, Bool>>,
     ) -> Tensor<3> {
         let [b, c, l, a] = x.dims();

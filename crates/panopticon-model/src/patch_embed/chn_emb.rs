@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::prelude::*;
 
 use super::sincos::sincos_embed;
-use crate::error::{PanopticonError, Result};
+use crate::channel_ids::ChannelIds;
 
 /// Channel-id table of the SAR embeddings: for id `-(r+1)`, row `r` takes
 /// (transmit row, receive row, orbit row) where orbit row 2 is the mean of ascending and
@@ -41,69 +41,6 @@ pub struct ChnEmb {
     pub opt_coarsity: usize,
     /// Embedding width `A`.
     pub embed_dim: usize,
-}
-
-/// Channel ids of one batch, read to the host and checked.
-#[derive(Debug, Clone)]
-pub struct HostChnIds {
-    /// Batch size.
-    pub batch: usize,
-    /// Channels per sample.
-    pub channels: usize,
-    /// Row-major `[B, C]` values as given (optical ids not floored).
-    pub values: Vec<f32>,
-}
-
-impl HostChnIds {
-    /// Reads `[B, C]` ids and validates them: finite, and SAR ids integers in −12 ..= −1.
-    pub fn read(chn_ids: &Tensor<2>) -> Result<Self> {
-        let [batch, channels] = chn_ids.dims();
-        let values: Vec<f32> =
-            chn_ids
-                .to_data()
-                .try_into_vec_as::<f32>()
-                .map_err(|e| PanopticonError::DType {
-                    name: "chn_ids".into(),
-                    expected: "numeric ids".into(),
-                    got: format!("{e:?}"),
-                })?;
-        for (i, &v) in values.iter().enumerate() {
-            let (sample, channel) = (i / channels, i % channels);
-            if !v.is_finite() {
-                return Err(PanopticonError::NonFiniteChannelId {
-                    value: v,
-                    sample,
-                    channel,
-                });
-            }
-            if v < 0.0 && (v.fract() != 0.0 || v < -12.0) {
-                return Err(PanopticonError::InvalidSarId {
-                    value: v,
-                    sample,
-                    channel,
-                });
-            }
-        }
-        Ok(Self {
-            batch,
-            channels,
-            values,
-        })
-    }
-}
-
-impl HostChnIds {
-    /// The ids of one sample when every sample has the same ids (the common case), so
-    /// per-channel work is done once instead of per sample.
-    pub fn shared(&self) -> Option<Self> {
-        let c = self.channels;
-        let first = &self.values[..c];
-        (self.batch > 1 && self.values.chunks(c).all(|row| row == first)).then(|| Self {
-            batch: 1,
-            channels: c,
-            values: first.to_vec(),
-        })
-    }
 }
 
 /// Python's float floor division `a // b` (`torch.floor_divide`), for b > 0.
@@ -161,14 +98,14 @@ impl ChnEmb {
     ///
     /// # Shapes
     /// - output: `[B, C, A]`
-    pub fn forward(&self, ids: &HostChnIds) -> Tensor<3> {
+    pub fn forward(&self, ids: &ChannelIds) -> Tensor<3> {
         let device = self.embed_transmit.device();
-        let n = ids.values.len();
+        let n = ids.values().len();
         let coarsity = self.opt_coarsity as f32;
         let mut pos = Vec::with_capacity(n);
         let mut rows = Vec::with_capacity(n);
         let mut is_sar = Vec::with_capacity(n);
-        for &v in &ids.values {
+        for &v in ids.values() {
             if v < 0.0 {
                 pos.push(0.0f32);
                 rows.push((-(v + 1.0)) as i64);
@@ -191,7 +128,7 @@ impl ChnEmb {
         } else {
             optical
         };
-        out.reshape([ids.batch, ids.channels, self.embed_dim])
+        out.reshape([ids.batch(), ids.channels(), self.embed_dim])
     }
 }
 

@@ -4,16 +4,14 @@ mod chn_attn;
 mod chn_emb;
 mod conv3d;
 mod conv_pe;
-mod folded;
 mod panopticon_pe;
 mod sincos;
 mod xattn;
 
 pub use chn_attn::ChnAttn;
-pub use chn_emb::{ChnEmb, HostChnIds};
+pub use chn_emb::ChnEmb;
 pub use conv_pe::PatchEmbed;
 pub use conv3d::{Conv3d, Conv3dWrapper, patchify};
-pub use folded::FoldedChnAttn;
 pub use panopticon_pe::PanopticonPe;
 pub use sincos::{sincos_embed, sincos_omega};
 pub use xattn::CrossAttnNoQueryProj;

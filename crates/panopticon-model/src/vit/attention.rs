@@ -2,9 +2,8 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
-
-use crate::ops::{self, Panels, Then};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 
 /// Self-attention: `qkv` outputs `[q | k | v]`, each split into contiguous per-head chunks.
 #[derive(Module, Debug)]
@@ -15,12 +14,6 @@ pub struct Attention {
     pub proj: Linear,
     /// Number of heads.
     pub num_heads: usize,
-    /// `qkv`'s weight laid out for small-batch CPU inference ([`Self::pack`]).
-    #[module(skip)]
-    pub qkv_panels: Option<Panels>,
-    /// `proj`'s, likewise.
-    #[module(skip)]
-    pub proj_panels: Option<Panels>,
 }
 
 impl Attention {
@@ -36,71 +29,34 @@ impl Attention {
             qkv: crate::init::linear(dim, 3 * dim, qkv_bias, device),
             proj: crate::init::linear(dim, dim, proj_bias, device),
             num_heads,
-            qkv_panels: None,
-            proj_panels: None,
         }
-    }
-
-    /// Gives both projections a small-batch weight layout ([`Panels`], made at first use)
-    /// when `on`; drops it when not.
-    pub fn pack(&mut self, on: bool) {
-        self.qkv_panels = on.then(Panels::new);
-        self.proj_panels = on.then(Panels::new);
     }
 
     /// # Shapes
     /// - `x`: `[B, N, D]`
     /// - output: `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.forward_then(x, Then::Nothing)
+        let y = heads_attention(self.qkv.forward(x), self.num_heads);
+        self.proj.forward(y)
     }
+}
 
-    /// [`forward`](Self::forward) with `then` fused into the output projection.
-    ///
-    /// # Shapes
-    /// - `x`: `[B, N, D]` → `[B, N, D]`
-    pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
-        let qkv = ops::linear_with(x, &self.qkv, self.qkv_panels.as_ref(), Then::Nothing);
-        let y = ops::self_attention(qkv, self.num_heads);
-        ops::linear_with(y, &self.proj, self.proj_panels.as_ref(), then)
-    }
-
-    /// Row 0 (the cls token) of [`forward_then`](Self::forward_then), without the keys and
-    /// values of every token: for head `h`, `q·(W_k x_j + b_k) = (W_kᵀ q)·x_j + q·b_k`, whose
-    /// last term is the same for every `j` and cancels in the softmax; and since the
-    /// attention `a` sums to 1, `Σ_j a_j (W_v x_j + b_v) = W_v (Σ_j a_j x_j) + b_v`. So the
-    /// tokens are read twice as `D`-vectors per head, instead of projected
-    /// (`12·N·D` multiply-adds per image for ViT-B, not `2·N·D²`). `then`'s residual is
-    /// `[B, 1, D]`.
-    ///
-    /// # Shapes
-    /// - `x`: `[B, N, D]` → `[B, 1, D]`
-    pub fn forward_cls_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
-        let d = x.dims()[2];
-        let (h, hd) = (self.num_heads, d / self.num_heads);
-        let device = x.device();
-        // Views of the [D, 3D] weight, read in place by the matmuls (no copies).
-        let weight = self.qkv.weight.val();
-        let part = |i: usize| weight.clone().narrow(1, i * d, d).unsqueeze::<3>(); // [1, D, D]
-        let bias = self.qkv.bias.as_ref().map(|b| b.val());
-        let mut q = x.clone().narrow(1, 0, 1).matmul(part(0)); // [B, 1, D]
-        if let Some(bias) = &bias {
-            q = q + bias.clone().narrow(0, 0, d).reshape([1, 1, d]);
-        }
-        // Head membership of each of the D features, [1, h, D]: spreads `q` over a
-        // block-diagonal [B, h, D], so that one matmul gives every head's `W_kᵀ q_h`.
-        let member: Vec<f32> = (0..h * d).map(|i| f32::from(i / d == i % d / hd)).collect();
-        let member = Tensor::<3>::from_data(TensorData::new(member, [1, h, d]), &device);
-        let q = (member.clone() * q) * (hd as f64).powf(-0.5); // [B, h, D]
-        let qk = q.matmul(part(1).swap_dims(1, 2)); // W_kᵀ q per head: [B, h, D]
-        let scores = x.clone().matmul(qk.swap_dims(1, 2)); // [B, N, h]
-        let attn = softmax(scores, 1).swap_dims(1, 2); // [B, h, N]
-        let mean = attn.matmul(x); // Σ_j a_j x_j per head: [B, h, D]
-        // Each head's W_v projection, then its own `hd` features kept: [B, 1, D].
-        let mut out = (mean.matmul(part(2)) * member).sum_dim(1);
-        if let Some(bias) = bias {
-            out = out + bias.narrow(0, 2 * d, d).reshape([1, 1, d]);
-        }
-        ops::linear_with(out, &self.proj, self.proj_panels.as_ref(), then)
-    }
+/// `softmax(q·kᵀ/√hd)·v` per head from the fused qkv projection (`[q | k | v]`, each split
+/// into `heads` contiguous chunks), through Burn's `attention`.
+///
+/// # Shapes
+/// - `qkv`: `[B, N, 3·D]`
+/// - output: `[B, N, D]`
+pub fn heads_attention(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
+    let [b, n, d3] = qkv.dims();
+    let (d, h) = (d3 / 3, heads);
+    let hd = d / h;
+    let qkv = qkv.reshape([b, n, 3, h, hd]).permute([2, 0, 3, 1, 4]); // [3, B, h, N, hd]
+    let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([b, h, n, hd]);
+    let options = AttentionModuleOptions {
+        scale: Some((hd as f64).powf(-0.5)),
+        ..Default::default()
+    };
+    let out = attention(part(0), part(1), part(2), None, None, options); // [B, h, N, hd]
+    out.swap_dims(1, 2).reshape([b, n, d])
 }

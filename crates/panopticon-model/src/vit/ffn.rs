@@ -2,9 +2,7 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::silu;
-
-use crate::ops::{self, Panels, Then};
+use burn::tensor::activation::{gelu, silu};
 
 /// `fc1 → GELU (exact, erf) → fc2`.
 #[derive(Module, Debug)]
@@ -13,12 +11,6 @@ pub struct Mlp {
     pub fc1: Linear,
     /// `hidden → D`.
     pub fc2: Linear,
-    /// `fc1`'s weight laid out for small-batch CPU inference ([`Ffn::pack`]).
-    #[module(skip)]
-    pub fc1_panels: Option<Panels>,
-    /// `fc2`'s, likewise.
-    #[module(skip)]
-    pub fc2_panels: Option<Panels>,
 }
 
 /// `w3(silu(x1) · x2)` with `[x1 | x2] = w12(x)`.
@@ -45,8 +37,6 @@ impl Ffn {
         Self::Mlp(Mlp {
             fc1: crate::init::linear(dim, hidden, bias, device),
             fc2: crate::init::linear(hidden, dim, bias, device),
-            fc1_panels: None,
-            fc2_panels: None,
         })
     }
 
@@ -58,38 +48,23 @@ impl Ffn {
         })
     }
 
-    /// Gives the MLP's two layers a small-batch weight layout ([`Panels`], made at first use)
-    /// when `on`; drops it when not. (SwiGLU runs Burn's own `Linear`.)
-    pub fn pack(&mut self, on: bool) {
-        if let Self::Mlp(m) = self {
-            m.fc1_panels = on.then(Panels::new);
-            m.fc2_panels = on.then(Panels::new);
-        }
-    }
-
     /// # Shapes
     /// - `x`: `[B, N, D]` → `[B, N, D]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.forward_then(x, Then::Nothing)
-    }
-
-    /// [`forward`](Self::forward) with `then` fused into the output projection.
-    ///
-    /// # Shapes
-    /// - `x`: `[B, N, D]` → `[B, N, D]`
-    pub fn forward_then(&self, x: Tensor<3>, then: Then) -> Tensor<3> {
         match self {
-            Self::Mlp(m) => {
-                let h = ops::linear_with(x, &m.fc1, m.fc1_panels.as_ref(), Then::Gelu);
-                ops::linear_with(h, &m.fc2, m.fc2_panels.as_ref(), then)
-            }
-            Self::SwiGlu(m) => {
-                let x12 = m.w12.forward(x);
-                let hidden = x12.dims()[2] / 2;
-                let x1 = x12.clone().narrow(2, 0, hidden);
-                let x2 = x12.narrow(2, hidden, hidden);
-                then.apply(m.w3.forward(silu(x1) * x2))
-            }
+            Self::Mlp(m) => m.fc2.forward(gelu(m.fc1.forward(x))),
+            Self::SwiGlu(m) => m.w3.forward(swiglu(m.w12.forward(x))),
         }
     }
+}
+
+/// `silu(x1) · x2` for `[x1 | x2] = x12` split on the last axis.
+///
+/// # Shapes
+/// - `x12`: `[B, N, 2·hidden]` → `[B, N, hidden]`
+pub(crate) fn swiglu(x12: Tensor<3>) -> Tensor<3> {
+    let hidden = x12.dims()[2] / 2;
+    let x1 = x12.clone().narrow(2, 0, hidden);
+    let x2 = x12.narrow(2, hidden, hidden);
+    silu(x1) * x2
 }

@@ -6,13 +6,12 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 
 use super::block::{Block, BlockOptions};
-use super::checks::{check_not_empty, check_pixels, check_spec_masks, check_tokens};
-use super::pos_embed::interpolate_pos_embed;
+use super::tokens::{self, LearnedTokens, TokenGrid};
 use crate::config::{PanopticonConfig, PatchEmbedConfig};
-use crate::error::{PanopticonError, Result};
+use crate::error::Result;
 use crate::input::PanopticonInput;
 use crate::output::{ForwardFeatures, IntermediateLayer, LayerSelection};
-use crate::patch_embed::{HostChnIds, PanopticonPe, PatchEmbed};
+use crate::patch_embed::{PanopticonPe, PatchEmbed};
 
 /// The patch embedding of a model; the variant name is not part of checkpoint keys.
 // One per model, so the size difference between variants costs nothing.
@@ -48,15 +47,6 @@ pub struct Panopticon {
     /// Cap on tokens per image in one forward (see [`Panopticon::set_max_tokens`]).
     #[module(skip)]
     max_tokens: usize,
-}
-
-/// Tokens ready for the blocks (`prepare_tokens_with_masks`), and their patch grid.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// `[B, 1 + R + L, D]` cls, registers and patch tokens, positions added.
-    pub tokens: Tensor<3>,
-    /// Patch grid `(rows, cols)`.
-    pub grid: (usize, usize),
 }
 
 impl PanopticonConfig {
@@ -142,7 +132,8 @@ impl Panopticon {
     }
 
     /// Sets the cap on tokens per image in one forward (larger images fail with
-    /// [`PanopticonError::TooManyTokens`] before anything is allocated).
+    /// [`PanopticonError::TooManyTokens`](crate::PanopticonError::TooManyTokens) before
+    /// anything is allocated).
     pub fn set_max_tokens(&mut self, max: usize) {
         self.max_tokens = max;
     }
@@ -154,24 +145,10 @@ impl Panopticon {
 
     /// Normalised cls token, the model's default output (`model(x_dict)` upstream).
     ///
-    /// At inference (no autodiff) the last block runs for the cls row only, its key and value
-    /// projections folded into the cls query: the same numbers as
-    /// [`forward_features`](Self::forward_features)`.x_norm_clstoken` for ≈ 8 % less work
-    /// (ViT-B/14 at 224²), since nothing else is returned.
-    ///
     /// # Shapes
     /// - output: `[B, D]`
     pub fn forward(&self, input: &PanopticonInput) -> Result<Tensor<2>> {
-        match self.blocks.split_last() {
-            Some((last, rest)) if !input.imgs.device().is_autodiff() => {
-                let Prepared { tokens, .. } = self.prepare_tokens(input, None)?;
-                let x = rest.iter().fold(tokens, |x, blk| blk.forward(x));
-                let cls = self.norm.forward(last.forward_cls(x)); // [B, 1, D]
-                let [b, _, d] = cls.dims();
-                Ok(cls.reshape([b, d]))
-            }
-            _ => Ok(self.forward_features(input, None)?.x_norm_clstoken),
-        }
+        Ok(self.forward_features(input, None)?.x_norm_clstoken)
     }
 
     /// All final-normed tokens and the pre-norm sequence. `masks` `[B, L]` (true = replace the
@@ -181,19 +158,15 @@ impl Panopticon {
         input: &PanopticonInput,
         masks: Option<Tensor<2, Bool>>,
     ) -> Result<ForwardFeatures> {
-        let Prepared { tokens, grid } = self.prepare_tokens(input, masks.clone())?;
-        let x = self.blocks.iter().fold(tokens, |x, blk| blk.forward(x));
-        let x_norm = self.norm.forward(x.clone());
-        let [b, n, d] = x_norm.dims();
-        let r = self.config.num_register_tokens;
-        Ok(ForwardFeatures {
-            x_norm_clstoken: x_norm.clone().narrow(1, 0, 1).reshape([b, d]),
-            x_norm_regtokens: (r > 0).then(|| x_norm.clone().narrow(1, 1, r)),
-            x_norm_patchtokens: x_norm.narrow(1, 1 + r, n - 1 - r),
-            x_prenorm: x,
+        let tokens = self.prepare_tokens(input, masks.clone())?;
+        let blocks = |x| self.blocks.iter().fold(x, |x, blk| blk.forward(x));
+        Ok(tokens::features(
+            &self.config,
+            tokens,
+            blocks,
+            &self.norm,
             masks,
-            grid,
-        })
+        ))
     }
 
     /// Outputs of selected blocks, optionally passed through the final norm
@@ -206,97 +179,33 @@ impl Panopticon {
         norm: bool,
     ) -> Result<Vec<IntermediateLayer>> {
         let wanted = self.resolve_layers(layers.into())?;
-        let Prepared { tokens, grid } = self.prepare_tokens(input, None)?;
-        let r = self.config.num_register_tokens;
-        let mut out = Vec::with_capacity(wanted.len());
-        let mut x = tokens;
-        for (i, blk) in self
-            .blocks
-            .iter()
-            .enumerate()
-            .take(wanted.last().map_or(0, |l| l + 1))
-        {
-            x = blk.forward(x);
-            if wanted.contains(&i) {
-                let y = if norm {
-                    self.norm.forward(x.clone())
-                } else {
-                    x.clone()
-                };
-                let [b, n, d] = y.dims();
-                out.push(IntermediateLayer {
-                    block: i,
-                    cls: y.clone().narrow(1, 0, 1).reshape([b, d]),
-                    patches: y.narrow(1, 1 + r, n - 1 - r),
-                    grid,
-                });
-            }
-        }
-        Ok(out)
+        let tokens = self.prepare_tokens(input, None)?;
+        let norm = norm.then_some(&self.norm);
+        let forward = |blk: &Block, x| blk.forward(x);
+        Ok(tokens::layers(
+            &self.config,
+            tokens,
+            &self.blocks,
+            forward,
+            &wanted,
+            norm,
+        ))
     }
 
     /// Sorted, checked block indices (errors name a block the model lacks, or a duplicate).
     pub fn resolve_layers(&self, sel: LayerSelection) -> Result<Vec<usize>> {
-        let depth = self.depth();
-        match sel {
-            LayerSelection::Last(n) => {
-                if n == 0 || n > depth {
-                    return Err(PanopticonError::Layers(format!(
-                        "asked for the last {n} blocks of a {depth}-block model"
-                    )));
-                }
-                Ok((depth - n..depth).collect())
-            }
-            LayerSelection::Indices(mut v) => {
-                if v.is_empty() {
-                    return Err(PanopticonError::Layers("no block index given".into()));
-                }
-                if let Some(bad) = v.iter().find(|&&i| i >= depth) {
-                    return Err(PanopticonError::Layers(format!(
-                        "block {bad} does not exist (the model has blocks 0..={})",
-                        depth - 1
-                    )));
-                }
-                v.sort_unstable();
-                if v.windows(2).any(|w| w[0] == w[1]) {
-                    return Err(PanopticonError::Layers(format!(
-                        "duplicate block index in {v:?}"
-                    )));
-                }
-                Ok(v)
-            }
-        }
+        sel.resolve(self.depth())
     }
 
     /// Checks that a `height × width` image fits one forward: at least one patch, and at most
     /// [`max_tokens`](Self::max_tokens) tokens. Cheap; call it before allocating an image.
     pub fn check_image_size(&self, height: usize, width: usize) -> Result<()> {
-        let p = self.config.patch_size;
-        if height < p || width < p {
-            return Err(PanopticonError::ImageTooSmall {
-                height,
-                width,
-                patch: p,
-            });
-        }
-        let (rows, cols) = self.grid(height, width);
-        let tokens = rows
-            .saturating_mul(cols)
-            .saturating_add(1 + self.config.num_register_tokens);
-        check_tokens(
-            (height, width),
-            tokens,
-            self.config.num_heads,
-            self.max_tokens,
-        )
+        tokens::check_image_size(&self.config, self.max_tokens, height, width)
     }
 
     /// Patch grid for an image: `(⌊H/P⌋, ⌊W/P⌋)`.
     pub fn grid(&self, height: usize, width: usize) -> (usize, usize) {
-        (
-            height / self.config.patch_size,
-            width / self.config.patch_size,
-        )
+        tokens::grid(&self.config, height, width)
     }
 
     /// Positional embedding for a `height × width` image (cls row first).
@@ -304,13 +213,7 @@ impl Panopticon {
     /// # Shapes
     /// - output: `[1, 1 + rows·cols, D]`
     pub fn pos_embed_for(&self, height: usize, width: usize) -> Tensor<3> {
-        interpolate_pos_embed(
-            self.pos_embed.val(),
-            self.grid(height, width),
-            (height, width),
-            self.config.interpolate_offset,
-            self.config.interpolate_antialias,
-        )
+        tokens::pos_embed_for(&self.config, self.pos_embed.val(), height, width)
     }
 
     /// Patch-embedded tokens before cls and positions.
@@ -318,44 +221,14 @@ impl Panopticon {
     /// # Shapes
     /// - output: `[B, L, D]`
     pub fn embed_patches(&self, input: &PanopticonInput) -> Result<Tensor<3>> {
-        let [b, c, h, w] = input.imgs.dims();
-        check_not_empty(b, c)?;
-        self.check_image_size(h, w)?;
-        match &self.patch_embed {
+        tokens::check_fits(&self.config, self.max_tokens, input.dims())?;
+        let imgs = input.imgs().clone();
+        Ok(match &self.patch_embed {
             PatchEmbedding::Panopticon(pe) => {
-                let ids_dims = input.chn_ids.dims();
-                if ids_dims != [b, c] {
-                    return Err(PanopticonError::Shape {
-                        name: "chn_ids".into(),
-                        expected: format!("[B, C] = [{b}, {c}] (one id per image channel)"),
-                        got: ids_dims.to_vec(),
-                    });
-                }
-                let ids = HostChnIds::read(&input.chn_ids)?;
-                let imgs = match &input.spec_masks {
-                    Some(m) => {
-                        check_spec_masks(m, b, c)?;
-                        // Masked channels get exactly zero attention; zeroing their pixels makes
-                        // no-data (NaN) there harmless without changing any other number.
-                        let mask = m.clone().reshape([b, c, 1, 1]).expand([b, c, h, w]);
-                        input.imgs.clone().mask_fill(mask, 0.0)
-                    }
-                    None => input.imgs.clone(),
-                };
-                check_pixels(&imgs)?;
-                Ok(pe.forward(imgs, &ids, input.spec_masks.clone()))
+                pe.forward(imgs, input.chn_ids(), input.spec_masks().cloned())
             }
-            PatchEmbedding::Conv(pe) => {
-                let in_chans = pe.proj.weight.dims()[1];
-                if c != in_chans {
-                    return Err(PanopticonError::Input(format!(
-                        "this model has a fixed {in_chans}-channel patch embedding (stock DINOv2) but the image has {c} channels"
-                    )));
-                }
-                check_pixels(&input.imgs)?;
-                Ok(pe.forward(input.imgs.clone()))
-            }
-        }
+            PatchEmbedding::Conv(pe) => pe.forward(imgs),
+        })
     }
 
     /// `prepare_tokens_with_masks`: patch tokens, iBOT masking, cls, positions, registers.
@@ -363,42 +236,19 @@ impl Panopticon {
         &self,
         input: &PanopticonInput,
         masks: Option<Tensor<2, Bool>>,
-    ) -> Result<Prepared> {
-        let [b, _, h, w] = input.imgs.dims();
-        let x = self.embed_patches(input)?; // [B, L, D]
-        let [_, l, d] = x.dims();
-        let x = match masks {
-            Some(m) => {
-                if m.dims() != [b, l] {
-                    return Err(PanopticonError::Shape {
-                        name: "masks".into(),
-                        expected: format!("[B, L] = [{b}, {l}] (one flag per patch token)"),
-                        got: m.dims().to_vec(),
-                    });
-                }
-                let mask_token = self
-                    .mask_token
-                    .val()
-                    .unsqueeze_dim::<3>(0)
-                    .expand([b, l, d]);
-                x.mask_where(m.unsqueeze_dim::<3>(2).expand([b, l, d]), mask_token)
-            }
-            None => x,
-        };
-        let cls = self.cls_token.val().expand([b, 1, d]);
-        let x = Tensor::cat(vec![cls, x], 1) + self.pos_embed_for(h, w);
-        let x = match &self.register_tokens {
-            Some(reg) => {
-                let r = reg.dims()[1];
-                let cls = x.clone().narrow(1, 0, 1);
-                let rest = x.narrow(1, 1, l);
-                Tensor::cat(vec![cls, reg.val().expand([b, r, d]), rest], 1)
-            }
-            None => x,
-        };
-        Ok(Prepared {
-            tokens: x,
-            grid: self.grid(h, w),
-        })
+    ) -> Result<TokenGrid> {
+        let [_, _, h, w] = input.dims();
+        let patches = self.embed_patches(input)?;
+        tokens::assemble(&self.config, self.learned_tokens(), patches, masks, (h, w))
+    }
+
+    /// The current values of the learned tokens.
+    pub(crate) fn learned_tokens(&self) -> LearnedTokens {
+        LearnedTokens {
+            cls: self.cls_token.val(),
+            pos_embed: self.pos_embed.val(),
+            registers: self.register_tokens.as_ref().map(|r| r.val()),
+            mask_token: self.mask_token.val(),
+        }
     }
 }

@@ -17,12 +17,11 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::chn_attn::ChnAttn;
-use super::conv3d::Conv3dWrapper;
+use crate::patch_embed::{ChnAttn, Conv3dWrapper};
 
 /// Precomputed matrices of the folded channel attention (see the module docs).
 #[derive(Debug, Clone)]
-pub struct FoldedChnAttn {
+pub(super) struct FoldedChnAttn {
     /// `[P·P, H]`: `W·r_h`, the logit filter of each head.
     filters: Tensor<2>,
     /// `[A, H]`: `r_h`, for the channel-embedding part of the logits.
@@ -35,13 +34,11 @@ pub struct FoldedChnAttn {
     wv: Tensor<2>,
     /// `[A]`: `b·Wv + bv`.
     value_bias: Tensor<1>,
-    /// Where the matrices live; on another device the literal path runs.
-    device: Device,
 }
 
 impl FoldedChnAttn {
     /// Folds the current weights of `conv3d` and `chnfus`.
-    pub fn new(conv3d: &Conv3dWrapper, chnfus: &ChnAttn) -> Self {
+    pub(super) fn new(conv3d: &Conv3dWrapper, chnfus: &ChnAttn) -> Self {
         let w = conv3d.weight_matrix(); // [PP, A]
         let [pp, a] = w.dims();
         let b = conv3d.conv3d.bias.val(); // [A]
@@ -77,7 +74,6 @@ impl FoldedChnAttn {
             value_bias = value_bias + bv.val();
         }
         Self {
-            device: filters.device(),
             filters,
             r,
             logit_bias,
@@ -85,11 +81,6 @@ impl FoldedChnAttn {
             wv,
             value_bias,
         }
-    }
-
-    /// Whether these matrices live on `device`.
-    pub fn is_on(&self, device: &Device) -> bool {
-        &self.device == device
     }
 
     /// The fused channel token of every patch, as `chnfus.xattn` would compute it (before the
@@ -100,7 +91,7 @@ impl FoldedChnAttn {
     /// - `emb`: `[B or 1, C, A]` channel embeddings (1 when all samples share their ids)
     /// - `spec_masks`: `[B, C]`, true = ignore the channel
     /// - output: `[B, L, A]`
-    pub fn forward(
+    pub(super) fn forward(
         &self,
         patches: Tensor<2>,
         emb: Tensor<3>,
@@ -159,7 +150,7 @@ impl FoldedChnAttn {
 /// # Shapes
 /// - `imgs`: `[B, C, H, W]`
 /// - output: `[B·Hp·Wp·C, P·P]`, rows ordered (b, row, col, c), pixels row-major
-pub fn patchify_by_location(imgs: Tensor<4>, patch: usize) -> Tensor<2> {
+pub(super) fn patchify_by_location(imgs: Tensor<4>, patch: usize) -> Tensor<2> {
     let [b, c, h, w] = imgs.dims();
     let (hp, wp) = (h / patch, w / patch);
     let imgs = if hp * patch != h || wp * patch != w {

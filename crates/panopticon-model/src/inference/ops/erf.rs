@@ -71,35 +71,32 @@ pub(super) fn gelu_generic(xs: &mut [f32]) {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gelu_avx2(xs: &mut [f32]) {
     gelu_generic(xs)
 }
 
-/// [`gelu_in_place`] split over the machine's cores for large slices.
+/// Below this many elements per task a rayon task costs more than it saves.
+#[cfg(feature = "flex")]
+const MIN_PER_TASK: usize = 1 << 16;
+
+/// [`gelu_in_place`] split over rayon's threads for large slices (the pool is already
+/// running: no thread start per call).
 pub fn gelu_in_place_par(xs: &mut [f32]) {
-    // Below this a thread start costs more than it saves.
-    const MIN_PER_THREAD: usize = 1 << 16;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(xs.len() / MIN_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return gelu_in_place(xs);
+    #[cfg(feature = "flex")]
+    if xs.len() >= 2 * MIN_PER_TASK {
+        use rayon::prelude::*;
+        let chunk = xs
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(MIN_PER_TASK);
+        xs.par_chunks_mut(chunk).for_each(gelu_in_place);
+        return;
     }
-    let chunk = xs.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let mut parts = xs.chunks_mut(chunk);
-        let first = parts.next();
-        for part in parts {
-            s.spawn(move || gelu_in_place(part));
-        }
-        if let Some(part) = first {
-            gelu_in_place(part);
-        }
-    });
+    gelu_in_place(xs)
 }
 
 #[cfg(test)]

@@ -30,12 +30,16 @@ pub fn softmax_rows(scores: &mut [f32], n: usize, scale: f32) {
     softmax_generic(scores, n, scale)
 }
 
+/// # Safety
+/// The CPU must support AVX-512F (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn softmax_avx512(scores: &mut [f32], n: usize, scale: f32) {
     softmax_generic(scores, n, scale)
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn softmax_avx2(scores: &mut [f32], n: usize, scale: f32) {
@@ -111,7 +115,8 @@ pub fn self_attention(
     if tasks == 0 || n == 0 {
         return;
     }
-    let dst = OutPtr(out.as_mut_ptr().cast());
+    // SAFETY: each task below writes only its own `(batch, head)` columns of `out`.
+    let dst = unsafe { OutPtr::new(out) };
     // rayon's pool is already running (the GEMMs use it): no thread start per call.
     use rayon::prelude::*;
     (0..tasks).into_par_iter().for_each_init(
@@ -125,6 +130,10 @@ pub fn self_attention(
 }
 
 /// One `(batch, head)` task. `scores` is `[N, N]` scratch.
+///
+/// # Safety
+/// `qkv` must be `[B, N, 3D]` and `out` point to a `[B, N, D]` output with `task < B·heads`;
+/// no other thread may touch this task's columns of `out` meanwhile.
 unsafe fn head(
     qkv: &[f32],
     [n, d]: [usize; 2],
@@ -170,7 +179,7 @@ unsafe fn head(
             n,
             hd,
             n,
-            out.0.add(bi * n * d + h * hd),
+            out.get().add(bi * n * d + h * hd),
             1,
             d_i,
             false,

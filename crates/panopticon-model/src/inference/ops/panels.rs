@@ -12,8 +12,9 @@ use burn::prelude::*;
 ///
 /// Laid out by the first forward through the layer, and only when that forward has few rows
 /// (one or two images) on a Flex (CPU) device with f32 weights: a workload that starts with
-/// large batches never pays the memory. A snapshot of the weight at that moment, so it is
-/// made anew by [`Panopticon::fold`](crate::Panopticon::fold) (clones share it).
+/// large batches never pays the memory. It belongs to a
+/// [`FrozenPanopticon`](crate::FrozenPanopticon), whose weights never change, so it cannot go
+/// stale (clones share it).
 #[derive(Debug, Clone, Default)]
 pub struct Panels {
     /// `None` inside: decided against (first use with many rows, or not a Flex f32 weight).

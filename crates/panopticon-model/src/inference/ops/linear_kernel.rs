@@ -170,7 +170,8 @@ pub fn linear_panels(
     if nothing_to_do(x, panels, bias, [m, k, n], epilogue, out.len()) {
         return;
     }
-    let dst = OutPtr(out.as_mut_ptr().cast());
+    // SAFETY: each panel task below writes only its own columns of `out`.
+    let dst = unsafe { OutPtr::new(out) };
     let finish = bias.is_some() || !matches!(epilogue, Epilogue::Plain);
     let panel = |p: usize| {
         let c0 = p * PANEL;
@@ -278,6 +279,8 @@ fn finish_row(row: &mut [f32], bias: Option<&[f32]>, epilogue: Epilogue<'_>, res
     finish_row_generic(row, bias, epilogue, res)
 }
 
+/// # Safety
+/// The CPU must support AVX-512F (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn finish_row_avx512(
@@ -289,6 +292,8 @@ unsafe fn finish_row_avx512(
     finish_row_generic(row, bias, epilogue, res)
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA (checked at run time by the caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn finish_row_avx2(

@@ -1,4 +1,5 @@
-//! Activations and attention faster than the backend's own where its kernel is slow.
+//! The inference kernels: a `Linear` fused with what follows it, self-attention and GELU,
+//! faster than the backend's own on a Flex (CPU) device, Burn operations everywhere else.
 
 #[cfg(feature = "flex")]
 mod attention_kernel;
@@ -15,18 +16,18 @@ pub use erf::{erf, gelu_in_place, gelu_in_place_par};
 pub use panels::Panels;
 
 use burn::prelude::*;
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
+
+use crate::vit::heads_attention;
 
 /// The exact (erf, not tanh) GELU, `0.5·x·(1 + erf(x/√2))`.
 ///
 /// On a Flex (CPU) device this runs a vectorised, multi-threaded kernel within 3e-7·max(1, |x|)
-/// of the definition, ≈10× Flex's scalar `erff`. Everywhere else, including autodiff tensors
-/// (training needs the backward), it is Burn's own `gelu`.
+/// of the definition, ≈10× Flex's scalar `erff`. Everywhere else, including autodiff tensors,
+/// it is Burn's own `gelu`.
 ///
 /// # Shapes
 /// - `x`: any → same
-pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+pub fn exact_gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(feature = "flex")]
     if flex::is_flex(&x.device()) {
         return flex::gelu(x);
@@ -34,15 +35,15 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     burn::tensor::activation::gelu(x)
 }
 
-/// What [`linear`] does to its output `y = x·W + b`.
+/// What [`fused_linear`] does to its output `y = x·W + b` before storing it.
 #[allow(clippy::large_enum_variant)] // short-lived, passed by value once per layer
-pub enum Then {
-    /// Nothing: `y`.
-    Nothing,
-    /// The exact GELU ([`gelu`]) of `y`.
+pub enum Epilogue {
+    /// `y`.
+    Plain,
+    /// The exact GELU ([`exact_gelu`]) of `y`.
     Gelu,
     /// `residual + gamma ⊙ y`: a LayerScale'd residual branch (`gamma` absent: no LayerScale).
-    AddTo {
+    Residual {
         /// `[B, N, d_out]`.
         residual: Tensor<3>,
         /// `[d_out]`.
@@ -50,29 +51,21 @@ pub enum Then {
     },
 }
 
-/// `then(layer(x))`: a `Linear` and what follows it in a transformer block, in one pass.
+/// `epilogue(layer(x))`: a `Linear` and what follows it in a transformer block, in one pass.
+/// `panels` (`layer`'s weight laid out for few rows, see [`Panels`]) is read when `x` has few
+/// rows (one or two images).
 ///
-/// On a Flex (CPU) device, f32 and without autodiff, the GEMM writes the output once and one
-/// pass adds the bias and applies `then` (Burn's route allocates and sweeps `[B, N, d_out]`
-/// up to four more times). Everywhere else it is Burn's `Linear` followed by the same
-/// operations.
-///
-/// # Shapes
-/// - `x`: `[B, N, d_in]` → `[B, N, d_out]`
-pub fn linear(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
-    linear_with(x, layer, None, then)
-}
-
-/// [`linear`], reading the weight from `panels` (`layer`'s weight laid out for few rows, see
-/// [`Panels`]) when `x` has few rows (one or two images).
+/// On a Flex (CPU) device with f32 tensors the GEMM writes the output once and one pass adds
+/// the bias and applies the epilogue (Burn's route allocates and sweeps `[B, N, d_out]` up to
+/// four more times). Everywhere else it is Burn's `Linear` followed by the same operations.
 ///
 /// # Shapes
 /// - `x`: `[B, N, d_in]` → `[B, N, d_out]`
-pub fn linear_with(
+pub fn fused_linear(
     x: Tensor<3>,
     layer: &burn::nn::Linear,
     panels: Option<&Panels>,
-    then: Then,
+    epilogue: Epilogue,
 ) -> Tensor<3> {
     #[cfg(feature = "flex")]
     if flex::is_flex(&x.device()) && x.dtype() == burn::tensor::DType::F32 {
@@ -84,25 +77,20 @@ pub fn linear_with(
             let panels = panels
                 .and_then(|p| p.for_rows(layer, b * rows))
                 .filter(|p| p.dims() == [k * n] && p.device() == x.device());
-            return flex::linear(x, weight, panels, bias, then);
+            return flex::linear(x, weight, panels, bias, epilogue);
         }
     }
     let _ = panels;
-    linear_generic(x, layer, then)
+    epilogue.apply(layer.forward(x))
 }
 
-/// [`linear`] as Burn operations (any backend, autodiff).
-fn linear_generic(x: Tensor<3>, layer: &burn::nn::Linear, then: Then) -> Tensor<3> {
-    then.apply(layer.forward(x))
-}
-
-impl Then {
+impl Epilogue {
     /// Applies `self` to `y` with Burn operations.
     pub fn apply(self, y: Tensor<3>) -> Tensor<3> {
         match self {
-            Self::Nothing => y,
-            Self::Gelu => gelu(y),
-            Self::AddTo { residual, gamma } => match gamma {
+            Self::Plain => y,
+            Self::Gelu => exact_gelu(y),
+            Self::Residual { residual, gamma } => match gamma {
                 Some(g) => residual + y * g.unsqueeze::<3>(),
                 None => residual + y,
             },
@@ -110,37 +98,22 @@ impl Then {
     }
 }
 
-/// DINOv2 multi-head self-attention from the fused qkv projection: `qkv` holds `[q | k | v]`,
-/// each split into `heads` contiguous chunks; `softmax(q·kᵀ/√hd)·v` per head.
+/// DINOv2 multi-head self-attention from the fused qkv projection (see
+/// [`heads_attention`]).
 ///
-/// On a Flex (CPU) device, f32 and without autodiff, a fused kernel reads the heads in place
-/// and writes `[B, N, D]` directly (no permute copies, vectorised softmax). Everywhere else it
-/// is Burn's `attention` on permuted heads.
+/// On a Flex (CPU) device with f32 tensors a fused kernel reads the heads in place and writes
+/// `[B, N, D]` directly (no permute copies, vectorised softmax). Everywhere else it is
+/// [`heads_attention`].
 ///
 /// # Shapes
 /// - `qkv`: `[B, N, 3·D]`
 /// - output: `[B, N, D]`
-pub fn self_attention(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
+pub fn fused_self_attention(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
     #[cfg(feature = "flex")]
     if flex::is_flex(&qkv.device()) && qkv.dtype() == burn::tensor::DType::F32 {
         return flex::self_attention(qkv, heads);
     }
-    self_attention_generic(qkv, heads)
-}
-
-/// [`self_attention`] through Burn's `attention` on permuted heads (any backend, autodiff).
-fn self_attention_generic(qkv: Tensor<3>, heads: usize) -> Tensor<3> {
-    let [b, n, d3] = qkv.dims();
-    let (d, h) = (d3 / 3, heads);
-    let hd = d / h;
-    let qkv = qkv.reshape([b, n, 3, h, hd]).permute([2, 0, 3, 1, 4]); // [3, B, h, N, hd]
-    let part = |i: usize| qkv.clone().narrow(0, i, 1).reshape([b, h, n, hd]);
-    let options = AttentionModuleOptions {
-        scale: Some((hd as f64).powf(-0.5)),
-        ..Default::default()
-    };
-    let out = attention(part(0), part(1), part(2), None, None, options); // [B, h, N, hd]
-    out.swap_dims(1, 2).reshape([b, n, d])
+    heads_attention(qkv, heads)
 }
 
 /// `len` values in `[-amp, amp)` from a fixed LCG: test data for the kernels.
@@ -162,6 +135,11 @@ mod tests {
     use super::*;
     use burn::tensor::Distribution;
 
+    /// Burn's route: the reference.
+    fn generic(x: Tensor<3>, layer: &burn::nn::Linear, epilogue: Epilogue) -> Tensor<3> {
+        epilogue.apply(layer.forward(x))
+    }
+
     fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
         (a - b).abs().max().into_scalar::<f32>()
     }
@@ -173,14 +151,14 @@ mod tests {
         let kept = x.clone().into_data();
         let want = burn::tensor::activation::gelu(x.clone());
         // `x` is still held here, so the kernel must not write into its buffer.
-        let got = gelu(x.clone());
+        let got = exact_gelu(x.clone());
         assert!(max_diff(got, want.clone()) <= 2e-6);
         x.to_data().assert_eq(&kept, true);
         // Unshared input (written in place) and a non-contiguous view.
-        assert!(max_diff(gelu(x.clone() * 1.0), want.clone()) <= 2e-6);
+        assert!(max_diff(exact_gelu(x.clone() * 1.0), want.clone()) <= 2e-6);
         let t = x.clone().swap_dims(1, 2);
         let want_t = burn::tensor::activation::gelu(t.clone());
-        assert!(max_diff(gelu(t), want_t) <= 2e-6);
+        assert!(max_diff(exact_gelu(t), want_t) <= 2e-6);
     }
 
     #[test]
@@ -194,13 +172,13 @@ mod tests {
         let kept = [x.clone().into_data(), res.clone().into_data()];
         let thens = || {
             [
-                Then::Nothing,
-                Then::Gelu,
-                Then::AddTo {
+                Epilogue::Plain,
+                Epilogue::Gelu,
+                Epilogue::Residual {
                     residual: res.clone(),
                     gamma: Some(gamma.clone()),
                 },
-                Then::AddTo {
+                Epilogue::Residual {
                     residual: res.clone(),
                     gamma: None,
                 },
@@ -211,16 +189,16 @@ mod tests {
                 layer.bias = None;
             }
             for (then, want) in thens().into_iter().zip(thens()) {
-                let got = linear(x.clone(), &layer, then);
-                let want = linear_generic(x.clone(), &layer, want);
+                let got = fused_linear(x.clone(), &layer, None, then);
+                let want = generic(x.clone(), &layer, want);
                 assert_eq!(got.dims(), [3, 17, 70]);
                 assert!(max_diff(got, want) <= 2e-6);
             }
         }
         // A non-contiguous input takes the same route.
         let xt = x.clone().swap_dims(0, 1);
-        let got = linear(xt.clone(), &layer, Then::Gelu);
-        assert!(max_diff(got, linear_generic(xt, &layer, Then::Gelu)) <= 2e-6);
+        let got = fused_linear(xt.clone(), &layer, None, Epilogue::Gelu);
+        assert!(max_diff(got, generic(xt, &layer, Epilogue::Gelu)) <= 2e-6);
         x.to_data().assert_eq(&kept[0], true);
         res.to_data().assert_eq(&kept[1], true);
     }
@@ -232,36 +210,36 @@ mod tests {
         let layer = LinearConfig::new(40, 70).init(&device);
         let other = LinearConfig::new(40, 70).init(&device);
         let x = Tensor::<3>::random([2, 17, 40], Distribution::Normal(0.0, 1.0), &device);
-        let then = || Then::Gelu;
+        let then = || Epilogue::Gelu;
         let own = Panels::new();
         assert!(!own.is_laid_out());
-        let got = linear_with(x.clone(), &layer, Some(&own), then());
+        let got = fused_linear(x.clone(), &layer, Some(&own), then());
         assert!(
             own.is_laid_out(),
             "a first call with few rows lays the weight out"
         );
-        assert!(max_diff(got, linear_generic(x.clone(), &layer, then())) <= 2e-6);
+        assert!(max_diff(got, generic(x.clone(), &layer, then())) <= 2e-6);
         // Panels of another weight (with `layer`'s bias): proof that they are what is read.
         let mut swapped = other.clone();
         swapped.bias = layer.bias.clone();
         let foreign = Panels::new();
         assert!(foreign.for_rows(&other, 34).is_some());
-        let got = linear_with(x.clone(), &layer, Some(&foreign), then());
-        assert!(max_diff(got, linear_generic(x.clone(), &swapped, then())) <= 2e-6);
+        let got = fused_linear(x.clone(), &layer, Some(&foreign), then());
+        assert!(max_diff(got, generic(x.clone(), &swapped, then())) <= 2e-6);
         // Panels of another shape are ignored.
         let wide = Panels::new();
         assert!(
             wide.for_rows(&LinearConfig::new(40, 71).init(&device), 34)
                 .is_some()
         );
-        let got = linear_with(x.clone(), &layer, Some(&wide), then());
-        assert!(max_diff(got, linear_generic(x.clone(), &layer, then())) <= 2e-6);
+        let got = fused_linear(x.clone(), &layer, Some(&wide), then());
+        assert!(max_diff(got, generic(x.clone(), &layer, then())) <= 2e-6);
         // A first call with many rows (a batch workload) never lays the weight out.
         let batchy = Panels::new();
         let big = Tensor::<3>::random([3, 257, 40], Distribution::Normal(0.0, 1.0), &device);
-        let got = linear_with(big.clone(), &layer, Some(&batchy), then());
-        assert!(max_diff(got, linear_generic(big, &layer, then())) <= 2e-6);
-        let _ = linear_with(x, &layer, Some(&batchy), then());
+        let got = fused_linear(big.clone(), &layer, Some(&batchy), then());
+        assert!(max_diff(got, generic(big, &layer, then())) <= 2e-6);
+        let _ = fused_linear(x, &layer, Some(&batchy), then());
         assert!(!batchy.is_laid_out());
     }
 
@@ -270,13 +248,13 @@ mod tests {
         let device = Device::default();
         let qkv = Tensor::<3>::random([2, 29, 3 * 48], Distribution::Normal(0.0, 2.0), &device);
         let kept = qkv.clone().into_data();
-        let got = self_attention(qkv.clone(), 4);
+        let got = fused_self_attention(qkv.clone(), 4);
         assert_eq!(got.dims(), [2, 29, 48]);
-        assert!(max_diff(got, self_attention_generic(qkv.clone(), 4)) <= 1e-5);
+        assert!(max_diff(got, heads_attention(qkv.clone(), 4)) <= 1e-5);
         qkv.to_data().assert_eq(&kept, true);
         // Autodiff tensors take Burn's route and get a gradient.
         let ad = Tensor::<3>::from_data(kept, &device.autodiff()).require_grad();
-        let grads = self_attention(ad.clone(), 4).sum().backward();
+        let grads = fused_self_attention(ad.clone(), 4).sum().backward();
         assert_eq!(ad.grad(&grads).expect("gradient").dims(), [2, 29, 144]);
     }
 
@@ -284,7 +262,7 @@ mod tests {
     fn autodiff_tensors_keep_their_gradient() {
         let device = Device::default().autodiff();
         let x = Tensor::<2>::from_floats([[-1.5, 0.0, 0.7, 3.0]], &device).require_grad();
-        let grads = gelu(x.clone()).sum().backward();
+        let grads = exact_gelu(x.clone()).sum().backward();
         let g = x.grad(&grads).expect("gradient").into_data();
         // d/dx gelu at -1.5, 0, 0.7, 3 (from the exact derivative Φ(x) + x·φ(x)).
         let want = [-0.127_469, 0.5, 0.976_614, 1.011_946];

@@ -1,4 +1,5 @@
-//! The Flex route of [`super::gelu`]: a Burn backend extension implemented for Flex only, and
+//! The Flex routes of [`super::exact_gelu`], [`super::fused_linear`] and
+//! [`super::fused_self_attention`]: Burn backend extensions implemented for Flex only, and
 //! only called for plain (non-autodiff) Flex tensors.
 
 use burn::backend::flex::FlexTensor;
@@ -72,9 +73,12 @@ impl FastAttention for Flex {
         let scale = ((d / heads) as f32).powf(-0.5);
         // The caller only routes f32 tensors here.
         let values = qkv.as_slice::<f32>().expect("contiguous f32 qkv");
-        let out = written_vec(b * n * d, |out| {
-            attention_kernel::self_attention(values, [b, n, d], heads, scale, out)
-        });
+        // SAFETY: the kernel writes every element of its `[B, N, D]` output.
+        let out = unsafe {
+            written_vec(b * n * d, |out| {
+                attention_kernel::self_attention(values, [b, n, d], heads, scale, out)
+            })
+        };
         FlexTensor::from_data(TensorData::new(out, [b, n, d]))
     }
 }
@@ -84,7 +88,7 @@ pub(super) fn linear(
     weight: Tensor<2>,
     panels: Option<Tensor<1>>,
     bias: Option<Tensor<1>>,
-    then: super::Then,
+    epilogue: super::Epilogue,
 ) -> Tensor<3> {
     // The extension macro cannot route optional tensors: an absent bias is zeros and an absent
     // LayerScale ones (exact: `y + 0 = y`, `1·y = y`); absent panels are empty.
@@ -97,14 +101,14 @@ pub(super) fn linear(
         .unwrap_or_else(|| Tensor::zeros([0], &device))
         .into_dispatch();
     let (x, weight) = (x.into_dispatch(), weight.into_dispatch());
-    Tensor::from_dispatch(match then {
-        super::Then::Nothing => {
+    Tensor::from_dispatch(match epilogue {
+        super::Epilogue::Plain => {
             <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, panels, bias, false)
         }
-        super::Then::Gelu => {
+        super::Epilogue::Gelu => {
             <burn::backend::Dispatch as FastLinear>::fast_linear(x, weight, panels, bias, true)
         }
-        super::Then::AddTo { residual, gamma } => {
+        super::Epilogue::Residual { residual, gamma } => {
             let gamma = gamma.unwrap_or_else(|| Tensor::ones([n], &device));
             <burn::backend::Dispatch as FastLinear>::fast_linear_add(
                 x,
@@ -195,13 +199,16 @@ fn run_linear(
     let bias = Some(slice(&bias));
     // Whether panels are worth it was decided by `Panels::for_rows`: given, they are used.
     let panels = slice(&panels);
-    let out = written_vec(m * n, |out| {
-        if !panels.is_empty() {
-            linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, out);
-        } else {
-            linear_kernel::linear(slice(&x), slice(&weight), bias, [m, k, n], epilogue, out);
-        }
-    });
+    // SAFETY: both kernels write every element of their `[M, N]` output.
+    let out = unsafe {
+        written_vec(m * n, |out| {
+            if !panels.is_empty() {
+                linear_kernel::linear_panels(slice(&x), panels, bias, [m, k, n], epilogue, out);
+            } else {
+                linear_kernel::linear(slice(&x), slice(&weight), bias, [m, k, n], epilogue, out);
+            }
+        })
+    };
     let mut shape = dims;
     *shape.last_mut().expect("x has axes") = n;
     FlexTensor::from_data(TensorData::new(out, shape))
