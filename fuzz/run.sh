@@ -45,6 +45,12 @@ for t in "${targets[@]}"; do
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$here/logs/$t.log" | grep -o '[0-9]*$')
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$here/logs/$t.log" | grep -o '[0-9]*$')
+    if [ -z "$execs" ]; then
+        # -fork=N prints no final stats: its "fuzzed for N iterations" line and time instead.
+        execs=$(grep -o 'fuzzed for [0-9]* iterations' "$here/logs/$t.log" | tail -1 | grep -o '[0-9]*')
+        took=$(grep -o 'INFO: exiting: [0-9]* time: [0-9]*s' "$here/logs/$t.log" | tail -1 | grep -o '[0-9]*s$' | tr -d s)
+        [ -n "$execs" ] && [ -n "$took" ] && [ "$took" -gt 0 ] && speed=$((execs / took))
+    fi
     found=$(($(ls "$here/artifacts/$t" 2>/dev/null | wc -l) - before))
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$san" "$secs" "${execs:-?}" "${speed:-?}" \
         "$found" "$rc" "$(date -u +%FT%TZ)" >>"$here/logs/summary.tsv"
