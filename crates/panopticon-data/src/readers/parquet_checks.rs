@@ -90,7 +90,7 @@ pub(super) fn check_dictionary_pages(
                     buf, num_values, ..
                 } = &page
                     && byte_array
-                    && !plain_byte_arrays_fit(buf, *num_values as usize)
+                    && walk_plain_byte_arrays(buf, *num_values as usize) != Ok(*num_values as usize)
                 {
                     return Err(corrupt(
                         path,
@@ -188,42 +188,30 @@ fn plain_data_page_overrun(page: &Page, column: &ColumnDescriptor) -> Option<Str
             buf.len()
         ));
     };
-    let mut pos = 0usize;
-    for _ in 0..n {
-        if pos == values.len() {
-            break;
-        }
-        let fits = match values.get(pos..pos + 4) {
-            Some(&[a, b, c, d]) => pos
-                .checked_add(4 + u32::from_le_bytes([a, b, c, d]) as usize)
-                .filter(|&end| end <= values.len()),
-            _ => None,
-        };
-        match fits {
-            Some(end) => pos = end,
-            None => {
-                return Some(format!(
-                    "a string at byte {pos} of its values runs past their {} bytes",
-                    values.len()
-                ));
-            }
-        }
-    }
-    None
+    walk_plain_byte_arrays(values, n as usize).err().map(|pos| {
+        format!(
+            "a string at byte {pos} of its values runs past their {} bytes",
+            values.len()
+        )
+    })
 }
 
-/// Whether `n` PLAIN byte arrays (u32 little-endian length, then the bytes) fit in `buf`.
-fn plain_byte_arrays_fit(buf: &[u8], n: usize) -> bool {
+/// Walks up to `n` PLAIN byte arrays (u32 little-endian length, then the bytes) from the
+/// start of `buf`, stopping early at its end: how many there were, or the offset of the one
+/// that runs past it.
+fn walk_plain_byte_arrays(buf: &[u8], n: usize) -> Result<usize, usize> {
     let mut pos = 0usize;
-    for _ in 0..n {
-        let Some(&[a, b, c, d]) = buf.get(pos..pos + 4) else {
-            return false;
-        };
-        let len = u32::from_le_bytes([a, b, c, d]) as usize;
-        match pos.checked_add(4 + len) {
-            Some(end) if end <= buf.len() => pos = end,
-            _ => return false,
+    for k in 0..n {
+        if pos == buf.len() {
+            return Ok(k);
         }
+        let end = match buf.get(pos..pos + 4) {
+            Some(&[a, b, c, d]) => pos
+                .checked_add(4 + u32::from_le_bytes([a, b, c, d]) as usize)
+                .filter(|&end| end <= buf.len()),
+            _ => None,
+        };
+        pos = end.ok_or(pos)?;
     }
-    true
+    Ok(n)
 }

@@ -17,7 +17,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use crate::patch_embed::{ChnAttn, Conv3dWrapper};
+use crate::patch_embed::{ChnAttn, Conv3dWrapper, crop_to_patch_grid};
 
 /// Precomputed matrices of the folded channel attention (see the module docs).
 #[derive(Debug, Clone)]
@@ -151,13 +151,9 @@ impl FoldedChnAttn {
 /// - `imgs`: `[B, C, H, W]`
 /// - output: `[B·Hp·Wp·C, P·P]`, rows ordered (b, row, col, c), pixels row-major
 pub(super) fn patchify_by_location(imgs: Tensor<4>, patch: usize) -> Tensor<2> {
+    let imgs = crop_to_patch_grid(imgs, patch);
     let [b, c, h, w] = imgs.dims();
     let (hp, wp) = (h / patch, w / patch);
-    let imgs = if hp * patch != h || wp * patch != w {
-        imgs.slice([0..b, 0..c, 0..hp * patch, 0..wp * patch])
-    } else {
-        imgs
-    };
     imgs.reshape([b, c, hp, patch, wp, patch])
         .permute([0, 2, 4, 1, 3, 5]) // [B, Hp, Wp, C, P, P]
         .reshape([b * hp * wp * c, patch * patch])

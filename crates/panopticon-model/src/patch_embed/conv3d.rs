@@ -68,14 +68,26 @@ impl Conv3dWrapper {
 /// - `imgs`: `[B, C, H, W]`
 /// - output: `[B·C·Hp·Wp, P·P]`, rows ordered (b, c, row, col), pixels row-major
 pub fn patchify(imgs: Tensor<4>, patch: usize) -> Tensor<2> {
+    let imgs = crop_to_patch_grid(imgs, patch);
     let [b, c, h, w] = imgs.dims();
     let (hp, wp) = (h / patch, w / patch);
-    let imgs = if hp * patch != h || wp * patch != w {
-        imgs.slice([0..b, 0..c, 0..hp * patch, 0..wp * patch])
-    } else {
-        imgs
-    };
     imgs.reshape([b * c, hp, patch, wp, patch])
         .permute([0, 1, 3, 2, 4]) // [B·C, Hp, Wp, P, P]
         .reshape([b * c * hp * wp, patch * patch])
+}
+
+/// Drops the bottom rows and right columns that do not fill a whole patch (the stride-P
+/// convolution ignores them).
+///
+/// # Shapes
+/// - `imgs`: `[B, C, H, W]`
+/// - output: `[B, C, ⌊H/P⌋·P, ⌊W/P⌋·P]`
+pub(crate) fn crop_to_patch_grid(imgs: Tensor<4>, patch: usize) -> Tensor<4> {
+    let [b, c, h, w] = imgs.dims();
+    let (hc, wc) = (h / patch * patch, w / patch * patch);
+    if (hc, wc) == (h, w) {
+        imgs
+    } else {
+        imgs.slice([0..b, 0..c, 0..hc, 0..wc])
+    }
 }

@@ -11,6 +11,7 @@ mod xattn;
 pub use chn_attn::ChnAttn;
 pub use chn_emb::ChnEmb;
 pub use conv_pe::PatchEmbed;
+pub(crate) use conv3d::crop_to_patch_grid;
 pub use conv3d::{Conv3d, Conv3dWrapper, patchify};
 pub use panopticon_pe::PanopticonPe;
 pub use sincos::{sincos_embed, sincos_omega};
