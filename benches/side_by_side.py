@@ -7,7 +7,9 @@ PanopticonPE + DINOv2 blocks, weights from tests/fixtures/vitb14/weights.pth), o
 `panopticon bench`. Prints a table of images/s (best over rounds), the ratio ours/PyTorch,
 both peak RSS and, with several rounds, each round's own ratio (this machine's run-to-run
 spread). Both compute the cls embedding (`model(x)`, our `forward`), or with `--all-tokens`
-every output token (`forward_features` on both sides).
+every output token (`forward_features` on both sides). With `--before OLD_BINARY` a second
+build of ours (e.g. the commit before a change) runs in the same alternation, and the table adds
+its images/s and ratio, so a before/after comparison shares one run's machine state.
 
 Usage (after scripts/gen_vitb14_reference.py and `cargo build --release`):
     ~/.cache/panopticon-venv/bin/python benches/side_by_side.py \
@@ -94,6 +96,9 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds per point")
     ap.add_argument("--binary", default=None, help="panopticon binary (default: the release build)")
+    ap.add_argument("--before", default=None,
+                    help="a second panopticon binary (the build before a change), run in the same "
+                         "alternation; adds its img/s and ratio to the table")
     ap.add_argument("--device", default="cpu", help="PyTorch device: cpu or cuda")
     ap.add_argument("--ours-device", default=None,
                     help="our --device (default: cpu, or cuda when --device cuda)")
@@ -113,14 +118,17 @@ def main():
     ours_device = args.ours_device or ("cpu" if args.device == "cpu" else "cuda")
     env = {**os.environ, "RAYON_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
     rows = []
-    print(f"{'B':>3} {'C':>4} | {'torch img/s':>11} {'ours img/s':>10} {'ratio':>7} | "
+    names = ["torch", "ours"] + (["before"] if args.before else [])
+    before_cols = f" {'before img/s':>12} {'ratio':>7} |" if args.before else ""
+    print(f"{'B':>3} {'C':>4} | {'torch img/s':>11} {'ours img/s':>10} {'ratio':>7} |{before_cols} "
           f"{'torch RSS':>9} {'ours RSS':>9}", flush=True)
     for b in map(int, args.batches.split(",")):
         for c in map(int, args.channels.split(",")):
-            best = {"torch": None, "ours": None}
-            rss = {"torch": 0, "ours": 0}
+            best = {n: None for n in names}
+            rss = {n: 0 for n in names}
             note = ""
             round_ratios = []  # ours/torch within each alternating round: the run-to-run spread
+            before_ratios = []  # before/torch within each round
             for _ in range(args.rounds):
                 this_round = {}
                 cmds = {
@@ -137,6 +145,8 @@ def main():
                             + ([] if args.random_weights else ["--weights", str(WEIGHTS)])
                             + (["--all-tokens"] if args.all_tokens else []),
                 }
+                if args.before:
+                    cmds["before"] = [args.before] + cmds["ours"][1:]
                 for name, cmd in cmds.items():  # alternating within each round
                     res, peak, err = run(cmd, env)
                     rss[name] = max(rss[name], peak)
@@ -148,19 +158,31 @@ def main():
                     this_round[name] = res["images_per_s"]
                     if best[name] is None or res["images_per_s"] > best[name]:
                         best[name] = res["images_per_s"]
-                if len(this_round) == 2:
+                if "torch" in this_round and "ours" in this_round:
                     round_ratios.append(this_round["ours"] / this_round["torch"])
+                if "torch" in this_round and "before" in this_round:
+                    before_ratios.append(this_round["before"] / this_round["torch"])
             t, o = best["torch"], best["ours"]
             ratio = f"{o / t:6.1f}x" if t and o else "    -  "
             fmt = lambda v: f"{v:.3f}" if v else "-"
+            before = ""
+            if args.before:
+                ob = best["before"]
+                before = f" {fmt(ob):>12} {(f'{ob / t:6.1f}x' if t and ob else '    -  '):>7} |"
             spread = ("  rounds " + " ".join(f"{r:.2f}x" for r in round_ratios)
                       if len(round_ratios) > 1 else "")
-            print(f"{b:>3} {c:>4} | {fmt(t):>11} {fmt(o):>10} {ratio:>7} | "
+            if len(before_ratios) > 1:
+                spread += "  before " + " ".join(f"{r:.2f}x" for r in before_ratios)
+            print(f"{b:>3} {c:>4} | {fmt(t):>11} {fmt(o):>10} {ratio:>7} |{before} "
                   f"{rss['torch'] / 2**30:7.2f}Gi {rss['ours'] / 2**30:7.2f}Gi{spread}{note}",
                   flush=True)
-            rows.append({"batch": b, "channels": c, "torch_img_s": t, "ours_img_s": o,
-                         "torch_rss": rss["torch"], "ours_rss": rss["ours"],
-                         "round_ratios": round_ratios})
+            row = {"batch": b, "channels": c, "torch_img_s": t, "ours_img_s": o,
+                   "torch_rss": rss["torch"], "ours_rss": rss["ours"],
+                   "round_ratios": round_ratios}
+            if args.before:
+                row.update({"before_img_s": best["before"], "before_rss": rss["before"],
+                            "before_round_ratios": before_ratios})
+            rows.append(row)
     print(json.dumps({"threads": args.threads, "size": args.size, "device": args.device,
                       "ours_device": ours_device, "precision": args.precision,
                       "output": "all tokens" if args.all_tokens else "cls",
