@@ -1,8 +1,11 @@
 //! `panopticon embed --manifest … --out DIR` with the tiny model: shards partition the
 //! manifest, a run killed with SIGKILL resumes to the same bytes as an uninterrupted run,
-//! failed items are logged with exit status 3, bad invocations fail with one line, and
-//! `embed collect` gathers the items into one table.
+//! failed items are logged with exit status 3, bad invocations fail with one line, manifests
+//! may name ids explicitly, and `embed collect` gathers the items into one table or one per
+//! CRS (`cli_embed_batch/collect.rs`).
 
+#[path = "cli_embed_batch/collect.rs"]
+mod collect;
 mod common;
 #[path = "cli_embed_batch/recipes.rs"]
 mod recipes;
@@ -299,6 +302,16 @@ fn bad_invocations_fail_with_one_line() {
         &["--manifest", p(&dup), "--out", o],
         "lines 1 and 3 both give item id `s00`",
     );
+    let dup_ids = bad(
+        "dup-ids.txt",
+        "a\tin/s00.tif\nb\tin/s01.tif\na\tin/s01.tif\n",
+    );
+    fails(
+        &["--manifest", p(&dup_ids), "--out", o],
+        "lines 1 and 3 both give item id `a`",
+    );
+    let bad_id = bad("bad-id.txt", ".a\tin/s00.tif\n");
+    fails(&["--manifest", p(&bad_id), "--out", o], "line 1: ");
     std::fs::write(dir.path().join("in/notes.docx"), b"x").unwrap();
     let docx = bad("docx.txt", "in/s00.tif\nin/notes.docx\n");
     fails(&["--manifest", p(&docx), "--out", o], "line 2: ");
@@ -512,61 +525,67 @@ fn s3_out_uploads_each_item_once_and_resumes_from_the_listing() {
 }
 
 #[test]
-fn collect_gathers_the_items_into_one_table() {
-    use panopticon::data::readers::ParquetTable;
+fn explicit_ids_tell_files_of_one_name_apart() {
+    // Per-tile folders that all hold a `B04.tif`, as many archives are laid out.
     let dir = tempfile::tempdir().unwrap();
-    let manifest = catalogue(dir.path(), 5, 48);
+    let mut text = String::from("# id<TAB>path\n");
+    for (i, tile) in ["T32TLS", "T32TMS", "T32TNS"].iter().enumerate() {
+        let folder = dir.path().join(tile);
+        std::fs::create_dir(&folder).unwrap();
+        scene(&folder.join("B04.tif"), 32, 32, i);
+        text.push_str(&format!("{tile}_B04\t{tile}/B04.tif\n"));
+    }
     let out = dir.path().join("out");
+    let by_name = dir.path().join("by-name.txt");
+    std::fs::write(&by_name, "T32TLS/B04.tif\nT32TMS/B04.tif\n").unwrap();
+    fails(
+        &["--manifest", p(&by_name), "--out", p(&out)],
+        "lines 1 and 2 both give item id `B04`",
+    );
+    let manifest = dir.path().join("manifest.txt");
+    std::fs::write(&manifest, text).unwrap();
+    let o = embed(&["--manifest", p(&manifest), "--out", p(&out), "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let first = stdout.lines().next().unwrap_or_default();
+    let want = format!(
+        "todo\tT32TLS_B04\t{}",
+        dir.path().join("T32TLS/B04.tif").display()
+    );
+    assert_eq!(first, want, "{stdout}");
     let o = embed(&["--manifest", p(&manifest), "--out", p(&out), "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    // The same files through a plain `embed`, in manifest order.
-    let inputs: Vec<PathBuf> = Manifest::read(&manifest)
-        .unwrap()
-        .items
-        .iter()
-        .map(|i| PathBuf::from(i.input()))
-        .collect();
-    let plain = dir.path().join("plain.parquet");
-    let mut args: Vec<&str> = inputs.iter().map(|i| p(i)).collect();
-    args.extend(["--quiet", "-o", p(&plain)]);
-    let o = embed(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-
-    let index = out.join("index.parquet");
-    let c = Command::new(env!("CARGO_BIN_EXE_panopticon"))
-        .args(["embed", "collect", p(&out), "-o", p(&index)])
-        .output()
-        .unwrap();
-    assert!(c.status.success(), "{}", stderr(&c));
-    assert!(stderr(&c).contains("from 5 items"), "{}", stderr(&c));
-    let (got, want) = (
-        ParquetTable::open(&index).unwrap(),
-        ParquetTable::open(&plain).unwrap(),
-    );
-    assert_eq!(got.num_rows(), want.num_rows());
     assert_eq!(
-        got.column::<String>("path").unwrap(),
-        want.column::<String>("path").unwrap()
+        listing(&out),
+        [
+            "T32TLS_B04.parquet",
+            "T32TMS_B04.parquet",
+            "T32TNS_B04.parquet"
+        ]
     );
-    for col in ["row", "col", "height", "width"] {
-        assert_eq!(
-            got.column::<i64>(col).unwrap(),
-            want.column::<i64>(col).unwrap(),
-            "{col}"
-        );
-    }
-    for col in ["minx", "maxy"] {
-        let (a, b): (Vec<Option<f64>>, Vec<Option<f64>>) =
-            (got.column(col).unwrap(), want.column(col).unwrap());
-        assert_eq!(a, b, "{col}");
-    }
-    let (a, b): (Vec<Vec<f32>>, Vec<Vec<f32>>) =
-        (got.column("cls").unwrap(), want.column("cls").unwrap());
-    assert_eq!(a, b, "cls");
-    // Collecting again ignores the index inside the directory.
-    let c = Command::new(env!("CARGO_BIN_EXE_panopticon"))
-        .args(["embed", "collect", p(&out), "-o", p(&index)])
-        .output()
-        .unwrap();
-    assert!(stderr(&c).contains("from 5 items"), "{}", stderr(&c));
+    // The same bytes as the item run on its own, and the id decides the shard.
+    let one = dir.path().join("one");
+    let o = embed(&[
+        "--manifest",
+        p(&manifest),
+        "--out",
+        p(&one),
+        "--items",
+        "T32TMS_B04",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::read(one.join("T32TMS_B04.parquet")).unwrap()
+            == std::fs::read(out.join("T32TMS_B04.parquet")).unwrap()
+    );
+    let m = Manifest::read(&manifest).unwrap();
+    let shard: Shard = "1/2".parse().unwrap();
+    let ids: Vec<&str> = (m.select(shard, None).unwrap().into_iter())
+        .map(|it| it.id.as_str())
+        .collect();
+    let want: Vec<&str> = (m.items.iter())
+        .map(|it| it.id.as_str())
+        .filter(|id| panopticon::scale::fnv1a64(id.as_bytes()) % 2 == 1)
+        .collect();
+    assert_eq!(ids, want);
 }

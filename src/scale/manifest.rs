@@ -3,7 +3,8 @@
 //! A manifest is, by its extension:
 //! - a text file: one input per line (a local path, absolute or relative to the manifest's
 //!   folder, or a URL), blank lines and `#` comments ignored; the id is the file name without
-//!   its extension;
+//!   its extension, or given explicitly as `ID<TAB>PATH_OR_URL` (for catalogues whose files
+//!   share names in different folders: `…/B04.tif`, `scene/…/image.tif`);
 //! - `.json`/`.geojson`: a STAC ItemCollection (or one Item); the id is the item id;
 //! - `.parquet`/`.geoparquet`: stac-geoparquet, one item per row; the id is the item id.
 //!
@@ -43,8 +44,9 @@ pub enum ManifestError {
     },
     /// Two lines give the same item id (so the same output file).
     #[error(
-        "manifest {path}: lines {first} and {second} both give item id `{id}` (an id is the \
-         file name without its extension; rename one of the files)"
+        "manifest {path}: lines {first} and {second} both give item id `{id}` (an id names the \
+         output file: it is the file name without its extension, unless the line gives one as \
+         `ID<TAB>PATH`; give the lines distinct ids)"
     )]
     DuplicateId {
         /// The manifest.
@@ -166,8 +168,9 @@ impl Eq for StacEntry {}
 /// One input of a batch run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
-    /// The stable id: the entry's file name without its extension (`a/b/T32TQM.tif` →
-    /// `T32TQM`), or the STAC item id; names the output file and decides the shard.
+    /// The stable id: the entry's explicit id (`ID<TAB>PATH`), else its file name without its
+    /// extension (`a/b/T32TQM.tif` → `T32TQM`), or the STAC item id; names the output file
+    /// and decides the shard.
     pub id: String,
     /// Where the data is.
     pub source: ItemSource,
@@ -197,8 +200,8 @@ pub struct Manifest {
 
 impl Manifest {
     /// Reads a manifest: a STAC ItemCollection (`.json`, `.geojson`), stac-geoparquet
-    /// (`.parquet`, `.geoparquet`), or else a text manifest (UTF-8, one path or URL per line,
-    /// `#` comments).
+    /// (`.parquet`, `.geoparquet`), or else a text manifest (UTF-8, one `PATH_OR_URL` or
+    /// `ID<TAB>PATH_OR_URL` per line, `#` comments).
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
         let read_err = |source| ManifestError::Read {
             path: path.into(),
@@ -308,7 +311,12 @@ impl Manifest {
                 entry: entry.to_string(),
                 reason: reason.to_string(),
             };
-            let id = item_id(entry).map_err(bad)?;
+            let (id, entry) = match entry.split_once('\t') {
+                Some((id, input)) => {
+                    explicit_entry(id.trim(), input.trim()).map_err(|e| bad(&e))?
+                }
+                None => (item_id(entry).map_err(bad)?, entry),
+            };
             if let Some(&first) = seen.get(&id) {
                 return Err(ManifestError::DuplicateId {
                     path: path.into(),
@@ -396,6 +404,15 @@ fn strip_comment(line: &str) -> &str {
     at.map_or(line, |i| &line[..i])
 }
 
+/// An `ID<TAB>PATH_OR_URL` line's id and input, both trimmed.
+fn explicit_entry<'a>(id: &str, input: &'a str) -> Result<(String, &'a str), String> {
+    check_id(id).map_err(|why| format!("gives item id `{id}`, which {why}"))?;
+    if input.is_empty() || input.contains('\t') {
+        return Err("needs one path or URL after its id and tab (`ID<TAB>PATH_OR_URL`)".into());
+    }
+    Ok((id.to_string(), input))
+}
+
 /// The id of a manifest entry: its last path segment (query and fragment of a URL dropped)
 /// without the final extension, as Python's `os.path.splitext(basename)[0]`.
 fn item_id(entry: &str) -> Result<String, &'static str> {
@@ -456,6 +473,62 @@ mod tests {
             m.items[2].source,
             ItemSource::Url("s3://bucket/c.tif".into())
         );
+    }
+
+    #[test]
+    fn explicit_ids_tell_same_named_files_apart() {
+        let text = "# id<TAB>path\nT32TLS_B04\tT32TLS/B04.tif\nT32TMS_B04\tT32TMS/B04.tif  # 2nd\n\
+                    s3\ts3://bucket/scene/image.tif\nplain/c.tif\n";
+        let m = Manifest::parse(Path::new("m.txt"), text, Path::new("/base")).unwrap();
+        let got: Vec<_> = m.items.iter().map(|i| (i.id.as_str(), i.line)).collect();
+        assert_eq!(
+            got,
+            [("T32TLS_B04", 2), ("T32TMS_B04", 3), ("s3", 4), ("c", 5)]
+        );
+        assert_eq!(
+            m.items[1].source,
+            ItemSource::Local("/base/T32TMS/B04.tif".into())
+        );
+        assert_eq!(
+            m.items[2].source,
+            ItemSource::Url("s3://bucket/scene/image.tif".into())
+        );
+        // Without ids the two B04.tif collide.
+        let err = Manifest::parse(
+            Path::new("m.txt"),
+            "T32TLS/B04.tif\nT32TMS/B04.tif\n",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ID<TAB>PATH"), "{err}");
+    }
+
+    #[test]
+    fn explicit_ids_are_checked() {
+        let parse = |text: &str| Manifest::parse(Path::new("m.txt"), text, Path::new("/"));
+        // An explicit id equal to another line's id (explicit or from its file name).
+        for text in [
+            "a\tx/1.tif\nb\ty.tif\na\tz/1.tif\n",
+            "x/a.tif\n\n a \tother.tif\n",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                matches!(&err, ManifestError::DuplicateId { id, first: 1, second: 3, .. } if id == "a"),
+                "{err}"
+            );
+        }
+        for (text, needle) in [
+            (".hid\tx.tif", "starts with `.`"),
+            ("a/b\tx.tif", "has `/`"),
+            ("a\tx.tif\ty.tif", "one path or URL"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                matches!(&err, ManifestError::BadEntry { line: 1, .. }),
+                "{text:?}: {err}"
+            );
+            assert!(err.to_string().contains(needle), "{text:?}: {err}");
+        }
     }
 
     #[test]

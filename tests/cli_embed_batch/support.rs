@@ -2,8 +2,13 @@
 
 use super::*;
 
-/// A 13-band float32 GeoTIFF whose values depend on `seed`.
+/// A 13-band float32 GeoTIFF in UTM zone 32N whose values depend on `seed`.
 pub(super) fn scene(path: &Path, h: usize, w: usize, seed: usize) {
+    scene_in(path, h, w, seed, 32632);
+}
+
+/// [`scene`] in the CRS `epsg`.
+pub(super) fn scene_in(path: &Path, h: usize, w: usize, seed: usize, epsg: u32) {
     let data: Vec<f32> = (0..13 * h * w)
         .map(|i| {
             (1000.0 + 700.0 * ((i * (seed + 3)) as f32 * 0.013).sin() + (i % 89) as f32).round()
@@ -17,7 +22,7 @@ pub(super) fn scene(path: &Path, h: usize, w: usize, seed: usize) {
         0.0,
         -10.0,
     ];
-    write_geotiff_f32(path, 13, h, w, &data, Some(gt), Some(32632), None).unwrap();
+    write_geotiff_f32(path, 13, h, w, &data, Some(gt), Some(epsg), None).unwrap();
 }
 
 /// `n` scenes `s00.tif` … in `dir/in` and a manifest listing them (relative paths).

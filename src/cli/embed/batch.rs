@@ -36,8 +36,9 @@ pub enum EmbedCommand {
 
 #[derive(Subcommand, Debug)]
 enum EmbedSub {
-    /// Gather the per-item .parquet files of a `--manifest` run's output directory into one
-    /// Parquet file (row groups copied as they are; GeoParquet `geo` bboxes merged).
+    /// Gather the per-item .parquet files of a `--manifest` run's output (a directory or an
+    /// s3:// prefix) into one GeoParquet file, or with `--partition crs` into a dataset of one
+    /// file per CRS (row groups copied as they are; GeoParquet `geo` bboxes merged).
     Collect(super::collect::CollectArgs),
 }
 
@@ -89,7 +90,8 @@ pub fn run(cmd: EmbedCommand) -> anyhow::Result<()> {
 pub struct BatchArgs {
     /// A manifest instead of input arguments: a text file of image paths or URLs, one per line
     /// (`#` comments; relative paths are relative to the manifest's folder), whose item ids are
-    /// the file names without extension; or a STAC ItemCollection (.json) or stac-geoparquet
+    /// the file names without extension, or given per line as `ID<TAB>PATH_OR_URL` (files
+    /// that share a name in different folders); or a STAC ItemCollection (.json) or stac-geoparquet
     /// file (.parquet), whose item ids are the STAC ids and whose items are embedded as
     /// `embed ITEM.json` does (--assets, --resolution apply; relative hrefs resolve against the
     /// manifest). Ids must be unique; each names its output `--out DIR/{id}.{format}`; a rerun

@@ -1,6 +1,7 @@
 //! An `s3://bucket/prefix` that finished files are uploaded to: what is already there (one
-//! LIST, paged), and one PUT per file. An S3 PUT is atomic: a
-//! reader sees the whole object or none, so an object that exists is a finished one.
+//! LIST, paged), one PUT per file, and one GET per file to read them back (`embed collect`).
+//! An S3 PUT is atomic: a reader sees the whole object or none, so an object that exists is a
+//! finished one.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -111,6 +112,13 @@ impl ObjectPrefix {
             message: format!("cannot read {}: {e}", file.display()),
         })?;
         self.put_bytes(name, bytes)
+    }
+
+    /// Downloads the object `name` under the prefix with one GET.
+    pub fn get_bytes(&self, name: &str) -> Result<Vec<u8>, UploadError> {
+        let path = self.path(name);
+        let get = async { self.store.get(&path).await?.bytes().await };
+        self.block_on(get, Some(name)).map(|b| b.to_vec())
     }
 
     /// Uploads `bytes` as `name` with one PUT.
