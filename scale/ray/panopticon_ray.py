@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Embed a manifest on a Ray cluster with `panopticon embed`.
 
-Ray Data reads the manifest's item ids and hands batches of them to a pool of actors, one per
-worker; each actor runs the `panopticon` binary on its batch
-(`panopticon embed --manifest M --items ID,... --out DIR ...`) into the shared output
-directory. The binary does all the work: it writes each item atomically, skips items whose
-output exists and logs failed items to DIR/failures.jsonl, so a batch that Ray retries (after a
-worker dies) redoes only the items that are not finished. Ray only schedules.
+The binary lists the manifest's items and which are done (`--dry-run`); Ray Data hands
+batches of the others to a pool of actors, one per worker; each actor runs the `panopticon`
+binary on its batch (`panopticon embed --manifest M --items ID,... --out DIR ...`) into the
+shared output directory or `s3://` prefix. The binary does all the work: it reads the
+manifest (text, STAC, stac-geoparquet), writes each item atomically, skips items whose output
+exists and logs failed items, so a batch that Ray retries (after a worker dies) redoes only
+the items that are not finished. Ray only schedules: the driver parses neither the manifest
+nor the embed arguments.
 
     python scale/ray/panopticon_ray.py --manifest scenes.txt --out emb/ --num-workers 4 \\
         -- --sensor sentinel2_l2a --weights panopticon-vitb14 --format parquet
 
-Everything after `--` goes to `panopticon embed` unchanged. Exit status: 0 when every item is
-done, 3 when some failed (see DIR/failures.jsonl), 1 on errors.
+Everything after `--` goes to `panopticon embed` unchanged (`--format X` or `--format=X`,
+`--sensor`, …). Exit status: 0 when every item is done, 3 when some failed (see
+DIR/failures.jsonl, or PREFIX/failures.*.jsonl on S3), 1 on errors.
 """
 
 from __future__ import annotations
@@ -43,40 +46,30 @@ def shard_of(item_id: str, count: int) -> int:
     return fnv1a64(item_id.encode("utf-8")) % count
 
 
-def _strip_comment(line: str) -> str:
-    for i, ch in enumerate(line):
-        if ch == "#" and (i == 0 or line[i - 1].isspace()):
-            return line[:i]
-    return line
+def _local_or_url(path: str) -> str:
+    """A local path made absolute (the actors may start elsewhere); a URL (`s3://…`) as is."""
+    return path if "://" in path else os.path.abspath(path)
 
 
-def item_id(entry: str) -> str:
-    """The item id of a manifest entry: its file name without the extension."""
-    path = entry.split("://", 1)[1].split("?")[0].split("#")[0] if "://" in entry else entry
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    return os.path.splitext(name)[0]
-
-
-def read_manifest(path: str) -> list[str]:
-    """The item ids of a manifest, in order (the binary checks the rest): the STAC ids of an
-    ItemCollection (.json/.geojson) or stac-geoparquet file (.parquet/.geoparquet, needs
-    pyarrow), else the file names of a text manifest."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".json", ".geojson"):
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        return [f["id"] for f in (doc["features"] if doc.get("type") == "FeatureCollection"
-                                  else [doc])]
-    if ext in (".parquet", ".geoparquet"):
-        import pyarrow.parquet as pq
-        return [str(i) for i in pq.read_table(path, columns=["id"])["id"].to_pylist()]
-    ids = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            entry = _strip_comment(line).strip()
-            if entry:
-                ids.append(item_id(entry))
-    return ids
+def item_states(binary: str, manifest: str, out: str, embed_args: list[str],
+                items: list[str] | None = None) -> list[tuple[str, str]]:
+    """`(state, id)` of the manifest's items (or of `items`), state `done`, `partial` or
+    `todo`, as `panopticon embed --dry-run` sees them in `out`: the binary reads the manifest
+    (text with or without `ID<TAB>` ids, STAC, stac-geoparquet), the output format and a local
+    or `s3://` output, so the driver parses none of them. Raises on a bad manifest or
+    arguments (the binary's one-line error)."""
+    cmd = [binary, "embed", "--manifest", manifest, "--out", out, "--dry-run", *embed_args]
+    if items is not None:
+        cmd += ["--items", ",".join(items)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"panopticon --dry-run exited {proc.returncode}: "
+                           f"{proc.stderr.strip()[-2000:]}")
+    states = []
+    for line in proc.stdout.splitlines():
+        state, item, _input = line.split("\t", 2)
+        states.append((state, item))
+    return states
 
 
 def _die_with_parent() -> None:
@@ -88,9 +81,9 @@ def _die_with_parent() -> None:
 class EmbedActor:
     """One per worker: runs `panopticon embed --items` on each batch of item ids."""
 
-    def __init__(self, binary, manifest, out, ext, embed_args, threads):
+    def __init__(self, binary, manifest, out, embed_args, threads):
+        self.binary, self.manifest, self.out, self.embed_args = binary, manifest, out, embed_args
         self.cmd = [binary, "embed", "--manifest", manifest, "--out", out, "--quiet", *embed_args]
-        self.out, self.ext = out, ext
         self.env = dict(os.environ)
         if threads:
             self.env["RAYON_NUM_THREADS"] = str(threads)
@@ -110,10 +103,14 @@ class EmbedActor:
             # A whole-batch error (bad arguments, weights, disk): let Ray retry or fail the run.
             raise RuntimeError(f"panopticon exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         took = time.monotonic() - start
-        done = [os.path.exists(os.path.join(self.out, f"{i}.{self.ext}")) for i in ids]
+        # 0: every item is done; 3: some failed, and the output says which are there.
+        done = set(ids)
+        if proc.returncode == 3:
+            states = item_states(self.binary, self.manifest, self.out, self.embed_args, ids)
+            done = {i for state, i in states if state == "done"}
         return {
             "id": ids,
-            "status": ["done" if d else "failed" for d in done],
+            "status": ["done" if i in done else "failed" for i in ids],
             "seconds": [took / len(ids)] * len(ids),
             "pid": [os.getpid()] * len(ids),
         }
@@ -127,9 +124,11 @@ def main(argv=None) -> int:
         argv, embed_args = argv[:cut], argv[cut + 1 :]
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--manifest", required=True,
-                   help="text manifest (one path per line), STAC ItemCollection (.json) or "
-                        "stac-geoparquet (.parquet)")
-    p.add_argument("--out", required=True, help="output directory shared by all workers")
+                   help="text manifest (one PATH or ID<TAB>PATH per line), STAC ItemCollection "
+                        "(.json) or stac-geoparquet (.parquet)")
+    p.add_argument("--out", required=True,
+                   help="output directory shared by all workers, or an s3://BUCKET/PREFIX "
+                        "(passed to the binary as is)")
     p.add_argument("--num-workers", type=int, default=1, help="actors (one binary each)")
     p.add_argument("--cpus-per-worker", type=float, default=1, help="Ray CPUs per actor")
     p.add_argument("--gpus-per-worker", type=float, default=0, help="Ray GPUs per actor")
@@ -143,32 +142,26 @@ def main(argv=None) -> int:
 
     import ray
 
-    manifest = os.path.abspath(args.manifest)
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
-    ext = "parquet"
-    if "--format" in embed_args:
-        ext = embed_args[embed_args.index("--format") + 1]
-    ids = read_manifest(manifest)
-    todo = [i for i in ids if not os.path.exists(os.path.join(out, f"{i}.{ext}"))]
-    print(f"{len(ids)} items, {len(ids) - len(todo)} already done, {len(todo)} to do "
+    manifest, out = _local_or_url(args.manifest), _local_or_url(args.out)
+    binary = os.path.abspath(args.binary) if os.sep in args.binary else args.binary
+    states = item_states(binary, manifest, out, embed_args)
+    todo = [i for state, i in states if state != "done"]
+    print(f"{len(states)} items, {len(states) - len(todo)} already done, {len(todo)} to do "
           f"on {args.num_workers} worker(s)", file=sys.stderr)
     if not todo:
         return 0
     ray.init(address=args.address, ignore_reinit_error=True, log_to_driver=False)
     threads = args.threads or max(1, int(args.cpus_per_worker))
-    binary = os.path.abspath(args.binary) if os.sep in args.binary else args.binary
     ds = ray.data.from_items([{"id": i} for i in todo]).map_batches(
         EmbedActor,
-        fn_constructor_kwargs=dict(binary=binary, manifest=manifest, out=out, ext=ext,
+        fn_constructor_kwargs=dict(binary=binary, manifest=manifest, out=out,
                                    embed_args=embed_args, threads=threads),
         batch_size=args.items_per_call,
-        concurrency=args.num_workers,
+        compute=ray.data.ActorPoolStrategy(size=args.num_workers),
         num_cpus=args.cpus_per_worker,
         num_gpus=args.gpus_per_worker,
-        # A worker that dies is replaced and its batch retried; finished items are skipped.
-        max_restarts=-1,
-        max_task_retries=-1,
+        # Ray Data's actor pools restart a worker that dies and retry its batch (max_restarts
+        # and max_task_retries default to -1); the binary skips the items already finished.
     )
     start = time.monotonic()
     rows = ds.take_all()
@@ -177,8 +170,8 @@ def main(argv=None) -> int:
     print(json.dumps({"items": len(todo), "done": len(todo) - len(failed), "failed": len(failed),
                       "seconds": round(secs, 3), "items_per_s": round(len(todo) / secs, 3)}))
     if failed:
-        print(f"{len(failed)} item(s) failed; see {os.path.join(out, 'failures.jsonl')}",
-              file=sys.stderr)
+        logs = f"{out}/failures.*.jsonl" if "://" in out else os.path.join(out, "failures.jsonl")
+        print(f"{len(failed)} item(s) failed; see {logs}", file=sys.stderr)
         return 3
     return 0
 
