@@ -127,10 +127,7 @@ pub fn concat_parquet(inputs: &[PathBuf], out: &Path) -> Result<Collected, Colle
 /// written whole (a temp directory renamed into place); an existing `out` is replaced only
 /// if it is such a dataset itself. Partitions come in order of their first item.
 pub fn collect_partitioned(inputs: &[PathBuf], out: &Path) -> Result<Vec<Partition>, CollectError> {
-    partition::check_replaceable(out).map_err(|reason| CollectError::Target {
-        path: out.into(),
-        reason,
-    })?;
+    check_dataset_target(out)?;
     let tables = Tables::read(inputs, out)?;
     let crss: Vec<Option<Value>> = (tables.geo.iter())
         .map(|g| partition::primary_crs(g.as_ref()))
@@ -162,6 +159,15 @@ pub fn collect_partitioned(inputs: &[PathBuf], out: &Path) -> Result<Vec<Partiti
     panopticon_atomic::write_dir(out, write).map_err(|source| CollectError::Write {
         path: out.into(),
         source,
+    })
+}
+
+/// Whether [`collect_partitioned`] may write `out`: it does not exist, or is an empty
+/// directory or such a dataset (which it replaces); checked again when it writes.
+pub fn check_dataset_target(out: &Path) -> Result<(), CollectError> {
+    partition::check_replaceable(out).map_err(|reason| CollectError::Target {
+        path: out.into(),
+        reason,
     })
 }
 

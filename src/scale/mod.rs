@@ -14,7 +14,9 @@ mod progress;
 mod shard;
 mod stac_geoparquet;
 
-pub use collect::{CollectError, Collected, Partition, collect_partitioned, concat_parquet};
+pub use collect::{
+    CollectError, Collected, Partition, check_dataset_target, collect_partitioned, concat_parquet,
+};
 pub use failures::{Failure, FailureLog, utc_timestamp};
 pub use manifest::{Item, ItemSource, Manifest, ManifestError, StacEntry};
 pub use outdir::{ItemState, OutDirError, OutputDir};

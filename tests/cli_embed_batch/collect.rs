@@ -133,7 +133,7 @@ fn items_in_two_crss_are_refused_in_one_file_and_partitioned_by_crs() {
         // Exactly the rows of its items, in id order.
         let (mut cls, mut paths) = (Vec::<Vec<f32>>::new(), Vec::<String>::new());
         for id in items {
-            let item = ParquetTable::open(&out.join(format!("{id}.parquet"))).unwrap();
+            let item = ParquetTable::open(out.join(format!("{id}.parquet"))).unwrap();
             cls.extend(item.column::<Vec<f32>>("cls").unwrap());
             paths.extend(item.column::<String>("path").unwrap());
         }
@@ -267,6 +267,16 @@ fn collect_reads_the_items_of_an_s3_prefix() {
     assert_eq!(c.status.code(), Some(1));
     assert!(stderr(&c).contains("--partition crs"), "{}", stderr(&c));
     assert_eq!(listing(&results), ["local", "remote"]);
+    // A folder of other files is refused before anything is downloaded.
+    server.clear_log();
+    let c = run(&["-o", p(&results), "--partition", "crs"]);
+    assert_eq!(c.status.code(), Some(1));
+    assert!(
+        stderr(&c).contains("not a partitioned dataset"),
+        "{}",
+        stderr(&c)
+    );
+    assert!(server.log().is_empty(), "{:?}", server.log());
     // A prefix without items.
     let c = Command::new(env!("CARGO_BIN_EXE_panopticon"))
         .args(["embed", "collect", "s3://bucket/runs/nothing", "-o"])

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use panopticon::data::readers::{ObjectPrefix, RemoteOptions};
-use panopticon::scale::{Failure, FailureLog, OutputDir, collect_partitioned, concat_parquet};
+use panopticon::scale::{
+    Failure, FailureLog, OutputDir, check_dataset_target, collect_partitioned, concat_parquet,
+};
 
 /// Arguments of `embed collect`.
 #[derive(Args, Debug)]
@@ -38,8 +40,18 @@ enum PartitionBy {
 
 pub fn run(args: CollectArgs) -> anyhow::Result<()> {
     let partitioned = args.partition.is_some();
+    let local = !args.dir.to_string_lossy().contains("://");
     if partitioned {
         crate::cli::check_parent_writable(&args.output)?;
+        if local && contains(&args.output, &args.dir) {
+            bail!(
+                "-o {}: the dataset directory would replace {}; choose a path outside it",
+                args.output.display(),
+                args.dir.display()
+            );
+        }
+        // Before any download: a folder of other files is never replaced.
+        check_dataset_target(&args.output)?;
     } else {
         if args.output.extension().and_then(|e| e.to_str()) != Some("parquet") {
             bail!(
@@ -51,13 +63,6 @@ pub fn run(args: CollectArgs) -> anyhow::Result<()> {
         crate::cli::check_writable(&args.output)?;
     }
     let source = Source::open(&args.dir, &args.output)?;
-    if partitioned && source.local && contains(&args.output, &args.dir) {
-        bail!(
-            "-o {}: the dataset directory would replace {}; choose a path outside it",
-            args.output.display(),
-            args.dir.display()
-        );
-    }
     // An index written into the directory itself is not one of its items.
     let files: Vec<PathBuf> = (source.files.iter())
         .filter(|f| !same_file(f, &args.output))
@@ -118,7 +123,6 @@ struct Source {
     failures: Vec<Failure>,
     /// Where the failure logs are, for messages.
     failure_logs: String,
-    local: bool,
     /// Deleted when the collect ends.
     _staging: Option<Staging>,
 }
@@ -140,7 +144,6 @@ impl Source {
             files,
             failures: log.read()?,
             failure_logs: log.path.display().to_string(),
-            local: true,
             _staging: None,
         })
     }
@@ -181,7 +184,6 @@ impl Source {
             files,
             failures,
             failure_logs: prefix.url_of("failures.*.jsonl"),
-            local: false,
             _staging: Some(staging),
         })
     }
