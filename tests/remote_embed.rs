@@ -565,6 +565,22 @@ fn gs_and_az_urls_read_like_s3_and_equal_local() {
     assert_same(&local, &out);
 }
 
+/// The README shows the remote-vs-local measurement of docs/performance.md (the issue asks
+/// for the table there): every row of the docs table, verbatim.
+#[test]
+fn readme_carries_the_remote_read_table() {
+    let readme = std::fs::read_to_string(fixture("README.md")).unwrap();
+    let docs = std::fs::read_to_string(fixture("docs/performance.md")).unwrap();
+    let section = docs.split("## Remote reads").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| ")).collect();
+    assert!(rows.len() >= 4, "{rows:?}");
+    for row in rows {
+        assert!(readme.contains(row), "README lacks the row `{row}`");
+    }
+    assert!(readme.contains("docs/performance.md#remote-reads"));
+}
+
 #[test]
 fn a_transient_reset_mid_tile_is_retried() {
     let server = RangeServer::start();
