@@ -277,7 +277,8 @@ def main():
         unsupported[path.name] = what
 
     refuse("lzma_u16", smooth("u16"), "compression 34925 (LZMA)", compress="lzma")
-    refuse("jpeg12_u16", smooth("u16") >> 4, "12-bit samples", compress="jpeg", nbits=12)
+    refuse("jpeg12_u16", smooth("u16") >> 4, "compression 7 (JPEG) with 12-bit samples",
+           compress="jpeg", nbits=12)
 
     expected = {"gdal_version": rasterio.__gdal_version__, "rasterio_version": rasterio.__version__,
                 "numpy_version": np.__version__, "jpeg_tolerance": JPEG_TOL,

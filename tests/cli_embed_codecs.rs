@@ -170,4 +170,38 @@ fn unsupported_codec_and_missing_overview_fail_with_one_line() {
         "overview 5 was asked for but the file has 2 overview(s)",
         &out,
     );
+    // 12-bit JPEG: the codec is named, not only the sample size.
+    let jpeg12 = fixtures().join("unsupported/jpeg12_u16.tif");
+    fails(
+        &[p(&jpeg12), "-o", p(&out)],
+        "compression 7 (JPEG) with 12-bit samples is not supported (8-bit JPEG only)",
+        &out,
+    );
+    // Overviews stored as SubIFDs (tifffile's pyramid): the full image embeds, --overview 1
+    // says why there is none.
+    let subifd = fixtures().join("subifd/pyramid_u16.tif");
+    let one_band = |extra: &[&str]| {
+        tiny_embed_command()
+            .args([
+                "--wavelengths",
+                "665",
+                "--tile",
+                "16",
+                p(&subifd),
+                "-o",
+                p(&out),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = one_band(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_file(&out).unwrap();
+    assert_one_line_failure(
+        &one_band(&["--overview", "1"]),
+        "--overview 1 on SubIFDs",
+        "2 SubIFD image(s) (tag 330",
+        &out,
+    );
 }

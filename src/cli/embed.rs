@@ -30,12 +30,16 @@ pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// Input images: GeoTIFF (.tif/.tiff), PNG or JPEG, one scene each; or directories of them,
-    /// or quoted globs ("scenes/*.tif"); or GeoTIFF/COG URLs (http(s)://, s3://BUCKET/KEY),
-    /// read with range requests (only the tiles each window needs); or STAC Items /
-    /// ItemCollections (.json), one scene per item, its bands read from the assets' per-band
-    /// files. S3 uses the AWS environment: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
-    /// AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL, AWS_PROFILE, and AWS_NO_SIGN_REQUEST=YES
-    /// for public buckets.
+    /// or quoted globs ("scenes/*.tif"); or GeoTIFF/COG URLs (http(s)://, s3://BUCKET/KEY,
+    /// gs://BUCKET/KEY, az://CONTAINER/BLOB), read with range requests (only the tiles each
+    /// window needs); or STAC Items / ItemCollections (.json), one scene per item, its bands
+    /// read from the assets' per-band files. S3 uses the AWS environment:
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_REGION,
+    /// AWS_ENDPOINT_URL, AWS_PROFILE, AWS_NO_SIGN_REQUEST=YES for public buckets,
+    /// AWS_REQUEST_PAYER=requester for requester-pays ones; gs:// GOOGLE_APPLICATION_CREDENTIALS
+    /// or GOOGLE_SERVICE_ACCOUNT, and GS_NO_SIGN_REQUEST=YES for public buckets; az://
+    /// AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN,
+    /// AZURE_NO_SIGN_REQUEST=YES for public containers.
     #[arg(required_unless_present_any = ["band_files", "manifest"])]
     inputs: Vec<PathBuf>,
     /// Output: `.safetensors` (cls [N, D], tiles [N, 5] = input, row, col, height, width;

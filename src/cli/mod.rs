@@ -35,7 +35,7 @@ enum Command {
     Embed(embed::EmbedCommand),
     /// The first 3 principal components of an image's patch features as an RGB picture, next
     /// to the image (the classic DINO visualisation).
-    Pca(pca::PcaArgs),
+    Pca(Box<pca::PcaArgs>),
     /// Describe a weights file or registry entry: provenance, keys, config, parameter count.
     Info(info::InfoArgs),
     /// List the sensors and their bands (names for `embed --sensor/--bands`); with a name, that
@@ -61,7 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forward(args) => forward::run(args),
         Command::Embed(cmd) => embed::dispatch(cmd),
         Command::Info(args) => info::run(args),
-        Command::Pca(args) => pca::run(args),
+        Command::Pca(args) => pca::run(*args),
         Command::Sensors(args) => sensors::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),

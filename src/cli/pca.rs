@@ -17,7 +17,7 @@ use super::scene_bands::{self, BandArgs};
 /// Arguments of `panopticon pca`.
 #[derive(Args, Debug)]
 pub struct PcaArgs {
-    /// Input: a GeoTIFF (path or http(s)/s3 URL), a PNG, or a STAC item (.json file or URL);
+    /// Input: a GeoTIFF (path or http(s)/s3/gs/az URL), a PNG, or a STAC item (.json file or URL);
     /// or no input and one --band KEY=PATH per band.
     #[arg(required_unless_present = "band_files")]
     input: Option<PathBuf>,

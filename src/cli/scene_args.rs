@@ -49,8 +49,9 @@ pub struct SceneArgs {
     /// Device: cpu, wgpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Remote inputs: range requests in flight at once per file (timeouts, resets and 5xx
-    /// answers are retried with exponential backoff).
+    /// Remote inputs: range requests in flight at once per file, 1 to 256 (a read that cannot
+    /// connect, times out, is reset or cut short, or gets a 5xx/429 answer is retried 4 times
+    /// with exponential backoff from 100 ms, then fails naming the URL and byte range).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub max_requests: u16,
     /// No progress bar.

@@ -30,6 +30,12 @@ pub struct BandArgs {
     /// asset.
     #[arg(long, value_delimiter = ',')]
     pub assets: Option<Vec<String>>,
+    /// STAC item inputs: read each asset from its alternate location NAME where the item lists
+    /// one (the alternate-assets extension, e.g. `--alternate s3` for USGS Landsat items, whose
+    /// `alternate.s3.href` is the requester-pays bucket: add AWS_REQUEST_PAYER=requester);
+    /// assets without it are read from their `href`.
+    #[arg(long, value_name = "NAME")]
+    pub alternate: Option<String>,
     /// Pixel size in CRS units (metres for UTM) of the common grid of per-band files and STAC
     /// items. Default: the finest band's grid. The grid covers the intersection of the bands'
     /// extents, on the finest band's pixel lattice. Bands finer than the grid are area-averaged
@@ -81,8 +87,10 @@ pub(super) fn plan(
 ) -> anyhow::Result<Option<Vec<StackedScene>>> {
     let stac: Vec<&PathBuf> = inputs.iter().filter(|p| is_stac(p)).collect();
     if args.band_files.is_empty() && stac.is_empty() {
-        if args.assets.is_some() || args.resolution.is_some() {
-            bail!("--assets and --resolution apply to STAC items and --band files only");
+        if args.assets.is_some() || args.resolution.is_some() || args.alternate.is_some() {
+            bail!(
+                "--assets, --alternate and --resolution apply to STAC items and --band files only"
+            );
         }
         return Ok(None);
     }
@@ -90,8 +98,11 @@ pub(super) fn plan(
         if !inputs.is_empty() {
             bail!("give either input files or --band KEY=PATH, not both");
         }
-        if args.assets.is_some() {
-            bail!("--assets chooses STAC assets; with --band the bands are the files given");
+        if args.assets.is_some() || args.alternate.is_some() {
+            bail!(
+                "--assets and --alternate choose STAC assets; with --band the bands are the files \
+                 given"
+            );
         }
         return Ok(Some(vec![band_files(args, scene)?]));
     }
@@ -117,6 +128,7 @@ pub(super) struct ItemPlanner {
     sensor: Option<String>,
     assets: Option<Vec<String>>,
     channel_ids: Option<Vec<f32>>,
+    alternate: Option<String>,
     overview: usize,
 }
 
@@ -152,6 +164,7 @@ impl ItemPlanner {
             sensor: scene.sensor.clone(),
             assets: args.assets.clone(),
             channel_ids,
+            alternate: args.alternate.clone(),
             overview: scene.overview,
         })
     }
@@ -167,6 +180,7 @@ impl ItemPlanner {
             assets: self.assets.as_deref(),
             channel_ids: self.channel_ids.as_deref(),
             sensor,
+            alternate: self.alternate.as_deref(),
         };
         let StacScene { id, bands } = scene_from_item(item, &self.registry, choice)?;
         Ok(StackedScene {

@@ -1,8 +1,10 @@
 //! A static file server on 127.0.0.1 with HTTP `Range` support, for the remote-raster tests:
-//! serves paths (plain URLs, and S3 path-style `/{bucket}/{key}` requests), answers GET and
-//! HEAD with ETag/Last-Modified as S3 does, stores PUT bodies and answers S3 ListObjectsV2
-//! (`GET /{bucket}?list-type=2&prefix=…&delimiter=/`), counts requests and body bytes, records
-//! the `Authorization` header of each request, and misbehaves on request.
+//! serves paths (plain URLs; path-style `/{bucket}/{key}` requests of S3 and Google Cloud
+//! Storage, percent-encoded or not; Azurite's `/{account}/{container}/{blob}`), answers GET and
+//! HEAD with ETag/Last-Modified as the clouds do (ETag optional), stores PUT bodies and answers
+//! S3 ListObjectsV2 (`GET /{bucket}?list-type=2&prefix=…&delimiter=/`), counts requests and
+//! body bytes, records each request's headers and the most requests it held at once, and
+//! misbehaves on request.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -31,6 +33,13 @@ pub enum Fault {
     /// Ranged bodies are short by one byte, with a Content-Length that says so (the answer
     /// claims the full range in Content-Range).
     Short,
+    /// Ranged requests after the first `skip` get HTTP `code` (`times` of them), then correct
+    /// answers.
+    StatusThenOk {
+        skip: usize,
+        code: u16,
+        times: usize,
+    },
 }
 
 /// One request as the server saw it.
@@ -40,17 +49,47 @@ pub struct Request {
     pub path: String,
     pub range: Option<String>,
     pub authorization: Option<String>,
+    /// Every header, names lower-cased.
+    pub headers: Vec<(String, String)>,
     /// Body bytes sent (recorded before they are written, so a client that has read them
     /// never sees a log that lacks them).
     pub bytes: usize,
 }
 
-#[derive(Default)]
 struct State {
     files: HashMap<String, Vec<u8>>,
     fault: Option<Fault>,
     latency: Duration,
     log: Vec<Request>,
+    /// Whether answers carry an ETag (object_store resumes cut bodies only with one).
+    etag: bool,
+    /// Requests being answered now, and the most there were at once.
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            files: HashMap::new(),
+            fault: None,
+            latency: Duration::ZERO,
+            log: Vec::new(),
+            etag: true,
+            in_flight: 0,
+            max_in_flight: 0,
+        }
+    }
+}
+
+impl Request {
+    /// The value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The running server; it lives until the test process ends.
@@ -110,12 +149,44 @@ impl RangeServer {
         self.state.lock().unwrap().latency = latency;
     }
 
+    /// Answers without (`false`) or with an ETag header.
+    pub fn set_etag(&self, on: bool) {
+        self.state.lock().unwrap().etag = on;
+    }
+
     pub fn log(&self) -> Vec<Request> {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// The most requests answered at once since the last [`Self::clear_log`].
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_in_flight
+    }
+
     pub fn clear_log(&self) {
-        self.state.lock().unwrap().log.clear();
+        let mut s = self.state.lock().unwrap();
+        s.log.clear();
+        s.max_in_flight = s.in_flight;
+    }
+}
+
+/// Counts a request in flight while it lives.
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl<'a> InFlight<'a> {
+    fn new(state: &'a Mutex<State>) -> Self {
+        let mut s = state.lock().unwrap();
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        Self(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.in_flight -= 1;
+        }
     }
 }
 
@@ -131,8 +202,7 @@ fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let target = parts.next().unwrap_or("/").to_string();
-        let mut range = None;
-        let mut authorization = None;
+        let mut headers = Vec::new();
         let mut length = 0usize;
         loop {
             let mut h = String::new();
@@ -140,25 +210,39 @@ fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<
                 break;
             }
             if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("range") {
-                    range = Some(v.trim().to_string());
-                } else if k.eq_ignore_ascii_case("authorization") {
-                    authorization = Some(v.trim().to_string());
-                } else if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
+                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
+                if k == "content-length" {
+                    length = v.parse().unwrap_or(0);
                 }
+                headers.push((k, v));
             }
         }
         let mut body = vec![0u8; length];
         reader.read_exact(&mut body)?;
-        // The query (signatures, SAS tokens) does not pick the file.
+        let _in_flight = InFlight::new(state);
+        // The query (signatures, SAS tokens) does not pick the file; GCS percent-encodes every
+        // `/` of the key.
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let path = path.to_string();
-        if method == "PUT" || query.contains("list-type=2") {
-            s3_write_or_list(&mut out, state, &method, &path, query, authorization, body)?;
+        let path = percent_decode_path(path);
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let request = Request {
+            method,
+            path,
+            range: get("range"),
+            authorization: get("authorization"),
+            headers: headers.clone(),
+            bytes: 0,
+        };
+        if request.method == "PUT" || query.contains("list-type=2") {
+            s3_write_or_list(&mut out, state, request, query, body)?;
             continue;
         }
-        let keep_open = answer(&mut out, state, method, path, range, authorization)?;
+        let keep_open = answer(&mut out, state, request)?;
         if !keep_open {
             return Ok(());
         }
@@ -166,29 +250,22 @@ fn serve_connection(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<
 }
 
 /// Writes one answer; false when the connection was closed.
-fn answer(
-    out: &mut TcpStream,
-    state: &Mutex<State>,
-    method: String,
-    path: String,
-    range: Option<String>,
-    authorization: Option<String>,
-) -> std::io::Result<bool> {
-    let (file, mut fault, latency, index) = {
+fn answer(out: &mut TcpStream, state: &Mutex<State>, request: Request) -> std::io::Result<bool> {
+    let (method, path, range) = (
+        request.method.clone(),
+        request.path.clone(),
+        request.range.clone(),
+    );
+    let (file, mut fault, latency, index, etag) = {
         let mut s = state.lock().unwrap();
-        s.log.push(Request {
-            method: method.clone(),
-            path: path.clone(),
-            range: range.clone(),
-            authorization,
-            bytes: 0,
-        });
+        s.log.push(request);
         let index = s.log.len() - 1;
         (
             s.files.get(&path).cloned(),
             s.fault.unwrap_or(Fault::None),
             s.latency,
             index,
+            s.etag,
         )
     };
     std::thread::sleep(latency);
@@ -214,13 +291,34 @@ fn answer(
     }
     let total = file.len();
     let mut headers = vec![
-        ("ETag".to_string(), format!("\"{total:x}-fixture\"")),
         (
             "Last-Modified".to_string(),
             "Mon, 07 Dec 2026 12:00:00 GMT".to_string(),
         ),
         ("Accept-Ranges".to_string(), "bytes".to_string()),
     ];
+    if etag {
+        headers.push(("ETag".to_string(), format!("\"{total:x}-fixture\"")));
+    }
+    if let Fault::StatusThenOk { skip, code, times } = fault
+        && index >= skip
+        && times > 0
+        && range.is_some()
+    {
+        state.lock().unwrap().fault = Some(Fault::StatusThenOk {
+            skip,
+            code,
+            times: times - 1,
+        });
+        respond(
+            out,
+            code,
+            &[],
+            b"<Error><Code>SlowDown</Code></Error>",
+            false,
+        )?;
+        return Ok(true);
+    }
     let parsed = range.as_deref().and_then(|r| parse_range(r, total));
     if fault == Fault::IgnoreRange || range.is_none() || method == "HEAD" {
         let head = method == "HEAD";
@@ -273,19 +371,18 @@ fn answer(
 fn s3_write_or_list(
     out: &mut TcpStream,
     state: &Mutex<State>,
-    method: &str,
-    path: &str,
+    request: Request,
     query: &str,
-    authorization: Option<String>,
     body: Vec<u8>,
 ) -> std::io::Result<()> {
+    let (method, path) = (request.method.clone(), request.path.clone());
+    let path = path.as_str();
     let mut s = state.lock().unwrap();
     s.log.push(Request {
-        method: method.to_string(),
         path: format!("{path}?{query}"),
         range: None,
-        authorization,
         bytes: body.len(),
+        ..request
     });
     if method == "PUT" {
         let etag = format!("\"{:x}-put\"", body.len());
@@ -363,6 +460,11 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `%2F` → `/` and so on, in a request path (`+` stays `+`).
+fn percent_decode_path(s: &str) -> String {
+    percent_decode(&s.replace('+', "%2B"))
 }
 
 /// `bytes=a-b` / `bytes=a-` / `bytes=-n` → inclusive `(start, end)` clamped to the file.

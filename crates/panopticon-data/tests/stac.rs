@@ -146,6 +146,69 @@ fn earth_search_landsat_c2_l2_shape_scale_offset_and_thermal() {
     );
     let st = &s.bands[5];
     assert_eq!((st.scale, st.offset), (0.00341802, 149.0));
+    // Earth Search points Landsat assets at USGS's requester-pays bucket.
+    for b in &s.bands {
+        assert!(
+            b.href
+                .starts_with("s3://usgs-landsat/collection02/level-2/standard/oli-tirs/2022/"),
+            "{}",
+            b.href
+        );
+    }
+}
+
+#[test]
+fn usgs_landsat_item_alternate_s3_hrefs() {
+    // Real USGS item: keys are common names, eo:bands names `B4` (no product prefix), platform
+    // `LANDSAT_9`; `href` is landsatlook over HTTPS, `alternate.s3.href` the requester-pays
+    // bucket; QA bands (no band metadata) and the browse JPEGs are left out.
+    let s = scene("usgs_landsat_c2_l2_sr.json", AssetChoice::default()).unwrap();
+    assert_eq!(
+        ids(&s),
+        [
+            ("coastal", 442.0),
+            ("blue", 482.0),
+            ("green", 560.0),
+            ("red", 654.0),
+            ("nir08", 864.0),
+            ("swir16", 1608.0),
+            ("swir22", 2203.0)
+        ]
+    );
+    assert!(
+        s.bands.iter().all(|b| b
+            .href
+            .starts_with("https://landsatlook.usgs.gov/data/collection02/")),
+        "{:?}",
+        s.bands
+    );
+    let alt = scene(
+        "usgs_landsat_c2_l2_sr.json",
+        AssetChoice {
+            alternate: Some("s3"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ids(&alt), ids(&s));
+    for (a, b) in alt.bands.iter().zip(&s.bands) {
+        let tail = b.href.rsplit('/').next().unwrap();
+        assert!(
+            a.href.starts_with("s3://usgs-landsat/collection02/") && a.href.ends_with(tail),
+            "{}",
+            a.href
+        );
+    }
+    // An alternate the assets do not list: their own hrefs.
+    let other = scene(
+        "usgs_landsat_c2_l2_sr.json",
+        AssetChoice {
+            alternate: Some("gcs"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(other, s);
 }
 
 #[test]

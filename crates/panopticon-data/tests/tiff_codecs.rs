@@ -232,6 +232,29 @@ fn asking_for_a_missing_overview_names_what_the_file_has() {
     assert!(err.to_string().contains("0 overview(s)"), "{err}");
 }
 
+/// tifffile's pyramid (scripts/gen_subifd_fixture.py): the full image is read; its SubIFD
+/// levels are not, and asking for one says so.
+#[test]
+fn subifd_overviews_are_named_not_read() {
+    let path = dir().join("subifd/pyramid_u16.tif");
+    let mut tif = GeoTiff::open(&path).unwrap();
+    assert_eq!(
+        (tif.bands, tif.height, tif.width, tif.overviews),
+        (1, 64, 64, 0)
+    );
+    let want: Vec<f32> = (0..64 * 64).map(|i| ((i % 4093) + 1) as f32).collect();
+    assert_eq!(tif.read(0, 0, 64, 64).unwrap().to_f32(), want);
+    let err = GeoTiff::open_overview(&path, 1).err().unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, ReadError::Unsupported { .. }), "{err:?}");
+    assert!(
+        msg.contains("0 overview(s)")
+            && msg.contains("2 SubIFD image(s)")
+            && msg.contains("not read"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn masks_equal_gdals_and_mark_pixels_no_data() {
     let mut checked = 0;

@@ -200,8 +200,12 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     let (planner, ids) = match manifest.is_stac() {
         true => (Some(ItemPlanner::new(&args.per_band, sc)?), Vec::new()),
         false => {
-            if args.per_band.assets.is_some() || args.per_band.resolution.is_some() {
-                bail!("--assets and --resolution apply to STAC manifests (.json, .parquet) only");
+            let pb = &args.per_band;
+            if pb.assets.is_some() || pb.resolution.is_some() || pb.alternate.is_some() {
+                bail!(
+                    "--assets, --alternate and --resolution apply to STAC manifests (.json, \
+                     .parquet) only"
+                );
             }
             (None, channel_ids(sc)?)
         }

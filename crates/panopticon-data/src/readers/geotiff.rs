@@ -244,6 +244,13 @@ impl<R: Read + Seek> GeoTiff<R> {
             } => (usize::from(num_samples), bit_depth, false),
             other => return Err(unsupported(format!("color type {other:?}"))),
         };
+        // libjpeg's 12-bit mode (GDAL's NBITS=12 JPEG) has no pure-Rust decoder.
+        if code == Some(COMPRESSION_JPEG) && bits != 8 {
+            return Err(unsupported(format!(
+                "compression {COMPRESSION_JPEG} (JPEG) with {bits}-bit samples is not supported \
+                 (8-bit JPEG only)"
+            )));
+        }
         if !matches!(bits, 8 | 16 | 32 | 64) {
             return Err(unsupported(format!(
                 "{bits}-bit samples (supported: 8, 16, 32 and 64 bits)"

@@ -44,6 +44,9 @@ pub struct AssetChoice<'a> {
     pub channel_ids: Option<&'a [f32]>,
     /// Sensor whose band table places the assets, overriding the one the item names.
     pub sensor: Option<&'a Sensor>,
+    /// Read each asset from its alternate location of this name when it lists one (the STAC
+    /// alternate-assets extension: `asset.alternate.s3.href`), else from its `href`.
+    pub alternate: Option<&'a str>,
 }
 
 /// The scene of `item`: chosen assets, their channel ids (the sensor registry when the item
@@ -101,7 +104,7 @@ pub fn scene_from_item(
                     item: item.id.clone(),
                     asset: key.clone(),
                 })?;
-                bands.push(band(item, key, asset, id)?);
+                bands.push(band(item, key, asset, id, choice.alternate)?);
             }
         }
         None => {
@@ -122,7 +125,7 @@ pub fn scene_from_item(
                     continue;
                 }
                 if let Some(id) = place(key, asset, sensor, orbit, &item_pols) {
-                    bands.push(band(item, key, asset, id)?);
+                    bands.push(band(item, key, asset, id, choice.alternate)?);
                 }
             }
             if bands.is_empty() {
@@ -222,16 +225,25 @@ fn place(
     (um.is_finite() && um > 0.0).then_some((um * 1000.0) as f32)
 }
 
-fn band(item: &StacItem, key: &str, asset: &Asset, channel_id: f32) -> Result<StacBand, StacError> {
+fn band(
+    item: &StacItem,
+    key: &str,
+    asset: &Asset,
+    channel_id: f32,
+    alternate: Option<&str>,
+) -> Result<StacBand, StacError> {
     let bad = |reason: String| StacError::BadHref {
         item: item.id.clone(),
         asset: key.to_string(),
         reason,
     };
-    if asset.href.trim().is_empty() {
+    let href = alternate
+        .and_then(|name| alternate_href(asset, name))
+        .unwrap_or(&asset.href);
+    if href.trim().is_empty() {
         return Err(bad("it has no href".into()));
     }
-    let href = resolve_href(&item.location, &asset.href).map_err(bad)?;
+    let href = resolve_href(&item.location, href).map_err(bad)?;
     let meta = BandMeta::of(asset);
     let number = |v: &Value| match v {
         Value::Number(n) => n.as_f64(),
@@ -262,6 +274,16 @@ fn band(item: &StacItem, key: &str, asset: &Asset, channel_id: f32) -> Result<St
         offset: scaled("offset").unwrap_or(0.0),
         nodata: nodata.filter(|v| !v.is_nan()),
     })
+}
+
+/// `asset.alternate[name].href` (the alternate-assets extension), when the asset lists it.
+fn alternate_href<'a>(asset: &'a Asset, name: &str) -> Option<&'a str> {
+    asset
+        .additional_fields
+        .get("alternate")?
+        .get(name)?
+        .get("href")?
+        .as_str()
 }
 
 /// The first band's metadata of a single-band asset, wherever the item's STAC version puts

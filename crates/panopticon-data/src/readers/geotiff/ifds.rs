@@ -1,7 +1,9 @@
 //! Which IFD holds which image. GDAL (GeoTIFF and COG alike) chains the full-resolution image,
 //! its reduced-resolution overviews (NewSubfileType bit 0) and the per-dataset masks (bit 2,
 //! PhotometricInterpretation 4), in an order that differs between writers, so images are told
-//! apart by those tags, never by position.
+//! apart by those tags, never by position. Overviews stored as SubIFDs (tag 330: OME-TIFF,
+//! tifffile, some DNG-style writers) are outside that chain and not read; they are only counted,
+//! so that `--overview N` can say why it finds none.
 
 use std::io::{Read, Seek};
 
@@ -26,6 +28,8 @@ pub(crate) struct Ifd {
     pub height: u32,
     subfile: u32,
     photometric: u16,
+    /// Entries of its SubIFDs tag (tag 330), 0 without one.
+    sub_ifds: usize,
 }
 
 impl Ifd {
@@ -51,6 +55,9 @@ pub(crate) fn scan<R: Read + Seek>(dec: &mut Decoder<R>) -> Result<Vec<Ifd>, Tif
             photometric: dec
                 .find_tag_unsigned(Tag::PhotometricInterpretation)?
                 .unwrap_or(1),
+            sub_ifds: dec
+                .find_tag(Tag::SubIfd)?
+                .map_or(0, |v| v.into_ifd_vec().map_or(1, |p| p.len())),
         });
         if !dec.more_images() {
             break;
@@ -99,10 +106,19 @@ pub(crate) fn select(ifds: &[Ifd], overview: usize) -> Result<Selection, String>
     let image = match overview {
         0 => full,
         n => *levels.get(n - 1).ok_or_else(|| {
-            format!(
+            let mut msg = format!(
                 "overview {n} was asked for but the file has {} overview(s) (0 = full resolution)",
                 levels.len()
-            )
+            );
+            if full.sub_ifds > 0 {
+                msg.push_str(&format!(
+                    "; its {} SubIFD image(s) (tag 330, where OME-TIFF and tifffile store \
+                     reduced resolutions) are not read: only overviews in the main IFD chain, \
+                     as GDAL and COGs write them",
+                    full.sub_ifds
+                ));
+            }
+            msg
         })?,
     };
     let same_size = |m: &&Ifd| m.width == image.width && m.height == image.height;
@@ -127,6 +143,7 @@ mod tests {
             height: width / 2,
             subfile,
             photometric,
+            sub_ifds: 0,
         }
     }
 
@@ -158,5 +175,17 @@ mod tests {
         assert_eq!((s.image.index, s.mask), (2, None));
         assert_eq!(select(&ifds, 1).unwrap().image.index, 1);
         assert!(select(&[ifd(0, 8, 4, 4)], 0).is_err());
+        // A pyramid in SubIFDs: counted, named, not read.
+        let with_subs = Ifd {
+            sub_ifds: 2,
+            ..ifd(0, 64, 0, 1)
+        };
+        assert_eq!(select(&[with_subs], 0).unwrap().overviews, 0);
+        let err = select(&[with_subs], 1).unwrap_err();
+        assert!(
+            err.contains("2 SubIFD image(s)") && err.contains("not read"),
+            "{err}"
+        );
+        assert!(!select(&ifds, 9).unwrap_err().contains("SubIFD"));
     }
 }

@@ -1,6 +1,7 @@
 //! Where raster bytes come from: a local file or a remote object read by HTTP range requests.
 //!
-//! **Opening any raster input** (local path, `http(s)://` URL or `s3://bucket/key`):
+//! **Opening any raster input** (local path, `http(s)://` URL, `s3://bucket/key`,
+//! `gs://bucket/key` or `az://container/blob`):
 //!
 //! ```no_run
 //! use panopticon_data::readers::{GeoTiff, RasterLocation, RemoteOptions};
@@ -16,19 +17,28 @@
 //! Errors name the path or the URL ([`RasterLocation::label`]). Remote reads fetch the header
 //! with one 64 KiB range request and, for each window, the byte ranges of the strips/tiles it
 //! needs (merged when within 64 KiB of each other, at most
-//! [`RemoteOptions::max_requests`] in flight); requests that time out, are reset or get a
-//! 5xx answer are retried with exponential backoff; a server that ignores `Range` is refused
-//! before its body is read. A whole remote file is never fetched to get a window.
+//! [`RemoteOptions::max_requests`] in flight); reads that cannot connect, time out, are reset
+//! or cut mid-body, come back short or get a 5xx/429 answer are retried with exponential
+//! backoff ([`RemoteOptions::max_retries`] times), then fail naming the byte range and the
+//! attempts; a server that ignores `Range` is refused before its body is read. A whole remote
+//! file is never fetched to get a window.
 //!
 //! S3 follows the AWS conventions: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
 //! `AWS_SESSION_TOKEN`, `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ENDPOINT_URL` (path-style
-//! requests, e.g. MinIO), `AWS_PROFILE` with `~/.aws/credentials` and `~/.aws/config`, and
-//! `AWS_NO_SIGN_REQUEST=YES` for public buckets (unsigned requests), as GDAL spells it.
+//! requests, e.g. MinIO), `AWS_PROFILE` with `~/.aws/credentials` and `~/.aws/config`,
+//! `AWS_NO_SIGN_REQUEST=YES` for public buckets (unsigned requests) and
+//! `AWS_REQUEST_PAYER=requester` for requester-pays ones, as GDAL spells them. Google Cloud
+//! Storage: `GOOGLE_APPLICATION_CREDENTIALS`, `GOOGLE_SERVICE_ACCOUNT(_KEY)`,
+//! `GS_NO_SIGN_REQUEST=YES`; Azure: `AZURE_STORAGE_ACCOUNT_NAME` with
+//! `AZURE_STORAGE_ACCOUNT_KEY` or `AZURE_STORAGE_SAS_TOKEN`, `AZURE_NO_SIGN_REQUEST=YES`,
+//! `AZURE_STORAGE_USE_EMULATOR=true` for Azurite (see `clouds.rs`).
 
 mod aws_profile;
+mod clouds;
 mod prefix;
 mod ranges;
 mod remote;
+mod retry;
 mod store;
 
 use std::fmt;
@@ -48,7 +58,7 @@ pub use store::RemoteOptions;
 use super::error::ReadError;
 use super::geotiff::{DEFAULT_MAX_DECODED_BYTES, GeoTiff};
 
-/// A raster input: a local path, or an `http(s)://` / `s3://` URL.
+/// A raster input: a local path, or an `http(s)://`, `s3://`, `gs://` or `az://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RasterLocation {
     /// A file on the local file system.
@@ -58,8 +68,9 @@ pub enum RasterLocation {
 }
 
 impl RasterLocation {
-    /// `http://`, `https://` and `s3://` give [`RasterLocation::Remote`]; other `scheme://`
-    /// prefixes are refused (naming the input); anything else is a local path.
+    /// `http://`, `https://`, `s3://`, `gs://`, `az://` and `abfs(s)://` give
+    /// [`RasterLocation::Remote`]; other `scheme://` prefixes are refused (naming the input);
+    /// anything else is a local path.
     pub fn parse(input: &str) -> Result<Self, ReadError> {
         let Some((scheme, _)) = input.split_once("://") else {
             return Ok(Self::Local(PathBuf::from(input)));
@@ -76,7 +87,7 @@ impl RasterLocation {
             source: io::Error::new(io::ErrorKind::InvalidInput, message),
         };
         match scheme.to_ascii_lowercase().as_str() {
-            "http" | "https" | "s3" => Url::parse(input)
+            s if store::REMOTE_SCHEMES.contains(&s) => Url::parse(input)
                 .map(Self::Remote)
                 .map_err(|e| bad(format!("not a valid URL ({e})"))),
             "file" => Url::parse(input)
@@ -85,7 +96,8 @@ impl RasterLocation {
                 .map(Self::Local)
                 .ok_or_else(|| bad("not a valid file:// URL".into())),
             other => Err(bad(format!(
-                "unsupported URL scheme `{other}://` (use a local path, http(s):// or s3://)"
+                "unsupported URL scheme `{other}://` (use a local path, http(s)://, s3://, gs:// \
+                 or az://)"
             ))),
         }
     }
@@ -272,6 +284,13 @@ mod tests {
         let s3 = RasterLocation::parse("s3://bucket/dir/B04.TIF").unwrap();
         assert!(s3.is_remote());
         assert_eq!(s3.extension().as_deref(), Some("tif"));
+        for url in [
+            "gs://bucket/a.tif",
+            "az://container/a.tif",
+            "abfss://c@acct.dfs.core.windows.net/a.tif",
+        ] {
+            assert!(RasterLocation::parse(url).unwrap().is_remote(), "{url}");
+        }
         let https = RasterLocation::parse("https://host/x/scene.tif?sig=abc").unwrap();
         assert_eq!(https.extension().as_deref(), Some("tif"));
         assert_eq!(https.to_string(), "https://host/x/scene.tif?sig=abc");

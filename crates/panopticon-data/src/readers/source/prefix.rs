@@ -11,7 +11,8 @@ use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use url::Url;
 
-use super::store::{RemoteOptions, describe, one_line, runtime, s3_store};
+use super::clouds::s3_store;
+use super::store::{RemoteOptions, describe, one_line, retry_config, runtime};
 
 /// An upload that failed; names the object (or prefix) and says why in one line.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +60,7 @@ impl ObjectPrefix {
             .ok_or_else(|| fail("an s3:// URL needs a bucket: s3://BUCKET/PREFIX".into()))?;
         let key = parsed.path().trim_matches('/');
         let prefix = ObjPath::from_url_path(key).map_err(|e| fail(one_line(&e.to_string())))?;
-        let store = s3_store(bucket, opts).map_err(fail)?;
+        let store = s3_store(bucket, retry_config(opts)).map_err(fail)?;
         Ok(ObjectPrefix {
             store,
             prefix,

@@ -16,11 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjPath;
-use object_store::{GetOptions, GetRange, ObjectStore};
+use object_store::{GetRange, ObjectStore};
 use url::Url;
 
 use super::ranges::merge_ranges;
-use super::store::{RemoteOptions, describe, open_store, runtime};
+use super::retry::{head, read_range};
+use super::store::{RemoteOptions, open_store, runtime};
 
 /// The first request: enough for the header and the IFDs of a typical COG.
 pub const INITIAL_READ: u64 = 64 << 10;
@@ -37,13 +38,21 @@ pub struct RemoteStats {
 }
 
 impl RemoteStats {
-    /// Range requests sent (retries inside one request not counted).
+    /// Range requests sent, each retry counted.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
     /// Body bytes received.
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_bytes(&self, n: u64) {
+        self.bytes.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -55,6 +64,8 @@ pub struct RemoteFile {
     size: u64,
     pos: u64,
     max_requests: usize,
+    /// Requests one read may take (1 + retries).
+    attempts: usize,
     on_demand: BTreeMap<u64, Bytes>,
     on_demand_bytes: usize,
     window: BTreeMap<u64, Bytes>,
@@ -62,58 +73,44 @@ pub struct RemoteFile {
 }
 
 impl RemoteFile {
-    /// Opens `url` and reads its first `INITIAL_READ` (64 KiB) bytes (one request, which also tells
-    /// the object's size). Errors are one line, without the URL (the caller names it).
+    /// Opens `url` and reads its first `INITIAL_READ` (64 KiB) bytes (one request, retried as
+    /// every read is, which also tells the object's size). Errors are one line, without the
+    /// URL (the caller names it).
     pub fn open(url: &Url, opts: &RemoteOptions) -> Result<Self, String> {
-        let (store, path) = open_store(url, opts)?;
+        let (store, path) = open_store(url)?;
         let rt = runtime()?;
         let stats = Arc::new(RemoteStats::default());
-        let get = store.get_opts(
+        let attempts = opts.max_retries + 1;
+        let first = rt.block_on(read_range(
+            store.as_ref(),
             &path,
-            GetOptions {
-                range: Some(GetRange::Bounded(0..INITIAL_READ)),
-                ..Default::default()
-            },
-        );
-        let (size, first) = rt
-            .block_on(async {
-                let res = get.await?;
-                let (size, range) = (res.meta.size, res.range.clone());
-                let bytes = res.bytes().await?;
-                Ok::<_, object_store::Error>((size, (range, bytes)))
-            })
-            .map_err(|e| describe(&e, url))?;
-        let (range, bytes) = first;
-        stats.requests.fetch_add(1, Ordering::Relaxed);
-        stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        check_len(&range, &bytes)?;
+            GetRange::Bounded(0..INITIAL_READ),
+            url,
+            attempts,
+            &stats,
+        ))?;
         let mut file = Self {
             url: url.clone(),
             store,
             path,
-            size,
+            size: first.size,
             pos: 0,
             max_requests: opts.max_requests.max(1),
+            attempts,
             on_demand: BTreeMap::new(),
             on_demand_bytes: 0,
             window: BTreeMap::new(),
             stats,
         };
-        file.keep_on_demand(range.start, bytes);
+        file.keep_on_demand(first.range.start, first.bytes);
         Ok(file)
     }
 
-    /// Checks that `url` exists and can be read (one HEAD request), without reading it.
+    /// Checks that `url` exists and can be read (one HEAD request, retried on transient
+    /// failures), without reading it.
     pub fn probe(url: &Url, opts: &RemoteOptions) -> Result<(), String> {
-        let (store, path) = open_store(url, opts)?;
-        let head = GetOptions {
-            head: true,
-            ..Default::default()
-        };
-        runtime()?
-            .block_on(store.get_opts(&path, head))
-            .map(drop)
-            .map_err(|e| describe(&e, url))
+        let (store, path) = open_store(url)?;
+        runtime()?.block_on(head(store.as_ref(), &path, url, opts.max_retries + 1))
     }
 
     /// Size of the object in bytes.
@@ -152,29 +149,26 @@ impl RemoteFile {
         Ok(())
     }
 
-    /// Fetches `ranges` concurrently; each answer must be exactly the bytes asked for.
+    /// Fetches `ranges` concurrently (at most `max_requests` in flight), each read retried
+    /// until it returns exactly the bytes asked for.
     fn fetch(&self, ranges: Vec<Range<u64>>) -> io::Result<Vec<(u64, Bytes)>> {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
         let rt = runtime().map_err(io::Error::other)?;
         let (store, path, stats, url) = (&self.store, &self.path, &self.stats, &self.url);
+        let attempts = self.attempts;
         let requests = futures::stream::iter(ranges.into_iter().map(|r| async move {
-            let res = store
-                .get_opts(
-                    path,
-                    GetOptions {
-                        range: Some(GetRange::Bounded(r.clone())),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| describe(&e, url))?;
-            let bytes = res.bytes().await.map_err(|e| describe(&e, url))?;
-            stats.requests.fetch_add(1, Ordering::Relaxed);
-            stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            check_len(&r, &bytes)?;
-            Ok::<_, String>((r.start, bytes))
+            let got = read_range(
+                store.as_ref(),
+                path,
+                GetRange::Bounded(r.clone()),
+                url,
+                attempts,
+                stats,
+            )
+            .await?;
+            Ok::<_, String>((r.start, got.bytes))
         }))
         .buffer_unordered(self.max_requests)
         .try_collect::<Vec<_>>();
@@ -205,18 +199,6 @@ fn covered(map: &BTreeMap<u64, Bytes>, r: &Range<u64>) -> bool {
     map.range(..=r.start)
         .next_back()
         .is_some_and(|(start, bytes)| start + bytes.len() as u64 >= r.end)
-}
-
-fn check_len(range: &Range<u64>, bytes: &Bytes) -> Result<(), String> {
-    let want = range.end - range.start;
-    if bytes.len() as u64 != want {
-        return Err(format!(
-            "truncated answer: {} of the {want} bytes at offset {}",
-            bytes.len(),
-            range.start
-        ));
-    }
-    Ok(())
 }
 
 impl Read for RemoteFile {

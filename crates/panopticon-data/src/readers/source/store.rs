@@ -1,25 +1,25 @@
-//! The object store behind a remote URL: `object_store`'s HTTP store for `http(s)://`, its S3
-//! store for `s3://` with the AWS conventions (environment, shared profiles, anonymous access),
-//! both with bounded retries; and the runtime their requests run on.
+//! The object store behind a remote URL: `object_store`'s HTTP store for `http(s)://`, and the
+//! cloud stores (`clouds.rs`) for `s3://`, `gs://` and `az://` / `abfs(s)://`; and the runtime
+//! their requests run on. Reads are retried by `retry.rs`, not by the stores.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjPath;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
-use super::aws_profile::Profile;
+use super::clouds::{azure_store, gcs_store, s3_store};
 
 /// How remote rasters are fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteOptions {
     /// Range requests in flight at once per file (`--max-requests`).
     pub max_requests: usize,
-    /// Retries of a request that timed out, was reset or got a 5xx/429 answer, with exponential
-    /// backoff from 100 ms (capped at 2 s per wait).
+    /// Retries of a read that could not connect, timed out, was reset or cut short (with or
+    /// without an ETag) or got a 5xx/429 answer, with exponential backoff from 100 ms (capped
+    /// at 2 s per wait); uploads are retried as often by `object_store`.
     pub max_retries: usize,
 }
 
@@ -50,11 +50,8 @@ pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
     .map_err(Clone::clone)
 }
 
-fn env_set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty())
-}
-
-fn retry_config(opts: &RemoteOptions) -> RetryConfig {
+/// `object_store`'s own retries, for uploads and listings (`ObjectPrefix`).
+pub(crate) fn retry_config(opts: &RemoteOptions) -> RetryConfig {
     RetryConfig {
         backoff: BackoffConfig {
             init_backoff: Duration::from_millis(100),
@@ -66,103 +63,89 @@ fn retry_config(opts: &RemoteOptions) -> RetryConfig {
     }
 }
 
-fn client_options(allow_http: bool) -> ClientOptions {
+/// No retries inside `object_store`: reads count and retry their own attempts.
+fn no_retries() -> RetryConfig {
+    RetryConfig {
+        max_retries: 0,
+        ..RetryConfig::default()
+    }
+}
+
+pub(crate) fn client_options(allow_http: bool) -> ClientOptions {
     ClientOptions::new()
         .with_allow_http(allow_http)
         .with_connect_timeout(Duration::from_secs(10))
         .with_timeout(Duration::from_secs(60))
 }
 
-/// The store serving `url` and the object's path in it.
-pub(crate) fn open_store(
-    url: &Url,
-    opts: &RemoteOptions,
-) -> Result<(Arc<dyn ObjectStore>, ObjPath), String> {
-    runtime()?;
-    match url.scheme() {
-        "http" | "https" => {
-            // The whole URL (query included: presigned and SAS URLs) is the store's base; the
-            // object is its root.
-            let store = HttpBuilder::new()
-                .with_url(url.as_str())
-                .with_retry(retry_config(opts))
-                .with_client_options(client_options(url.scheme() == "http"))
-                .build()
-                .map_err(|e| one_line(&e.to_string()))?;
-            Ok((Arc::new(store), ObjPath::default()))
-        }
-        "s3" => {
-            let bucket = url
-                .host_str()
-                .ok_or("an s3:// URL needs a bucket: s3://BUCKET/KEY")?;
-            let key = url.path().trim_start_matches('/');
-            if key.is_empty() {
-                return Err("an s3:// URL needs a key: s3://BUCKET/KEY".into());
-            }
-            let path = ObjPath::from_url_path(key).map_err(|e| one_line(&e.to_string()))?;
-            Ok((s3_store(bucket, opts)?, path))
-        }
-        other => Err(format!(
-            "unsupported URL scheme `{other}://` (use a local path, http(s):// or s3://)"
-        )),
-    }
-}
+/// The URL schemes read remotely.
+pub(crate) const REMOTE_SCHEMES: [&str; 7] = ["http", "https", "s3", "gs", "az", "abfs", "abfss"];
 
-/// The S3 store of `bucket` configured the AWS way: environment, shared profiles, endpoint
-/// (path-style requests), anonymous access with `AWS_NO_SIGN_REQUEST`.
-pub(crate) fn s3_store(bucket: &str, opts: &RemoteOptions) -> Result<Arc<dyn ObjectStore>, String> {
+/// The store serving `url` (for reads) and the object's path in it.
+pub(crate) fn open_store(url: &Url) -> Result<(Arc<dyn ObjectStore>, ObjPath), String> {
     runtime()?;
-    let profile = Profile::from_env();
-    let mut b = AmazonS3Builder::from_env()
-        .with_bucket_name(bucket)
-        .with_retry(retry_config(opts));
-    if !env_set("AWS_ACCESS_KEY_ID")
-        && let (Some(id), Some(secret)) = (&profile.access_key_id, &profile.secret_access_key)
-    {
-        b = b.with_access_key_id(id).with_secret_access_key(secret);
-        if let Some(token) = &profile.session_token {
-            b = b.with_token(token);
+    let scheme = url.scheme();
+    if scheme == "http" || scheme == "https" {
+        // The whole URL (query included: presigned and SAS URLs) is the store's base; the
+        // object is its root.
+        let store = HttpBuilder::new()
+            .with_url(url.as_str())
+            .with_retry(no_retries())
+            .with_client_options(client_options(scheme == "http"))
+            .build()
+            .map_err(|e| one_line(&e.to_string()))?;
+        return Ok((Arc::new(store), ObjPath::default()));
+    }
+    let (what, container) = match scheme {
+        "s3" | "gs" => ("bucket", "BUCKET"),
+        "az" | "abfs" | "abfss" => ("container", "CONTAINER"),
+        other => {
+            return Err(format!(
+                "unsupported URL scheme `{other}://` (use a local path, http(s)://, s3://, gs:// \
+                 or az://)"
+            ));
         }
+    };
+    let bucket = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("a {scheme}:// URL needs a {what}: {scheme}://{container}/KEY"))?;
+    let key = url.path().trim_start_matches('/');
+    if key.is_empty() {
+        return Err(format!(
+            "a {scheme}:// URL needs a key: {scheme}://{container}/KEY"
+        ));
     }
-    if !env_set("AWS_REGION")
-        && !env_set("AWS_DEFAULT_REGION")
-        && let Some(region) = &profile.region
-    {
-        b = b.with_region(region);
-    }
-    let env_endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-    let endpoint = env_endpoint.or_else(|| profile.endpoint_url.clone());
-    if let Some(e) = &endpoint {
-        b = b.with_endpoint(e);
-    }
-    // An explicit http:// endpoint (MinIO, a local stand-in) is the user's choice.
-    let http = endpoint
-        .as_deref()
-        .is_some_and(|e| e.starts_with("http://"))
-        || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    b = b.with_client_options(client_options(http));
-    // GDAL's spelling for public buckets.
-    if std::env::var("AWS_NO_SIGN_REQUEST")
-        .is_ok_and(|v| matches!(v.to_ascii_uppercase().as_str(), "YES" | "TRUE" | "1"))
-    {
-        b = b.with_skip_signature(true);
-    }
-    let store = b.build().map_err(|e| one_line(&e.to_string()))?;
-    Ok(Arc::new(store))
+    let path = ObjPath::from_url_path(key).map_err(|e| one_line(&e.to_string()))?;
+    let store = match scheme {
+        "s3" => s3_store(bucket, no_retries())?,
+        "gs" => gcs_store(bucket, no_retries())?,
+        // The container (and account, for abfss://CONTAINER@ACCOUNT.dfs…) are the URL's.
+        _ => azure_store(&url[..url::Position::BeforePath], no_retries())?,
+    };
+    Ok((store, path))
 }
 
 /// An `object_store` error as one short line a user can act on.
 pub(crate) fn describe(e: &object_store::Error, url: &Url) -> String {
     use object_store::Error as E;
-    let s3 = url.scheme() == "s3";
     match e {
         E::NotFound { .. } => "not found (HTTP 404)".into(),
-        E::PermissionDenied { .. } if s3 => "access denied (HTTP 403): check the AWS credentials \
-             (AWS_ACCESS_KEY_ID/AWS_PROFILE), or set AWS_NO_SIGN_REQUEST=YES for a public bucket"
-            .into(),
-        E::PermissionDenied { .. } => "access denied (HTTP 403)".into(),
+        E::PermissionDenied { .. } => match url.scheme() {
+            "s3" => "access denied (HTTP 403): check the AWS credentials \
+                     (AWS_ACCESS_KEY_ID/AWS_PROFILE), set AWS_NO_SIGN_REQUEST=YES for a public \
+                     bucket, or AWS_REQUEST_PAYER=requester for a requester-pays one"
+                .into(),
+            "gs" => "access denied (HTTP 403): check the Google credentials \
+                     (GOOGLE_APPLICATION_CREDENTIALS/GOOGLE_SERVICE_ACCOUNT), or set \
+                     GS_NO_SIGN_REQUEST=YES for a public bucket"
+                .into(),
+            "az" | "abfs" | "abfss" => "access denied (HTTP 403): check the Azure credentials \
+                     (AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN), or set \
+                     AZURE_NO_SIGN_REQUEST=YES for a public container"
+                .into(),
+            _ => "access denied (HTTP 403)".into(),
+        },
         E::Unauthenticated { .. } => "not authenticated (HTTP 401)".into(),
         other => {
             let text = other.to_string();
