@@ -5,7 +5,7 @@ mod common;
 
 use burn::prelude::*;
 use common::*;
-use panopticon::model::WeightsError;
+use panopticon::model::{ChannelIdError, WeightsError};
 use panopticon::{
     ChannelIds, FrozenPanopticon, Panopticon, PanopticonConfig, PanopticonError, PanopticonInput,
 };
@@ -75,13 +75,20 @@ fn sar_ids_must_be_integers_in_range() {
     for bad in [-13.0f32, -1.5, -0.25] {
         let err = cls(&m, imgs(1, 2, 16, 16), ids(&[&[664.0, bad]]), None).unwrap_err();
         assert!(
-            matches!(err, PanopticonError::InvalidSarId { value, sample: 0, channel: 1 } if value == bad),
+            matches!(err, PanopticonError::ChannelId { sample: 0, channel: 1, source: ChannelIdError::InvalidSarId { value } } if value == f64::from(bad)),
             "{bad}: {err}"
         );
     }
     let err = cls(&m, imgs(1, 2, 16, 16), ids(&[&[f32::NAN, 664.0]]), None).unwrap_err();
     assert!(
-        matches!(err, PanopticonError::NonFiniteChannelId { channel: 0, .. }),
+        matches!(
+            err,
+            PanopticonError::ChannelId {
+                channel: 0,
+                source: ChannelIdError::NonFinite { .. },
+                ..
+            }
+        ),
         "{err}"
     );
     // All twelve SAR ids are fine.

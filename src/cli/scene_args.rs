@@ -1,11 +1,11 @@
 //! What the bands of a scene are (`--sensor`/`--bands`, `--wavelengths`, `--sar`), which model,
 //! and how scenes are cut: the arguments `embed` and `pca` share, and their channel ids.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
 use panopticon::FrozenPanopticon;
-use panopticon::data::SensorRegistry;
 use panopticon::data::readers::RemoteOptions;
+use panopticon::data::{ChannelId, SensorRegistry};
 use panopticon::embed::EmbedOptions;
 
 /// What the bands are, which model, and how scenes are cut (shared by `embed` and `pca`).
@@ -133,7 +133,7 @@ impl SceneArgs {
     }
 }
 
-/// Channel ids of the file's bands, from --sensor/--bands or --wavelengths.
+/// Channel ids of the file's bands, from --sensor/--bands, --wavelengths or --sar.
 pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     if let Some(sar) = &args.sar {
         if args.sensor.is_some() || args.bands.is_some() || args.wavelengths.is_some() {
@@ -141,14 +141,17 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
         }
         return sar
             .iter()
-            .map(|t| match channel_token(t)? {
-                id if id < 0.0 => Ok(id),
-                _ => bail!("--sar {t}: not a SAR channel; use vv|vh|hh|hv[-asc|-desc]"),
+            .map(|t| match parse_channel("--sar", t)? {
+                c if c.is_sar() => Ok(c.to_f32()),
+                _ => bail!(
+                    "--sar {}: not a SAR channel; use vv|vh|hh|hv[-asc|-desc]",
+                    t.trim()
+                ),
             })
             .collect();
     }
     match (&args.sensor, &args.bands, &args.wavelengths) {
-        (None, None, Some(w)) => w.iter().map(|t| channel_token(t)).collect(),
+        (None, None, Some(w)) => parse_channel_ids("--wavelengths", w),
         (_, _, Some(_)) => bail!("give either --wavelengths or --sensor/--bands, not both"),
         (Some(sensor), bands, None) => {
             let registry = SensorRegistry::builtin()?;
@@ -168,27 +171,17 @@ pub(super) fn channel_ids(args: &SceneArgs) -> anyhow::Result<Vec<f32>> {
     }
 }
 
-/// One `--wavelengths` entry: nm, or a SAR polarisation with an optional orbit.
-pub(super) fn channel_token(token: &str) -> anyhow::Result<f32> {
-    use panopticon::data::{ChannelId, Orbit, Polarisation};
-    let t = token.trim();
-    if let Ok(nm) = t.parse::<f32>() {
-        if !(nm.is_finite() && nm >= 0.0) {
-            bail!("--wavelengths {t}: a wavelength must be a non-negative number of nm");
-        }
-        return Ok(nm);
-    }
-    let (pol, orbit) = t.split_once('-').unwrap_or((t, "both"));
-    let orbit = match orbit.to_ascii_lowercase().as_str() {
-        "asc" | "ascending" => Some(Orbit::Ascending),
-        "desc" | "descending" => Some(Orbit::Descending),
-        "both" => Some(Orbit::Both),
-        _ => None,
-    };
-    match (Polarisation::parse(pol), orbit) {
-        (Some(p), Some(o)) => Ok(ChannelId::sar_id(p, o) as f32),
-        _ => bail!(
-            "--wavelengths {t}: expected nm (e.g. 665) or a SAR channel vv|vh|hh|hv[-asc|-desc]"
-        ),
-    }
+/// One channel token of `flag` ([`ChannelId::parse`]: nm, or a SAR polarisation with an
+/// optional orbit), the flag and token named in the error.
+fn parse_channel(flag: &str, token: &str) -> anyhow::Result<ChannelId> {
+    ChannelId::parse(token).with_context(|| format!("{flag} {}", token.trim()))
+}
+
+/// The model ids of `flag`'s tokens: the int16 ids upstream feeds the model
+/// ([`ChannelId::to_f32`], wavelengths truncated as for `--sensor` bands).
+pub(super) fn parse_channel_ids(flag: &str, tokens: &[String]) -> anyhow::Result<Vec<f32>> {
+    tokens
+        .iter()
+        .map(|t| Ok(parse_channel(flag, t)?.to_f32()))
+        .collect()
 }

@@ -10,10 +10,10 @@ use panopticon::FrozenPanopticon;
 use panopticon::data::readers::{RasterLocation, RemoteOptions, Source, read_location_bytes};
 use panopticon::data::resample::{BandSource, BandStack, Method};
 use panopticon::data::stac::{AssetChoice, StacItem, StacScene, parse_items, scene_from_item};
-use panopticon::data::{GeoTiff, ImageHeader, Raster, RasterData, SensorRegistry};
+use panopticon::data::{ChannelId, GeoTiff, ImageHeader, Raster, RasterData, SensorRegistry};
 use panopticon::embed::{EmbedOptions, Embedded, Norm};
 
-use super::scene_args::{SceneArgs, channel_token};
+use super::scene_args::{SceneArgs, parse_channel_ids};
 
 /// Per-band inputs and STAC asset choice (flattened into `panopticon embed`).
 #[derive(Args, Debug, Default)]
@@ -147,12 +147,8 @@ impl ItemPlanner {
         }
         let channel_ids = scene
             .wavelengths
-            .as_ref()
-            .map(|w| {
-                w.iter()
-                    .map(|t| channel_token(t))
-                    .collect::<anyhow::Result<Vec<f32>>>()
-            })
+            .as_deref()
+            .map(|w| parse_channel_ids("--wavelengths", w))
             .transpose()?;
         if channel_ids.is_some() && args.assets.is_none() {
             bail!(
@@ -244,11 +240,14 @@ fn band_files(args: &BandArgs, scene: &SceneArgs) -> anyhow::Result<StackedScene
                 .map_err(|e| anyhow::anyhow!("--band {spec}: {e}"))?
                 .channel_id
                 .to_f32(),
-            None => channel_token(key).with_context(|| {
-                format!(
-                    "--band {spec}: without --sensor, KEY is a wavelength in nm or a SAR channel"
-                )
-            })?,
+            None => ChannelId::parse(key)
+                .with_context(|| {
+                    format!(
+                        "--band {spec}: without --sensor, KEY is a wavelength in nm or a SAR \
+                         channel"
+                    )
+                })?
+                .to_f32(),
         };
         bands.push(BandSpec {
             label: key.to_string(),

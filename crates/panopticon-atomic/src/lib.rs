@@ -3,7 +3,8 @@
 //! One way to write a file in panopticon-rs: into a uniquely named temp file in the target's
 //! directory, fsynced, renamed over the target, then the directory fsynced. Readers never see
 //! a half-written file, a crash leaves either the old file or the new one (never a torn one),
-//! and a failed (or panicking) write leaves nothing behind.
+//! and a failed (or panicking) write leaves nothing behind. Downloads resumed across runs
+//! write to a stable [`partial_path`] instead and publish it with [`commit_partial`].
 //!
 //! No dependencies, so every crate of the workspace can use it.
 
@@ -33,6 +34,29 @@ pub fn temp_path(path: &Path) -> PathBuf {
 /// Whether `name` is one of [`temp_path`]'s names (for cleaning up after a crash).
 pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".partial")
+}
+
+/// The stable name `<file>.partial` next to `path`, for a download resumed across runs.
+///
+/// Unlike [`temp_path`], this name is the same in every process and every run, on purpose:
+/// an interrupted download leaves its bytes there and the next run appends the rest (an HTTP
+/// Range request) instead of starting over. The price is that two writers of one `path` at
+/// the same time would share the file, so a resuming caller must be the only one fetching
+/// that target. Publish the finished file with [`commit_partial`].
+pub fn partial_path(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    parent_dir(path).join(format!("{name}.partial"))
+}
+
+/// Publishes a finished [`partial_path`] file as `path`, the last step of [`write_with`] for
+/// files written over several runs: fsyncs the file, renames it over `path` (readers see the
+/// old file or the whole new one) and fsyncs the directory so that the rename survives a
+/// crash. Check the bytes (length, checksum) before; on error `partial` stays where it is,
+/// to be resumed or checked again.
+pub fn commit_partial(partial: &Path, path: &Path) -> io::Result<()> {
+    sync_file(partial)?;
+    fs::rename(partial, path)?;
+    sync_dir(parent_dir(path))
 }
 
 /// Flushes a file's data and metadata to the disk.
@@ -255,6 +279,27 @@ mod tests {
         assert_eq!(a.parent().unwrap(), Path::new("x"));
         assert!(is_temp_name(&a.file_name().unwrap().to_string_lossy()));
         assert_eq!(parent_dir(Path::new("y.bpk")), Path::new("."));
+    }
+
+    #[test]
+    fn a_partial_file_is_named_stably_and_committed_over_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.pth");
+        let partial = partial_path(&p);
+        assert_eq!(partial, dir.path().join("w.pth.partial"));
+        assert_eq!(partial_path(&p), partial); // the next run finds it again
+        assert_eq!(
+            partial_path(Path::new("w.pth")),
+            Path::new("./w.pth.partial")
+        );
+        write_bytes(&p, b"old").unwrap();
+        fs::write(&partial, b"new, written over two runs").unwrap();
+        commit_partial(&partial, &p).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new, written over two runs");
+        assert_eq!(names(dir.path()), ["w.pth"]);
+        // Nothing to commit: an error, and the target is left as it was.
+        assert!(commit_partial(&partial, &p).is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"new, written over two runs");
     }
 
     #[test]

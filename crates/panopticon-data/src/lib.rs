@@ -47,6 +47,7 @@ pub use readers::{
     read_geotiff, read_jpeg, read_png,
 };
 pub use sensors::{
-    Band, ChannelId, Dataset, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
+    Band, ChannelId, ChannelIdError, Dataset, Orbit, Polarisation, Sensor, SensorError,
+    SensorRegistry,
 };
 pub use writers::{WriteError, write_geotiff_f16, write_geotiff_f32, write_png_rgb};

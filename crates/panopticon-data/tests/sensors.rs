@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use panopticon_data::{ChannelId, Orbit, Polarisation, Sensor, SensorError, SensorRegistry};
+use panopticon_data::{
+    ChannelId, ChannelIdError, Orbit, Polarisation, Sensor, SensorError, SensorRegistry,
+};
 
 #[derive(serde::Deserialize)]
 struct SpecIds {
@@ -161,10 +163,13 @@ fn sar_ids_follow_the_spec_table() {
         }
     }
     for bad in [0, -13, 5] {
-        assert!(matches!(
-            ChannelId::from_sar_id(bad),
-            Err(SensorError::InvalidSarId { .. })
-        ));
+        let err = ChannelId::from_sar_id(bad).unwrap_err();
+        assert!(matches!(err, ChannelIdError::InvalidSarId { .. }), "{err}");
+        // `?` in a function returning `SensorError` keeps the message.
+        let sensor_err = SensorError::from(err.clone());
+        assert!(matches!(sensor_err, SensorError::ChannelId(_)));
+        assert_eq!(sensor_err.to_string(), err.to_string());
+        assert!(err.to_string().contains(&format!("id {bad}:")), "{err}");
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use panopticon_channels::ChannelIdError;
+
 /// Errors raised by `panopticon-model`.
 ///
 /// Every variant names the offending value so the message alone says what to fix.
@@ -40,30 +42,17 @@ pub enum PanopticonError {
         /// Patch size in pixels.
         patch: usize,
     },
-    /// A SAR channel id (negative) is not one of -1 ..= -12.
-    #[error(
-        "invalid SAR channel id {value} (sample {sample}, channel {channel}): SAR ids are the \
-         integers -1..=-12 (VV, VH, HH, HV x both/ascending/descending orbit)"
-    )]
-    InvalidSarId {
-        /// The offending id.
-        value: f32,
+    /// A channel id is not one: NaN or infinite, or negative but not a SAR id -1 ..= -12
+    /// (`source` says which, naming the value).
+    #[error("chn_ids of sample {sample}, channel {channel}: {source}")]
+    ChannelId {
         /// Sample index in the batch.
         sample: usize,
         /// Channel index.
         channel: usize,
-    },
-    /// A channel id is NaN or infinite.
-    #[error(
-        "channel id of sample {sample}, channel {channel} is {value}, expected a finite number"
-    )]
-    NonFiniteChannelId {
-        /// The offending id.
-        value: f32,
-        /// Sample index in the batch.
-        sample: usize,
-        /// Channel index.
-        channel: usize,
+        /// What is wrong with the value.
+        #[source]
+        source: ChannelIdError,
     },
     /// Every channel of a sample is masked by `spec_masks`, so nothing is left to attend to.
     #[error(

@@ -35,7 +35,7 @@ mod patch_embed;
 mod precision;
 mod vit;
 
-pub use channel_ids::{ChannelIds, MIN_SAR_ID};
+pub use channel_ids::ChannelIds;
 pub use config::{
     ConvPatchEmbedConfig, FfnLayer, PanopticonConfig, PanopticonPeConfig, PatchEmbedConfig,
 };
@@ -52,6 +52,7 @@ pub use init::linear;
 pub use input::PanopticonInput;
 pub use load::{CheckpointPart, LoadOptions, LoadReport, read_checkpoint_tensors};
 pub use output::{ForwardFeatures, IntermediateLayer, LayerSelection};
+pub use panopticon_channels::{ChannelId, ChannelIdError, MIN_SAR_ID, Orbit, Polarisation};
 pub use patch_embed::{
     ChnAttn, ChnEmb, Conv3d, Conv3dWrapper, CrossAttnNoQueryProj, PanopticonPe, PatchEmbed,
     patchify, sincos_embed, sincos_omega,

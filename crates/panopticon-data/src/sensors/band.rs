@@ -1,8 +1,7 @@
 //! One spectral band of a sensor, as listed in `configs/sensors/<sensor>.toml`.
 
+use panopticon_channels::{ChannelId, Orbit, Polarisation, WAVELENGTH_LIMIT_NM};
 use serde::Deserialize;
-
-use super::channel_id::{ChannelId, Orbit, Polarisation};
 
 /// One band of a sensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,17 +86,18 @@ impl RawBand {
                     "band `{key}`: polarisation/orbit are only for SAR bands (negative mu)"
                 ));
             }
-            // int16(mu) must not wrap: keep optical wavelengths in (0, 32768) nm.
-            if !(self.mu > 0.0 && self.mu < 32768.0 && self.sigma > 0.0 && self.sigma < 32768.0) {
+            // `ChannelId::optical` keeps int16(mu) from wrapping (mu < 32768); a band table
+            // also needs a positive mu and a sigma int16 can hold (`full_spectra_id`).
+            let optical = ChannelId::optical(self.mu).ok().filter(|_| self.mu > 0.0);
+            let sigma_ok = self.sigma > 0.0 && self.sigma < WAVELENGTH_LIMIT_NM;
+            let (Some(channel_id), true) = (optical, sigma_ok) else {
                 return Err(format!(
                     "band `{key}`: optical bands need 0 < mu < 32768 nm and 0 < sigma < 32768 \
                      nm, got mu {} and sigma {}",
                     self.mu, self.sigma
                 ));
-            }
-            ChannelId::Optical {
-                wavelength_nm: self.mu,
-            }
+            };
+            channel_id
         };
         Ok(Band {
             key: self.key,

@@ -61,14 +61,10 @@ pub enum SensorError {
         /// The full names it matches.
         candidates: Vec<String>,
     },
-    /// A SAR id outside −1 … −12.
-    #[error(
-        "invalid SAR id {id}: SAR ids are −1 … −12 (VV, VH, HH, HV × both/ascending/descending)"
-    )]
-    InvalidSarId {
-        /// The offending id.
-        id: i16,
-    },
+    /// A value that is not a channel id (a SAR id outside −1 … −12, a wavelength out of
+    /// range, …), from [`ChannelId`](crate::ChannelId)'s constructors.
+    #[error(transparent)]
+    ChannelId(#[from] panopticon_channels::ChannelIdError),
     /// A sensor or dataset TOML file does not parse.
     #[error("cannot parse sensor config `{file}`: {message}")]
     Parse {

@@ -2,15 +2,17 @@
 //! the int16 channel ids upstream derives from them (spec §5.1–5.3).
 
 mod band;
-mod channel_id;
 mod dataset;
 mod error;
 mod registry;
 mod sensor;
 
 pub use band::Band;
-pub use channel_id::{ChannelId, Orbit, Polarisation};
 pub use dataset::Dataset;
 pub use error::SensorError;
 pub use registry::SensorRegistry;
 pub use sensor::Sensor;
+
+// The channel id type lives in `panopticon-channels` (shared with the model); re-exported
+// here, where it has always been.
+pub use panopticon_channels::{ChannelId, ChannelIdError, Orbit, Polarisation};

@@ -2,10 +2,10 @@
 
 use std::collections::HashSet;
 
+use panopticon_channels::ChannelId;
 use serde::Deserialize;
 
 use super::band::{Band, RawBand};
-use super::channel_id::ChannelId;
 use super::error::SensorError;
 
 /// A sensor (satellite instrument, airborne spectrometer or camera) and its bands.

@@ -302,7 +302,8 @@ fn fetch_url(
     fs::create_dir_all(&dir).map_err(cache_err(&dir))?;
     writable(&dir)?;
 
-    let partial = dir.join(format!("{file_name}.partial"));
+    // A stable name (not a unique temp): an interrupted download is resumed by the next run.
+    let partial = panopticon_atomic::partial_path(&path);
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(30))
         .timeout_read(Duration::from_secs(60))
@@ -343,8 +344,7 @@ fn fetch_url(
         });
     }
     write_atomic(&sidecar, format!("{got}\n").as_bytes())?;
-    fs::rename(&partial, &path).map_err(cache_err(&path))?;
-    panopticon_atomic::sync_dir(&dir).map_err(cache_err(&dir))?;
+    panopticon_atomic::commit_partial(&partial, &path).map_err(cache_err(&path))?;
     Ok(path)
 }
 

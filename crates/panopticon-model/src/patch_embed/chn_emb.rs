@@ -2,27 +2,36 @@
 
 use burn::module::Param;
 use burn::prelude::*;
+use panopticon_channels::{Orbit, Polarisation};
 
 use super::sincos::sincos_embed;
 use crate::channel_ids::ChannelIds;
 
-/// Channel-id table of the SAR embeddings: for id `-(r+1)`, row `r` takes
-/// (transmit row, receive row, orbit row) where orbit row 2 is the mean of ascending and
-/// descending (orbit unknown / both). Spec §1.4.3; equals `sentinel1.yaml`.
-const SAR_ROWS: [(usize, usize, usize); 12] = [
-    (0, 0, 2), // -1  VV both
-    (0, 1, 2), // -2  VH both
-    (1, 1, 2), // -3  HH both
-    (1, 0, 2), // -4  HV both
-    (0, 0, 0), // -5  VV ascending
-    (0, 1, 0), // -6  VH ascending
-    (1, 1, 0), // -7  HH ascending
-    (1, 0, 0), // -8  HV ascending
-    (0, 0, 1), // -9  VV descending
-    (0, 1, 1), // -10 VH descending
-    (1, 1, 1), // -11 HH descending
-    (1, 0, 1), // -12 HV descending
-];
+/// Which row of each learned SAR part a SAR channel takes: transmit and receive (0 = V,
+/// 1 = H) and orbit (0 = ascending, 1 = descending, 2 = both: the mean of the two).
+/// Spec §1.4.3; equals `sentinel1.yaml`.
+fn sar_rows(polarisation: Polarisation, orbit: Orbit) -> [usize; 3] {
+    let (transmit, receive) = match polarisation {
+        Polarisation::Vv => (0, 0),
+        Polarisation::Vh => (0, 1),
+        Polarisation::Hh => (1, 1),
+        Polarisation::Hv => (1, 0),
+    };
+    let orbit = match orbit {
+        Orbit::Ascending => 0,
+        Orbit::Descending => 1,
+        Orbit::Both => 2,
+    };
+    [transmit, receive, orbit]
+}
+
+/// The SAR channels in id order: row `r` is id `-(r+1)` (`ChannelId::sar_id`'s layout,
+/// orbit-major).
+fn sar_channels_by_row() -> impl Iterator<Item = (Polarisation, Orbit)> {
+    Orbit::ALL
+        .into_iter()
+        .flat_map(|o| Polarisation::ALL.map(|p| (p, o)))
+}
 
 /// Spectral / SAR channel embedding.
 ///
@@ -77,18 +86,21 @@ impl ChnEmb {
     /// - output: `[12, A]`
     pub fn sar_table(&self) -> Tensor<2> {
         let device = self.embed_transmit.device();
-        let idx = |f: fn(&(usize, usize, usize)) -> usize| {
-            let v: Vec<i64> = SAR_ROWS.iter().map(|r| f(r) as i64).collect();
-            Tensor::<1, Int>::from_data(TensorData::new(v, [12]), &device)
+        let idx = |part: usize| {
+            let v: Vec<i64> = sar_channels_by_row()
+                .map(|(p, o)| sar_rows(p, o)[part] as i64)
+                .collect();
+            let n = v.len();
+            Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
         };
         let orbit = self.embed_orbit.val();
         let mean = orbit.clone().mean_dim(0); // [1, d2]
         let orbit3 = Tensor::cat(vec![orbit, mean], 0); // rows: asc, desc, both
         Tensor::cat(
             vec![
-                self.embed_transmit.val().select(0, idx(|r| r.0)),
-                self.embed_receive.val().select(0, idx(|r| r.1)),
-                orbit3.select(0, idx(|r| r.2)),
+                self.embed_transmit.val().select(0, idx(0)),
+                self.embed_receive.val().select(0, idx(1)),
+                orbit3.select(0, idx(2)),
             ],
             1,
         )
@@ -107,6 +119,7 @@ impl ChnEmb {
         let mut is_sar = Vec::with_capacity(n);
         for &v in ids.values() {
             if v < 0.0 {
+                // A checked SAR id -1..=-12: row -(id+1) of the table.
                 pos.push(0.0f32);
                 rows.push((-(v + 1.0)) as i64);
                 is_sar.push(true);
@@ -134,7 +147,34 @@ impl ChnEmb {
 
 #[cfg(test)]
 mod tests {
-    use super::floor_div;
+    use panopticon_channels::ChannelId;
+
+    use super::*;
+
+    #[test]
+    fn sar_rows_match_the_spec_table() {
+        // (transmit, receive, orbit) for ids -1..=-12, as `sentinel1.yaml` lists them.
+        const SPEC: [[usize; 3]; 12] = [
+            [0, 0, 2], // -1  VV both
+            [0, 1, 2], // -2  VH both
+            [1, 1, 2], // -3  HH both
+            [1, 0, 2], // -4  HV both
+            [0, 0, 0], // -5  VV ascending
+            [0, 1, 0], // -6  VH ascending
+            [1, 1, 0], // -7  HH ascending
+            [1, 0, 0], // -8  HV ascending
+            [0, 0, 1], // -9  VV descending
+            [0, 1, 1], // -10 VH descending
+            [1, 1, 1], // -11 HH descending
+            [1, 0, 1], // -12 HV descending
+        ];
+        let got: Vec<_> = sar_channels_by_row().collect();
+        assert_eq!(got.len(), SPEC.len());
+        for (r, (&(p, o), want)) in got.iter().zip(SPEC).enumerate() {
+            assert_eq!(ChannelId::sar_id(p, o), -(r as i16 + 1), "row {r}");
+            assert_eq!(sar_rows(p, o), want, "row {r}");
+        }
+    }
 
     #[test]
     fn floor_div_matches_python() {
