@@ -113,6 +113,17 @@ impl ObjectPrefix {
         self.put_bytes(name, bytes)
     }
 
+    /// Downloads the object `name` under the prefix (one GET), e.g. a file the workers of a
+    /// run share.
+    pub fn get_bytes(&self, name: &str) -> Result<Vec<u8>, UploadError> {
+        let path = self.path(name);
+        let get = async {
+            let res = self.store.get_opts(&path, Default::default()).await?;
+            res.bytes().await
+        };
+        self.block_on(get, Some(name)).map(|b| b.to_vec())
+    }
+
     /// Uploads `bytes` as `name` with one PUT.
     pub fn put_bytes(&self, name: &str, bytes: Vec<u8>) -> Result<(), UploadError> {
         let path = self.path(name);
