@@ -17,5 +17,5 @@ pub use collect::{CollectError, Collected, concat_parquet};
 pub use failures::{Failure, FailureLog, utc_timestamp};
 pub use manifest::{Item, ItemSource, Manifest, ManifestError, StacEntry};
 pub use outdir::{ItemState, OutDirError, OutputDir};
-pub use progress::{Progress, Tally};
+pub use progress::{Progress, StorageErrors, Tally};
 pub use shard::{Shard, ShardError, fnv1a64};
