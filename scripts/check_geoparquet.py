@@ -1,7 +1,8 @@
 """Checks that `panopticon embed -o X.parquet` is GeoParquet 1.1 that pyarrow, GeoPandas and
 DuckDB (spatial) read as is, on the sample scene with the tiny test model, against the committed
 expectations in tests/fixtures/outputs/landsat8_sample.json (also guarded by
-tests/cli_embed_outputs.rs).
+tests/cli_embed_outputs.rs). Also on a copy of the scene whose GeoKey says EPSG:3035 (LAEA
+Europe): a CRS from the built-in PROJJSON table rather than WGS 84 / UTM.
 
     pip install -r scripts/requirements-outputs.txt
     cargo build --release
@@ -11,6 +12,7 @@ tests/cli_embed_outputs.rs).
 import argparse
 import json
 import pathlib
+import struct
 import subprocess
 import tempfile
 
@@ -19,14 +21,33 @@ import geopandas
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pyproj
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXPECT = json.loads((ROOT / "tests/fixtures/outputs/landsat8_sample.json").read_text())
 
 
-def embed(binary, out, *extra):
+def embed(binary, out, *extra, scene=None):
     args = [binary, "embed", *EXPECT["args"], *EXPECT["parquet_args"], *extra, "-o", str(out)]
+    if scene is not None:
+        args[2] = str(scene)
     subprocess.run(args, cwd=ROOT, check=True)
+
+
+def sample_with_epsg(dst, code):
+    """The sample scene with its ProjectedCSTypeGeoKey (3072) set to `code` (as the Rust test's
+    `sample_with_epsg`): same pixels, same coordinates."""
+    b = bytearray((ROOT / EXPECT["args"][0]).read_bytes())
+    assert b[:4] == b"II*\0"
+    u16 = lambda o: struct.unpack_from("<H", b, o)[0]
+    u32 = lambda o: struct.unpack_from("<I", b, o)[0]
+    ifd = u32(4)
+    entry = next(ifd + 2 + 12 * i for i in range(u16(ifd)) if u16(ifd + 2 + 12 * i) == 34735)
+    geokeys = u32(entry + 8)
+    key = next(geokeys + 8 * k for k in range(1, u16(geokeys + 6) + 1) if u16(geokeys + 8 * k) == 3072)
+    assert u16(key + 6) == EXPECT["epsg"]
+    struct.pack_into("<H", b, key + 6, code)
+    dst.write_bytes(bytes(b))
 
 
 def check_pyarrow(path, dtype):
@@ -49,12 +70,13 @@ def check_pyarrow(path, dtype):
     return np.stack(table.column("cls").to_numpy(zero_copy_only=False)).astype(np.float32)
 
 
-def check_geopandas(path):
+def check_geopandas(path, crs=EXPECT):
     gdf = geopandas.read_parquet(path)
     want = EXPECT["parquet"]
     assert len(gdf) == want["rows"]
-    assert gdf.crs.to_epsg() == EXPECT["epsg"], gdf.crs
-    assert gdf.crs.name == EXPECT["crs_name"], gdf.crs.name
+    assert gdf.crs.to_epsg() == crs["epsg"], gdf.crs
+    assert gdf.crs.name == crs["crs_name"], gdf.crs.name
+    assert gdf.crs == pyproj.CRS.from_epsg(crs["epsg"]), gdf.crs
     assert np.allclose(gdf.total_bounds, want["bbox"]), gdf.total_bounds
     assert (gdf.geom_type == "Polygon").all()
     assert np.allclose(gdf.area, want["tile_area_m2"]), gdf.area
@@ -73,14 +95,14 @@ def check_geopandas(path):
     print(f"  geopandas: {len(gdf)} rows, crs {gdf.crs.to_string()}, bounds {gdf.total_bounds}")
 
 
-def check_duckdb(path):
+def check_duckdb(path, crs=EXPECT):
     con = duckdb.connect()
     import duckdb_extension_spatial
 
     ext = next(pathlib.Path(duckdb_extension_spatial.__file__).parent.rglob("*.duckdb_extension"))
     con.load_extension(str(ext))
     kind = con.execute(f"SELECT typeof(geometry) FROM '{path}' LIMIT 1").fetchone()[0]
-    assert kind.startswith("GEOMETRY"), kind
+    assert kind.startswith("GEOMETRY") and f"EPSG:{crs['epsg']}" in kind, kind
     rows, xmin, ymin, xmax, ymax, area, gtype = con.execute(
         f"""SELECT count(*), min(ST_XMin(geometry)), min(ST_YMin(geometry)),
                    max(ST_XMax(geometry)), max(ST_YMax(geometry)), max(ST_Area(geometry)),
@@ -117,6 +139,16 @@ def main():
         err = np.linalg.norm(vectors["f16"] - vectors["f32"]) / np.linalg.norm(vectors["f32"])
         assert err < 1e-3, err
         print(f"f16 vs f32 cls: relative RMS error {err:.2e}")
+        laea = EXPECT["laea"]
+        scene = pathlib.Path(tmp) / "laea.tif"
+        sample_with_epsg(scene, laea["epsg"])
+        out = pathlib.Path(tmp) / "emb_laea.parquet"
+        embed(args.bin, out, scene=scene)
+        print(f"{out.name} (EPSG:{laea['epsg']}):")
+        laea_vectors = check_pyarrow(out, "f32")
+        assert np.array_equal(laea_vectors, vectors["f32"]), "the CRS changed the vectors"
+        check_geopandas(out, laea)
+        check_duckdb(out, laea)
     print("GeoParquet check passed")
 
 

@@ -22,6 +22,9 @@ pub mod import;
 pub mod scale;
 pub mod tensor_io;
 
+/// Creates `path` holding `bytes` unless it exists (the first of racing writers wins), atomically
+/// (`panopticon-atomic`).
+pub use panopticon_atomic::create_new as atomic_create_new;
 /// Writes `bytes` to `path` atomically: a uniquely named temp file in the same directory,
 /// fsynced, renamed over `path`, the directory fsynced; a failed write leaves nothing behind
 /// (the workspace's one writer, `panopticon-atomic`).

@@ -149,6 +149,16 @@ pub fn write_safetensors(
     path: impl AsRef<Path>,
     tensors: &[(String, TensorData)],
 ) -> Result<(), TensorIoError> {
+    write_safetensors_with_metadata(path, tensors, Vec::new())
+}
+
+/// [`write_safetensors`] with `__metadata__` entries (at most one keeps the bytes
+/// reproducible: safetensors writes the map in hash order).
+pub fn write_safetensors_with_metadata(
+    path: impl AsRef<Path>,
+    tensors: &[(String, TensorData)],
+    metadata: Vec<(String, String)>,
+) -> Result<(), TensorIoError> {
     let path = path.as_ref();
     let mut views = Vec::with_capacity(tensors.len());
     for (name, data) in tensors {
@@ -165,7 +175,8 @@ pub fn write_safetensors(
         })?;
         views.push((name.clone(), view));
     }
-    let bytes = safetensors::serialize(views, None).map_err(|e| TensorIoError::Format {
+    let metadata = (!metadata.is_empty()).then(|| metadata.into_iter().collect());
+    let bytes = safetensors::serialize(views, metadata).map_err(|e| TensorIoError::Format {
         path: path.into(),
         reason: e.to_string(),
     })?;

@@ -589,3 +589,283 @@ fn explicit_ids_tell_files_of_one_name_apart() {
         .collect();
     assert_eq!(ids, want);
 }
+
+/// `--pca K` in a batch run: one basis for the run, fitted on a sample of the whole manifest
+/// (not of the shard), so two shards fitting it apart get the same bytes; it is kept as
+/// OUT/pca_basis.safetensors, reused by later shards and reruns, and named by its sha256 in
+/// every item; the summary says what PCA and float16 cost.
+#[test]
+fn batch_pca_fits_one_basis_for_the_run_whatever_the_shard() {
+    use panopticon::embed::output::read_zarr_features;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 6, 48);
+    let m = p(&manifest);
+    let pca = ["--format", "zarr", "--pca", "4", "--pca-sample", "3"];
+    let run = |out: &Path, extra: &[&str]| {
+        let o = embed(&[&["--manifest", m, "--out", p(out)], &pca[..], extra].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    // Each shard alone in its own directory fits the basis itself: the same bytes.
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let err = run(&a, &["--shard", "0/2", "--dtype", "f16"]);
+    assert!(
+        err.contains("fitting 4 components on 3 sample item(s)"),
+        "{err}"
+    );
+    // The PCA error includes the float16 rounding of the components.
+    let summary = err.lines().last().unwrap();
+    assert!(
+        summary.contains("; PCA (4 components) relative RMS error ≤ 0."),
+        "{summary}"
+    );
+    let f16 = dir.path().join("f16");
+    let o = embed(&[
+        "--manifest",
+        m,
+        "--out",
+        p(&f16),
+        "--dtype",
+        "f16",
+        "--items",
+        "s00,s03",
+    ]);
+    let summary = stderr(&o).lines().last().unwrap().to_string();
+    assert!(summary.starts_with("summary: 2 items: 2 done"), "{summary}");
+    assert!(
+        summary.contains("; float16 relative RMS error ≤ "),
+        "{summary}"
+    );
+    run(&b, &["--shard", "1/2"]);
+    let basis = std::fs::read(a.join("pca_basis.safetensors")).unwrap();
+    assert!(basis == std::fs::read(b.join("pca_basis.safetensors")).unwrap());
+    let sha = common::fake_hub::sha256_hex(&basis);
+
+    // In one directory: the second shard reuses the first's basis; every item names it.
+    let both = dir.path().join("both");
+    run(&both, &["--shard", "0/2"]);
+    let err = run(&both, &["--shard", "1/2"]);
+    assert!(err.contains("using the run's basis"), "{err}");
+    assert!(!err.contains("fitting"), "{err}");
+    assert!(basis == std::fs::read(both.join("pca_basis.safetensors")).unwrap());
+    let items: Vec<String> = (0..6).map(|i| format!("s{i:02}.zarr")).collect();
+    let mut want = items.clone();
+    want.push("pca_basis.safetensors".into());
+    want.sort();
+    assert_eq!(listing(&both), want);
+    for item in &items {
+        let z = read_zarr_features(&both.join(item)).unwrap();
+        assert_eq!(z.shape[0], 4);
+        assert_eq!(z.attributes["pca_basis_sha256"], sha.as_str(), "{item}");
+    }
+    // An item's components are what projecting onto the run's basis gives.
+    let single = dir.path().join("single.zarr");
+    let basis_file = both.join("pca_basis.safetensors");
+    let o = embed(&[
+        p(&dir.path().join("in/s04.tif")),
+        "--pca-basis",
+        p(&basis_file),
+        "-o",
+        p(&single),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (x, y) = (
+        read_zarr_features(&both.join("s04.zarr")).unwrap(),
+        read_zarr_features(&single).unwrap(),
+    );
+    assert_eq!(x.values, y.values);
+
+    // A rerun with another K finds the run's basis and refuses to mix.
+    std::fs::remove_dir_all(both.join("s02.zarr")).unwrap();
+    let o = embed(&[
+        "--manifest",
+        m,
+        "--out",
+        p(&both),
+        "--format",
+        "zarr",
+        "--pca",
+        "6",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.lines().last().unwrap().contains("has K = 4"), "{err}");
+    // With --pca-basis of another basis, too; with the run's own, the item is redone.
+    let other = dir.path().join("other.safetensors");
+    let mut b2 = panopticon::embed::output::PcaBasis::read(&basis_file).unwrap();
+    b2.mean[0] += 1.0;
+    std::fs::write(&other, b2.to_bytes()).unwrap();
+    let o = embed(&[
+        "--manifest",
+        m,
+        "--out",
+        p(&both),
+        "--format",
+        "zarr",
+        "--pca-basis",
+        p(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("would mix bases"), "{}", stderr(&o));
+    let o = embed(&[
+        "--manifest",
+        m,
+        "--out",
+        p(&both),
+        "--format",
+        "zarr",
+        "--pca-basis",
+        p(&basis_file),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("summary: 6 items: 1 done, 5 skipped"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `--pca` combinations that cannot work are refused in one line before weights load or the
+/// output directory is made.
+#[test]
+fn batch_pca_refuses_bad_combinations_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 2, 32);
+    let m = p(&manifest);
+    let out = dir.path().join("out");
+    let o = p(&out);
+    for (args, needle) in [
+        (&["--pca", "4"][..], "--format tif or zarr"),
+        (
+            &["--pca", "4", "--format", "parquet"],
+            "--format tif or zarr",
+        ),
+        (&["--pca", "4", "--format", "npy"], "--format tif or zarr"),
+        (&["--pca", "4", "--format", "safetensors"], "with --dense"),
+        (&["--pca", "0", "--format", "zarr"], "--pca 0"),
+        (
+            &["--pca", "4", "--format", "tif", "--pca-sample", "0"],
+            "--pca-sample 0",
+        ),
+        (
+            &["--pca-basis", "nope.safetensors", "--format", "tif"],
+            "nope.safetensors",
+        ),
+    ] {
+        let mut all = vec!["--manifest", m, "--out", o];
+        all.extend(args);
+        fails(&all, needle);
+        assert!(!out.exists(), "{args:?} made the output directory");
+    }
+    // K above D is known once the model is loaded: still one line, no item written.
+    let o = embed(&[
+        "--manifest",
+        m,
+        "--out",
+        o,
+        "--format",
+        "zarr",
+        "--pca",
+        "49",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).lines().last().unwrap().contains("D = 48"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(listing(&out).is_empty(), "{:?}", listing(&out));
+}
+
+/// A `.tif` item with `--pca` is two files (the map and its basis sidecar): both reach S3,
+/// the sidecar first, next to the run's basis; a rerun skips the items.
+#[test]
+fn s3_tif_items_upload_their_pca_sidecar_too() {
+    use common::range_server::RangeServer;
+    let server = RangeServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = catalogue(dir.path(), 3, 32);
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = || {
+        embed_cmd(&[
+            "--manifest",
+            p(&manifest),
+            "--quiet",
+            "--format",
+            "tif",
+            "--pca",
+            "3",
+        ])
+        .args(["--out", "s3://bucket/runs/pca"])
+        .env("AWS_ENDPOINT_URL", &server.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap()
+    };
+    let o = run();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let puts: Vec<String> = (server.log().into_iter())
+        .filter(|r| r.method == "PUT")
+        .map(|r| {
+            r.path
+                .trim_end_matches('?')
+                .trim_start_matches("/bucket/runs/pca/")
+                .to_string()
+        })
+        .collect();
+    let mut want = vec!["pca_basis.safetensors".to_string()];
+    for i in 0..3 {
+        want.push(format!("s{i:02}.tif.pca.safetensors"));
+        want.push(format!("s{i:02}.tif"));
+    }
+    assert_eq!(puts, want, "sidecar before its item, each once");
+    let basis = server
+        .get("/bucket/runs/pca/pca_basis.safetensors")
+        .unwrap();
+    for i in 0..3 {
+        let side = server.get(&format!("/bucket/runs/pca/s{i:02}.tif.pca.safetensors"));
+        assert!(
+            side.unwrap() == basis,
+            "s{i:02}'s sidecar is the run's basis"
+        );
+    }
+    assert!(
+        listing(&tmp).is_empty(),
+        "staging left: {:?}",
+        listing(&tmp)
+    );
+
+    server.clear_log();
+    let o = run();
+    assert!(
+        stderr(&o).contains("summary: 3 items: 0 done, 3 skipped"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(server.log().iter().all(|r| r.method != "PUT"));
+    // A lost item is redone with the stored basis (read back, not fitted again).
+    server.remove("/bucket/runs/pca/s01.tif");
+    server.clear_log();
+    let o = run();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("using the run's basis"),
+        "{}",
+        stderr(&o)
+    );
+    let puts: Vec<String> = (server.log().into_iter())
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.path.trim_end_matches('?').to_string())
+        .collect();
+    assert_eq!(
+        puts,
+        [
+            "/bucket/runs/pca/s01.tif.pca.safetensors",
+            "/bucket/runs/pca/s01.tif"
+        ]
+    );
+}

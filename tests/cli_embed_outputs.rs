@@ -185,6 +185,103 @@ fn parquet_is_geoparquet_with_footprints_covering_and_fixed_size_vectors() {
     );
 }
 
+/// A copy of the sample scene at `dst` whose GeoKeys name EPSG `code` instead of 32616 (same
+/// pixels and geotransform): the ProjectedCSTypeGeoKey (3072) value in the GeoKeyDirectory
+/// (tag 34735) of its one little-endian IFD. scripts/check_geoparquet.py patches it the same way.
+fn sample_with_epsg(dst: &Path, code: u16) {
+    let mut b = std::fs::read(root().join("samples/landsat8_gulf_coast.tif")).unwrap();
+    let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    assert_eq!(&b[..4], b"II*\0");
+    let ifd = u32_at(&b, 4);
+    let dir = (0..u16_at(&b, ifd) as usize)
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&e| u16_at(&b, e) == 34735)
+        .map(|e| u32_at(&b, e + 8))
+        .expect("a GeoKeyDirectory");
+    let keys = u16_at(&b, dir + 6) as usize;
+    let key = (1..=keys)
+        .map(|k| dir + 8 * k)
+        .find(|&k| u16_at(&b, k) == 3072)
+        .expect("a ProjectedCSTypeGeoKey");
+    assert_eq!(u16_at(&b, key + 6), 32616);
+    b[key + 6..key + 8].copy_from_slice(&code.to_le_bytes());
+    std::fs::write(dst, b).unwrap();
+}
+
+/// The expectations' args with the input scene replaced.
+fn embed_input(input: &Path, extra: &[&str]) -> Output {
+    let e = expect();
+    let mut args = strings(&e["args"]);
+    args[0] = p(input);
+    Command::new(env!("CARGO_BIN_EXE_panopticon"))
+        .current_dir(root())
+        .arg("embed")
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Codes beyond WGS 84 and its UTM zones get PROJ's PROJJSON from the built-in table (here
+/// LAEA Europe, `laea` in the expectations), in GeoParquet and Zarr alike; a code the table
+/// does not know is written as an unknown CRS with a note.
+#[test]
+fn other_epsg_codes_get_their_projjson_and_unknown_ones_null() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = expect();
+    let laea = &e["laea"];
+    let code = laea["epsg"].as_u64().unwrap();
+    let fixture = root().join(format!("tests/fixtures/projjson/{code}.json"));
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let scene = dir.path().join("laea.tif");
+    sample_with_epsg(&scene, code as u16);
+    let table = dir.path().join("laea.parquet");
+    let extra = strings(&e["parquet_args"]);
+    ok(embed_input(
+        &scene,
+        &[&extra[..], &["-o", p(&table)]].concat(),
+    ));
+    let (batch, geo) = read_parquet(&table);
+    let crs = &geo["columns"]["geometry"]["crs"];
+    assert_eq!(crs, &want);
+    assert_eq!(crs["name"], laea["crs_name"]);
+    assert_eq!(crs["id"]["code"], code);
+    let epsg = batch
+        .column(9)
+        .as_primitive::<arrow_array::types::Int32Type>();
+    assert_eq!(epsg.value(0) as u64, code);
+    // The footprints are the sample's: only the CRS changed.
+    assert_eq!(
+        floats(&geo["columns"]["geometry"]["bbox"]),
+        floats(&e["parquet"]["bbox"])
+    );
+    let store = dir.path().join("laea.zarr");
+    ok(embed_input(&scene, &["-o", p(&store)]));
+    let attrs = read_zarr_features(&store).unwrap().attributes;
+    assert_eq!(attrs["proj:projjson"], want);
+    assert_eq!(attrs["proj:code"], format!("EPSG:{code}"));
+
+    // 60000 is no EPSG CRS: `crs: null` (unknown), the code kept, a note on stderr.
+    let odd = dir.path().join("odd.tif");
+    sample_with_epsg(&odd, 60000);
+    let table = dir.path().join("odd.parquet");
+    let err = ok(embed_input(
+        &odd,
+        &[&extra[..], &["-o", p(&table)]].concat(),
+    ));
+    assert!(
+        err.contains("note: EPSG:60000 has no built-in PROJJSON"),
+        "{err}"
+    );
+    let (batch, geo) = read_parquet(&table);
+    assert!(geo["columns"]["geometry"]["crs"].is_null(), "{geo}");
+    let epsg = batch
+        .column(9)
+        .as_primitive::<arrow_array::types::Int32Type>();
+    assert_eq!(epsg.value(0), 60000);
+}
+
 #[test]
 fn f16_outputs_round_the_f32_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -254,10 +351,19 @@ fn f16_outputs_round_the_f32_ones() {
             .all(|(a, b)| (a - b).abs() <= 1e-3 * b.abs().max(1.0))
     );
 
-    // .tif: 16-bit IEEE float samples, the f32 map rounded.
+    // .tif: 16-bit IEEE float samples, the f32 map rounded; our own reader reads them.
     ok(embed(&["-o", p(&out("a.tif"))]));
     ok(embed(&["--dtype", "f16", "-o", p(&out("h.tif"))]));
     let f32_map = read_geotiff(out("a.tif")).unwrap().to_f32();
+    let h = read_geotiff(out("h.tif")).unwrap();
+    assert!(matches!(h.data, panopticon::data::RasterData::F32(_)));
+    let rounded: Vec<f32> = f32_map
+        .iter()
+        .map(|&v| half::f16::from_f32(v).to_f32())
+        .collect();
+    assert_eq!(h.bands, 48);
+    assert_eq!(h.to_f32(), rounded);
+    assert_eq!(h.epsg, Some(32616));
     let mut dec = tiff::decoder::Decoder::new(std::fs::File::open(out("h.tif")).unwrap()).unwrap();
     assert_eq!(
         dec.colortype().unwrap(),
@@ -396,7 +502,9 @@ fn pca_outputs_store_components_and_basis_and_report_the_error() {
             .split("relative RMS error of the reconstructed dense maps ")
             .nth(1)
             .unwrap()
-            .trim()
+            .split_whitespace()
+            .next()
+            .unwrap()
             .parse()
             .unwrap();
         assert!(
@@ -426,6 +534,22 @@ fn pca_outputs_store_components_and_basis_and_report_the_error() {
     assert_eq!(read_geotiff(&tif).unwrap().bands, 8);
     let side = read_safetensors(out("pca.tif.pca.safetensors")).unwrap();
     assert_eq!(side["pca.components"].shape().as_slice(), [8, 48]);
+
+    // The sidecar is the basis file: --pca-basis reuses it (the same components), and every
+    // output names the basis by the sidecar's sha256.
+    let side = out("pca.tif.pca.safetensors");
+    let sha = common::fake_hub::sha256_hex(&std::fs::read(&side).unwrap());
+    let reuse = out("reuse.zarr");
+    let err = ok(embed(&["--pca-basis", p(&side), "-o", p(&reuse)]));
+    assert!(err.contains(&format!("(basis sha256 {sha})")), "{err}");
+    let z = read_zarr_features(&reuse).unwrap();
+    assert_eq!(z.values, read_geotiff(&tif).unwrap().to_f32());
+    assert_eq!(z.attributes["pca_basis_sha256"], sha.as_str());
+    let st = out("reuse.safetensors");
+    ok(embed(&["--dense", "--pca-basis", p(&side), "-o", p(&st)]));
+    let bytes = std::fs::read(&st).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    assert_eq!(header.metadata().as_ref().unwrap()["pca.basis_sha256"], sha);
 }
 
 /// One-line error, nothing written (clap's own usage errors: first line names the problem).
@@ -463,6 +587,41 @@ fn bad_output_requests_fail_with_one_line_and_leave_nothing() {
     fails(&["--pca", "0", "-o", &o("e.zarr")], "between 1 and", d);
     fails(&["--pca", "49", "-o", &o("e.zarr")], "D = 48", d);
     fails(&["--dtype", "bf16", "-o", &o("e.npy")], "bf16", d);
+    // --pca-basis: missing, of another K or D, not for this format.
+    let basis = |name: &str, k: usize, dim: usize| {
+        let b = panopticon::embed::output::PcaBasis {
+            mean: vec![0.0; dim],
+            components: (0..k * dim)
+                .map(|i| (i % (dim + 1) == 0) as u8 as f32)
+                .collect(),
+            variance: vec![1.0; k],
+            explained: 0.5,
+            dim,
+        };
+        let path = std::env::temp_dir().join(format!("{name}.{}", std::process::id()));
+        std::fs::write(&path, b.to_bytes()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (b8, b3) = (basis("basis48", 8, 48), basis("basis3", 2, 3));
+    fails(
+        &["--pca-basis", &o("none.safetensors"), "-o", &o("e.zarr")],
+        "PCA basis",
+        d,
+    );
+    fails(
+        &["--pca", "4", "--pca-basis", &b8, "-o", &o("e.zarr")],
+        "has 8 components",
+        d,
+    );
+    fails(&["--pca-basis", &b3, "-o", &o("e.zarr")], "D = 3", d);
+    fails(
+        &["--pca-basis", &b8, "-o", &o("e.parquet")],
+        "--pca reduces dense",
+        d,
+    );
+    for f in [b8, b3] {
+        std::fs::remove_file(f).unwrap();
+    }
     fails(&["-o", &o("e.h5")], ".zarr", d);
     std::fs::write(d.join("file.zarr"), "not a store").unwrap();
     fails(&["-o", &o("file.zarr")], "is a file", d);

@@ -9,8 +9,8 @@ use panopticon::data::readers::{RasterLocation, RemoteOptions};
 use panopticon::data::{Budget, ImageHeader, Raster};
 use panopticon::device::parse_device;
 use panopticon::embed::output::{
-    Dtype, OutputFormat, OutputOptions, OutputReport, SceneEmbedding, check_options, check_target,
-    projjson, write_output,
+    Dtype, OutputFormat, OutputOptions, OutputReport, PcaChoice, SceneEmbedding, check_options,
+    check_target, projjson, write_output,
 };
 use panopticon::embed::{EmbedOptions, Embedded, Norm, embed_scene};
 use panopticon::{FrozenPanopticon, Panopticon, PanopticonConfig};
@@ -22,6 +22,7 @@ pub(super) use super::scene_args::channel_ids;
 
 mod batch;
 mod collect;
+mod pca_basis;
 mod target;
 
 pub use batch::{EmbedCommand, ItemsFailed, run as dispatch};
@@ -61,9 +62,16 @@ pub struct EmbedArgs {
     dtype: Dtype,
     /// Store dense maps as their first K principal components (fitted on a sample of this
     /// run's patch features; the basis and mean are stored with the output, the error printed).
-    /// For .zarr, .tif (basis in <name>.pca.safetensors) or .safetensors with --dense.
+    /// For .zarr, .tif (basis in <name>.pca.safetensors) or .safetensors with --dense. With
+    /// --manifest, one basis for the whole run, fitted on --pca-sample items of the manifest
+    /// and kept as OUT/pca_basis.safetensors (reused when it is there).
     #[arg(long, value_name = "K")]
     pca: Option<usize>,
+    /// Project dense maps onto this PCA basis instead of fitting one (implies --pca with its
+    /// K): a batch run's pca_basis.safetensors, or a .tif's .pca.safetensors sidecar, so that
+    /// the components of separate runs are comparable.
+    #[arg(long, value_name = "FILE")]
+    pca_basis: Option<PathBuf>,
     /// Also write the normalised cls tokens of these blocks (0-based, comma-separated, e.g.
     /// 8,9,10,11 for DINOv2's last-4 linear probes) into a .safetensors output as
     /// `layers.{i}.cls [N, D]`.
@@ -94,8 +102,10 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     // Per-band files and STAC items are planned first: they decide how many scenes there are.
     let stacked = super::scene_bands::plan(&args.inputs, &args.per_band, sc)?;
     let n_scenes = stacked.as_ref().map_or(args.inputs.len(), |s| s.len());
+    let pca = pca_basis::request(args.pca, args.pca_basis.as_deref())?;
+    let k = pca.as_ref().map(PcaChoice::k);
     // D is not known before the model loads: check it with the largest possible first.
-    check_options(format, n_scenes, dense, args.pca, usize::MAX)?;
+    check_options(format, n_scenes, dense, k, usize::MAX)?;
     check_target(&args.output, format)?;
     match format {
         // A store is a directory, which `check_target` has vetted; a rerun replaces it.
@@ -110,7 +120,8 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let mut model = load_model(&sc.weights, &sc.config, &device)?;
     sc.prepare_model(&mut model)?;
-    check_options(format, n_scenes, dense, args.pca, model.config().embed_dim)?;
+    check_options(format, n_scenes, dense, k, model.config().embed_dim)?;
+    pca_basis::check_dim(pca.as_ref(), model.config().embed_dim)?;
     let opts = sc.embed_options(dense, args.layers.clone());
 
     let mut results: Vec<(Raster, Embedded)> = Vec::new();
@@ -138,7 +149,8 @@ pub fn run(mut args: EmbedArgs) -> anyhow::Result<()> {
             results.push((raster, out));
         }
     }
-    let report = write_results(&args, format, &results, model.config().patch_size, &device)?;
+    let patch = model.config().patch_size;
+    let report = write_results(&args, format, &results, patch, pca.as_ref(), &device)?;
     let n: usize = results.iter().map(|(_, e)| e.tiles.len()).sum();
     eprintln!(
         "wrote {} ({n} tiles from {} input(s), D = {})",
@@ -156,10 +168,14 @@ fn print_report(report: &OutputReport) {
         eprintln!("float16: relative RMS error {e:.2e} against float32");
     }
     if let Some((k, kept, e)) = report.pca {
+        let kept = match kept.is_finite() {
+            true => format!("keep {:.1} % of the variance", 100.0 * kept),
+            false => "(variance kept not recorded in the basis file)".into(),
+        };
+        let sha = report.pca_basis.as_deref().unwrap_or("?");
         eprintln!(
-            "PCA: {k} components keep {:.1} % of the variance; relative RMS error of the \
-             reconstructed dense maps {e:.3}",
-            100.0 * kept
+            "PCA: {k} components {kept}; relative RMS error of the reconstructed dense maps \
+             {e:.3} (basis sha256 {sha})"
         );
     }
 }
@@ -447,6 +463,7 @@ fn write_results(
     format: OutputFormat,
     results: &[(Raster, Embedded)],
     patch_size: usize,
+    pca: Option<&PcaChoice>,
     device: &Device,
 ) -> anyhow::Result<OutputReport> {
     let scenes: Vec<SceneEmbedding<'_>> = (args.inputs.iter().zip(results))
@@ -472,7 +489,7 @@ fn write_results(
     let dim = results.first().map_or(0, |(_, e)| e.dim);
     let opts = OutputOptions {
         dtype: args.dtype,
-        pca: args.pca,
+        pca: pca.cloned(),
         patch_size,
         meta: vec![
             ("panopticon.weights".into(), args.scene.weights.clone()),

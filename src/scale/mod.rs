@@ -20,5 +20,5 @@ pub use collect::{
 pub use failures::{Failure, FailureLog, utc_timestamp};
 pub use manifest::{Item, ItemSource, Manifest, ManifestError, StacEntry};
 pub use outdir::{ItemState, OutDirError, OutputDir};
-pub use progress::{Progress, Tally};
+pub use progress::{Progress, StorageErrors, Tally};
 pub use shard::{Shard, ShardError, fnv1a64};

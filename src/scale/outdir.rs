@@ -1,9 +1,13 @@
 //! The output directory of a batch run: one file per item, `{id}.{ext}`, each written through
 //! a temp file and a rename (`.{id}.{ext}.{pid}-{n}.partial`), so an item is finished exactly
 //! when its file exists, and a run killed mid-write leaves only a temp file to delete. A Zarr
-//! item is a directory (a store), built under the same temp name and renamed the same way.
+//! item is a directory (a store), built under the same temp name and renamed the same way. An
+//! item's sidecars (`{id}.tif.pca.safetensors`) are written before its file, with temp names
+//! of their own (`.{id}.{ext}.{suffix}.{pid}-{n}.partial`).
 
 use std::path::{Path, PathBuf};
+
+use crate::embed::output::SIDECAR_SUFFIXES;
 
 /// An output directory that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +125,12 @@ impl OutputDir {
             .filter(|n| {
                 n.strip_prefix(&prefix)
                     .and_then(|rest| rest.strip_suffix(".partial"))
-                    .is_some_and(is_temp_suffix)
+                    .is_some_and(|rest| {
+                        let sidecar = SIDECAR_SUFFIXES
+                            .iter()
+                            .find_map(|s| rest.strip_prefix(s).and_then(|r| r.strip_prefix('.')));
+                        is_temp_suffix(sidecar.unwrap_or(rest))
+                    })
             })
             .map(|n| self.path.join(n))
             .collect())
@@ -206,8 +215,19 @@ mod tests {
         std::fs::write(dir.path().join(".ab.parquet.4242-0.partial"), b"x").unwrap();
         std::fs::write(dir.path().join(".a.parquet.x.partial"), b"x").unwrap();
         std::fs::write(dir.path().join(".a.parquet.1-.partial"), b"x").unwrap();
+        std::fs::write(
+            dir.path().join(".a.parquet.other.safetensors.1-0.partial"),
+            b"x",
+        )
+        .unwrap();
+        // A sidecar's temp file (the PCA basis of a .tif) is the item's too.
+        std::fs::write(
+            dir.path().join(".a.parquet.pca.safetensors.7-3.partial"),
+            b"x",
+        )
+        .unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Partial);
-        assert_eq!(out.clean_partials("a").unwrap(), 2);
+        assert_eq!(out.clean_partials("a").unwrap(), 3);
         assert_eq!(out.state("a").unwrap(), ItemState::Todo);
         std::fs::write(out.item_path("a"), b"done").unwrap();
         assert_eq!(out.state("a").unwrap(), ItemState::Done);

@@ -1,4 +1,5 @@
-//! Per-item progress lines and the final summary of a batch run.
+//! Per-item progress lines and the final summary of a batch run (with what `--dtype f16` and
+//! `--pca` cost: the worst relative error of the items written).
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +16,22 @@ pub struct Tally {
     pub tiles: usize,
 }
 
+/// The worst relative RMS errors of the stored values against float32 over the items written.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StorageErrors {
+    /// Of storing as float16.
+    pub f16: Option<f64>,
+    /// Of the PCA-reduced dense maps (`K`, error).
+    pub pca: Option<(usize, f64)>,
+}
+
 /// Progress of a run over `todo` items (the ones without an output at the start).
 #[derive(Debug)]
 pub struct Progress {
     /// Counts so far.
     pub tally: Tally,
+    /// What storing cost so far.
+    pub storage: StorageErrors,
     todo: usize,
     start: Instant,
 }
@@ -32,6 +44,7 @@ impl Progress {
                 skipped,
                 ..Tally::default()
             },
+            storage: StorageErrors::default(),
             todo,
             start: Instant::now(),
         }
@@ -43,6 +56,17 @@ impl Progress {
         self.tally.tiles += tiles;
         let line = format!("{id}: {tiles} tiles in {:.2} s", took.as_secs_f64());
         self.line(&line)
+    }
+
+    /// Records the storage errors of an item written: float16's, and PCA's with its `K`.
+    pub fn record_storage(&mut self, f16: Option<f64>, pca: Option<(usize, f64)>) {
+        let s = &mut self.storage;
+        if let Some(e) = f16 {
+            s.f16 = Some(s.f16.map_or(e, |w| w.max(e)));
+        }
+        if let Some((k, e)) = pca {
+            s.pca = Some(s.pca.map_or((k, e), |(k0, w)| (k0, w.max(e))));
+        }
     }
 
     /// Records a failed item and returns its progress line.
@@ -84,7 +108,7 @@ impl Progress {
     pub fn summary(&self, total: usize) -> String {
         let t = &self.tally;
         let secs = self.start.elapsed().as_secs_f64();
-        format!(
+        let mut line = format!(
             "summary: {total} items: {} done, {} skipped (already there), {} failed; {} tiles \
              in {secs:.1} s ({:.1} tiles/s)",
             t.done,
@@ -92,7 +116,14 @@ impl Progress {
             t.failed,
             t.tiles,
             self.tiles_per_s()
-        )
+        );
+        if let Some(e) = self.storage.f16 {
+            line += &format!("; float16 relative RMS error ≤ {e:.2e}");
+        }
+        if let Some((k, e)) = self.storage.pca {
+            line += &format!("; PCA ({k} components) relative RMS error ≤ {e:.4}");
+        }
+        line
     }
 }
 
@@ -119,6 +150,18 @@ mod tests {
         assert!(
             s.starts_with(
                 "summary: 5 items: 1 done, 2 skipped (already there), 1 failed; 10 tiles"
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("error"), "{s}");
+        p.record_storage(Some(2e-4), Some((8, 0.25)));
+        p.record_storage(Some(1e-4), Some((8, 0.5)));
+        p.record_storage(None, None);
+        let s = p.summary(5);
+        assert!(
+            s.ends_with(
+                "; float16 relative RMS error ≤ 2.00e-4; PCA (8 components) relative RMS \
+                 error ≤ 0.5000"
             ),
             "{s}"
         );

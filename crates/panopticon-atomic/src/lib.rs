@@ -180,6 +180,36 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_file(path, |w| w.write_all(bytes))
 }
 
+/// Creates `path` holding `bytes` unless it already exists, atomically: the complete, synced
+/// temp file is hard-linked into place, which fails if another writer (process or machine on
+/// a shared filesystem) got there first. Returns whether this call created it; a file already
+/// there is left as it is. Where the filesystem has no hard links, a rename stands in (no
+/// longer exclusive against a writer racing this one).
+pub fn create_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let guard = TempGuard {
+        path: temp_path(path),
+        armed: true,
+    };
+    let mut file = File::create(&guard.path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    let created = match fs::hard_link(&guard.path, path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+        Err(_) if path.exists() => false,
+        Err(_) => {
+            fs::rename(&guard.path, path)?;
+            true
+        }
+    };
+    drop(guard); // the temp name goes; a link keeps the file
+    if created {
+        sync_dir(parent_dir(path))?;
+    }
+    Ok(created)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +299,30 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(names(&p), ["two"]);
         assert_eq!(names(dir.path()), ["store.zarr"]);
+    }
+
+    #[test]
+    fn create_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("basis.bin");
+        assert!(create_new(&p, b"first").unwrap());
+        assert!(!create_new(&p, b"second").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"first");
+        assert_eq!(names(dir.path()), ["basis.bin"]);
+        // Racing writers: exactly one creates it, and the file is one writer's whole bytes.
+        let q = dir.path().join("raced.bin");
+        let wins: usize = std::thread::scope(|s| {
+            let q = &q;
+            let racers: Vec<_> = (0..8u8)
+                .map(|i| s.spawn(move || create_new(q, &[i; 4096]).unwrap() as usize))
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).sum()
+        });
+        assert_eq!(wins, 1);
+        let got = fs::read(&q).unwrap();
+        assert!(got.len() == 4096 && got.iter().all(|&b| b == got[0]));
+        assert_eq!(names(dir.path()), ["basis.bin", "raced.bin"]);
+        assert!(create_new(&dir.path().join("no/dir/f"), b"x").is_err());
     }
 
     #[test]

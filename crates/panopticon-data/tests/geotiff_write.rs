@@ -1,8 +1,10 @@
 //! The GeoTIFF writer round-trips through the reader (itself checked against GDAL): samples,
-//! band count, geotransform (north-up and rotated), EPSG, nodata; bad calls are refused
-//! without leaving a file.
+//! band count, geotransform (north-up and rotated), EPSG, nodata; float16 files read back as
+//! float32; bad calls are refused without leaving a file.
 
-use panopticon_data::{WriteError, read_geotiff, write_geotiff_f32};
+use panopticon_data::{
+    GeoTiff, RasterData, WriteError, read_geotiff, write_geotiff_f16, write_geotiff_f32,
+};
 
 #[test]
 fn round_trip_many_bands_with_georeferencing() {
@@ -25,6 +27,51 @@ fn round_trip_many_bands_with_georeferencing() {
         assert_eq!(r.geotransform, gt);
         assert_eq!(r.epsg, epsg);
         assert_eq!(r.nodata, Some(-9999.0));
+    }
+}
+
+/// `embed --dtype f16 -o x.tif` writes 16-bit IEEE floats: they read back as the exact f32
+/// values (infinities, NaN and subnormals included), whole or by window, and the header counts
+/// 4 bytes per decoded sample.
+#[test]
+fn float16_reads_back_as_float32() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, h, w) = (3, 6, 11);
+    let special = [
+        0x0000u16, 0x8000, 0x0001, 0x03ff, 0x3c00, 0xfbff, 0x7c00, 0xfc00, 0x7e00,
+    ];
+    let bits: Vec<u16> = (0..c * h * w)
+        .map(|i| {
+            special
+                .get(i)
+                .copied()
+                .unwrap_or((i as u16).wrapping_mul(40503) & 0x7bff)
+        })
+        .collect();
+    let want: Vec<u32> = bits
+        .iter()
+        .map(|&b| half::f16::from_bits(b).to_f32().to_bits())
+        .collect();
+    let path = dir.path().join("half.tif");
+    let gt = [500000.0, 140.0, 0.0, 4649776.0, 0.0, -140.0];
+    write_geotiff_f16(&path, c, h, w, &bits, Some(gt), Some(3035), None).unwrap();
+    let r = read_geotiff(&path).unwrap();
+    assert_eq!((r.bands, r.height, r.width, r.epsg), (c, h, w, Some(3035)));
+    let RasterData::F32(got) = &r.data else {
+        panic!("float16 should read as f32, got {:?}", r.data.dtype());
+    };
+    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+
+    let mut tif = GeoTiff::open(&path).unwrap();
+    assert_eq!(tif.image_header().sample_bytes, 4);
+    let win = tif.read_f32(2, 3, 3, 5).unwrap();
+    for b in 0..c {
+        for y in 0..3 {
+            for x in 0..5 {
+                let (got, want) = (win[(b * 3 + y) * 5 + x], want[(b * h + y + 2) * w + x + 3]);
+                assert_eq!(got.to_bits(), want, "band {b}, row {y}, col {x}");
+            }
+        }
     }
 }
 

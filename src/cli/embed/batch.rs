@@ -1,5 +1,6 @@
 //! `panopticon embed --manifest FILE --out DIR [--shard K/N]`: one output file per manifest
-//! item, skipping items already done, logging failed ones, with per-item progress.
+//! item, skipping items already done, logging failed ones, with per-item progress. With
+//! `--pca K`, every item is projected onto one basis for the whole run (see `pca_basis`).
 //!
 //! Exit status: 0 when every selected item is done (now or before), 3 when the run finished
 //! but some items failed (listed in `DIR/failures.jsonl`), 1 on an error that stops the run
@@ -16,8 +17,9 @@ use panopticon::scale::{
     Failure, Item, ItemSource, ItemState, Manifest, Progress, Shard, utc_timestamp,
 };
 
-use panopticon::embed::output::OutputFormat;
+use panopticon::embed::output::{OutputFormat, OutputReport, PcaChoice};
 
+use super::pca_basis;
 use super::target::Target;
 use super::{EmbedArgs, channel_ids, embed_file, load_model, write_results};
 use crate::cli::scene_bands::{ItemPlanner, embed_stacked};
@@ -120,6 +122,11 @@ pub struct BatchArgs {
     /// with its id and input) and stop, without loading weights or writing anything.
     #[arg(long, requires = "manifest")]
     pub dry_run: bool,
+    /// With --pca K: fit the run's basis on this many items of the whole manifest (the first
+    /// in stable-hash order, whatever --shard; at most 16384 patch vectors in all), which
+    /// every shard embeds once more for it; unused when OUT/pca_basis.safetensors exists.
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "manifest")]
+    pub pca_sample: usize,
 }
 
 /// Output format of the items of a batch run.
@@ -186,6 +193,22 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     }
     if !args.per_band.band_files.is_empty() {
         bail!("--band KEY=PATH describes one scene; a manifest lists the scenes of a batch run");
+    }
+    let dense = args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr);
+    let pca = pca_basis::request(args.pca, args.pca_basis.as_deref())?;
+    if let Some(k) = pca.as_ref().map(PcaChoice::k) {
+        if !dense {
+            bail!(
+                "--pca reduces dense feature maps: use --format tif or zarr, or --format \
+                 safetensors with --dense"
+            );
+        }
+        if k == 0 {
+            bail!("--pca 0: the number of components must be at least 1");
+        }
+        if batch.pca_sample == 0 {
+            bail!("--pca-sample 0: the basis needs at least one item to be fitted on");
+        }
     }
     let manifest = Manifest::read(&manifest_path)?;
     let items = manifest.select(shard, batch.items.as_deref())?;
@@ -260,58 +283,73 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
     let device = parse_device(&sc.device)?;
     let mut model = load_model(&sc.weights, &sc.config, &device)?;
     sc.prepare_model(&mut model)?;
-    let opts = sc.embed_options(
-        args.dense || matches!(format, OutputFormat::Tiff | OutputFormat::Zarr),
-        args.layers.clone(),
-    );
+    let dim = model.config().embed_dim;
+    pca_basis::check_dim(pca.as_ref(), dim)?;
+    if let Some(k) = pca.as_ref().map(PcaChoice::k).filter(|&k| k > dim) {
+        bail!(
+            "--pca {k}: the number of components must be between 1 and the model's dimension \
+             D = {dim}"
+        );
+    }
+    let opts = sc.embed_options(dense, args.layers.clone());
     let quiet = sc.quiet;
     let patch = model.config().patch_size;
     let resolution = args.per_band.resolution;
-    for (i, item) in todo.iter().enumerate() {
-        let start = Instant::now();
-        let target = out.write_path(&item.id);
-        let embedded = match (&item.source, &planner) {
+    // One item's input path (as outputs name it) and embeddings.
+    let embed_item = |item: &Item, at: (usize, usize)| -> anyhow::Result<(PathBuf, _)> {
+        match (&item.source, &planner) {
             // As `embed ITEM.json`: the item's assets stacked on one grid.
-            (ItemSource::Stac(entry), Some(planner)) => planner
-                .scene(&entry.item, &entry.location)
-                .and_then(|scene| {
-                    let r = embed_stacked(
-                        &scene,
-                        resolution,
-                        &model,
-                        &norm,
-                        &opts,
-                        sc,
-                        (i, todo.len()),
-                    )?;
-                    Ok((scene.label, r))
-                }),
+            (ItemSource::Stac(entry), Some(planner)) => {
+                let scene = planner.scene(&entry.item, &entry.location)?;
+                let r = embed_stacked(&scene, resolution, &model, &norm, &opts, sc, at)?;
+                Ok((scene.label, r))
+            }
             // `embed_file` reads local paths and URLs alike.
             (source, _) => {
                 let path = match source {
                     ItemSource::Local(p) => p.clone(),
                     _ => PathBuf::from(item.input()),
                 };
-                embed_file(&path, &model, &ids, &norm, &opts, sc, (i, todo.len()))
-                    .map(|r| (path, r))
+                let r = embed_file(&path, &model, &ids, &norm, &opts, sc, at)?;
+                Ok((path, r))
             }
-        };
+        }
+    };
+    let pca = match pca {
+        Some(choice) => Some(PcaChoice::Basis(pca_basis::run_basis(
+            choice,
+            &out,
+            &manifest.items,
+            batch.pca_sample,
+            dim,
+            &mut |item, at| embed_item(item, at).map(|(_, (_, e))| e),
+        )?)),
+        None => None,
+    };
+    for (i, item) in todo.iter().enumerate() {
+        let start = Instant::now();
+        let target = out.write_path(&item.id);
+        let embedded = embed_item(item, (i, todo.len()));
         let result = embedded.and_then(|(path, (raster, emb))| {
             let tiles = emb.tiles.len();
-            write_item(
+            let report = write_item(
                 &mut args,
                 format,
                 &path,
                 &target,
                 (raster, emb),
-                patch,
+                (patch, pca.as_ref()),
                 &device,
             )?;
             out.commit(&item.id)?;
-            Ok(tiles)
+            Ok((tiles, report))
         });
         let line = match result {
-            Ok(tiles) => progress.item_done(&item.id, tiles, start.elapsed()),
+            Ok((tiles, report)) => {
+                let pca_error = report.pca.map(|(k, _, e)| (k, e));
+                progress.record_storage(report.f16_error, pca_error);
+                progress.item_done(&item.id, tiles, start.elapsed())
+            }
             Err(err) => {
                 let reason = crate::cli::one_line(&err);
                 out.record_failure(&Failure {
@@ -341,20 +379,19 @@ fn run_manifest(mut args: EmbedArgs) -> anyhow::Result<()> {
 }
 
 /// Writes one item's result to `target` through the same writer as `embed -o target`
-/// (atomically: a temp file next to it, then a rename).
+/// (atomically: a temp file next to it, then a rename), with the run's PCA basis.
 fn write_item(
     args: &mut EmbedArgs,
     format: OutputFormat,
     input: &Path,
     target: &Path,
     result: (Raster, Embedded),
-    patch: usize,
+    (patch, pca): (usize, Option<&PcaChoice>),
     device: &burn::prelude::Device,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<OutputReport> {
     args.inputs = vec![input.to_path_buf()];
     args.output = target.to_path_buf();
-    write_results(args, format, &[result], patch, device)?;
-    Ok(())
+    write_results(args, format, &[result], patch, pca, device)
 }
 
 /// Refuses entries `embed` cannot read, before any weights are loaded.

@@ -1,15 +1,17 @@
 //! Where the items of a batch run go: a local directory, or an `s3://bucket/prefix`. For S3,
 //! each finished item is written to a local staging directory (atomically, as locally), then
-//! uploaded with one PUT (atomic on S3) and deleted; an item is done when its object exists
+//! its files are uploaded with one PUT each (atomic on S3), its sidecars (a `.tif`'s PCA
+//! basis) before the item's own file, and deleted; an item is done when its object exists
 //! (one LIST of the prefix when the run starts); the failure log is uploaded next to the items
 //! as `failures.{time}.{pid}.jsonl`, one per run, so concurrent workers never overwrite one
-//! another's.
+//! another's. Files the workers share (the run's PCA basis) sit next to the items.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use panopticon::data::readers::{ObjectPrefix, RemoteOptions};
+use panopticon::embed::output::SIDECAR_SUFFIXES;
 use panopticon::scale::{Failure, FailureLog, ItemState, OutputDir, utc_timestamp};
 
 /// The output of a batch run.
@@ -112,16 +114,75 @@ impl Target {
         self.local().item_path(id)
     }
 
-    /// Finishes item `id` once written: uploads and deletes the staged copy.
+    /// Finishes item `id` once written: uploads its staged files, sidecars first (the item's
+    /// own object marks it done), and deletes them.
     pub fn commit(&self, id: &str) -> anyhow::Result<()> {
         let Target::Remote(r) = self else {
             return Ok(());
         };
         let staged = self.write_path(id);
         let name = format!("{id}.{}", r.ext);
-        let put = r.prefix.put_file(&name, &staged);
-        let _ = std::fs::remove_file(&staged);
+        let mut files: Vec<(String, PathBuf)> = (SIDECAR_SUFFIXES.iter())
+            .map(|suffix| format!("{name}.{suffix}"))
+            .map(|side| (side.clone(), staged.with_file_name(side)))
+            .filter(|(_, path)| path.is_file())
+            .collect();
+        files.push((name, staged));
+        let mut put = Ok(());
+        for (name, path) in &files {
+            if put.is_ok() {
+                put = r.prefix.put_file(name, path);
+            }
+            let _ = std::fs::remove_file(path);
+        }
         put.map_err(|e| anyhow::anyhow!("upload failed: {e}"))
+    }
+
+    /// The file `name` that the run's workers share (next to the items), if one of them, or
+    /// an earlier run, put it there.
+    pub fn read_shared(&self, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self {
+            Target::Local(dir) => match std::fs::read(dir.path.join(name)) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(anyhow::anyhow!("{}: {e}", self.shared_label(name))),
+            },
+            Target::Remote(r) if r.existing.contains(name) => {
+                let bytes = r
+                    .prefix
+                    .get_bytes(name)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(Some(bytes))
+            }
+            Target::Remote(_) => Ok(None),
+        }
+    }
+
+    /// Puts `bytes` as the shared file `name` unless a worker got there first, and returns
+    /// what the file holds now: locally the first writer's bytes (an exclusive create); on S3
+    /// this worker's (a PUT replaces, so workers must compute the same bytes).
+    pub fn publish_shared(&self, name: &str, bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+        let label = self.shared_label(name);
+        match self {
+            Target::Local(dir) => {
+                let path = dir.path.join(name);
+                panopticon::atomic_create_new(&path, &bytes)
+                    .with_context(|| format!("writing {label}"))?;
+                std::fs::read(&path).with_context(|| format!("reading {label}"))
+            }
+            Target::Remote(r) => {
+                (r.prefix.put_bytes(name, bytes.clone())).map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// The shared file `name` as a path or URL, for messages.
+    pub fn shared_label(&self, name: &str) -> String {
+        match self {
+            Target::Local(dir) => dir.path.join(name).display().to_string(),
+            Target::Remote(r) => r.prefix.url_of(name),
+        }
     }
 
     /// Appends `failure` to the run's log (and uploads the log).

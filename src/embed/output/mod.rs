@@ -4,6 +4,7 @@
 mod geoparquet;
 mod npy;
 mod pca;
+mod pca_file;
 mod precision;
 mod projjson;
 mod tensors;
@@ -20,9 +21,14 @@ pub use geoparquet::{
     tile_footprint,
 };
 pub use npy::npy_header;
-pub use pca::{PcaBasis, PcaError};
+pub use pca::{PCA_FIT_VECTORS, PcaBasis, PcaError, PcaSample};
 pub use precision::{Dtype, relative_rms_error};
-pub use projjson::projjson;
+pub use projjson::{projjson, projjson_codes};
+pub use tiff::pca_sidecar;
+
+/// What an output file of `{name}` may come with, as `{name}.{suffix}` (the PCA basis of a
+/// `.tif`): batch runs treat an item's file and its sidecars as one unit.
+pub const SIDECAR_SUFFIXES: [&str; 1] = [tiff::PCA_SIDECAR_SUFFIX];
 pub use zarr::{ZarrError, ZarrFeatures, read_zarr_features, write_zarr};
 
 /// The file formats `embed` writes, chosen by the output's extension.
@@ -77,12 +83,31 @@ pub struct SceneEmbedding<'a> {
     pub embedded: &'a Embedded,
 }
 
+/// Where the PCA basis of an output comes from.
+#[derive(Debug, Clone)]
+pub enum PcaChoice {
+    /// Fit this many components on the patch features of the scenes being written.
+    Fit(usize),
+    /// Project onto this basis (a batch run's, or `--pca-basis FILE`).
+    Basis(std::sync::Arc<PcaBasis>),
+}
+
+impl PcaChoice {
+    /// The number of components `K`.
+    pub fn k(&self) -> usize {
+        match self {
+            Self::Fit(k) => *k,
+            Self::Basis(b) => b.k(),
+        }
+    }
+}
+
 /// How to write.
 pub struct OutputOptions {
     /// Element type of the stored embeddings.
     pub dtype: Dtype,
-    /// Reduce dense maps to this many principal components.
-    pub pca: Option<usize>,
+    /// Reduce dense maps to principal components.
+    pub pca: Option<PcaChoice>,
     /// Model patch size in pixels (the dense grid's cell side).
     pub patch_size: usize,
     /// Key-value provenance (weights, config) stored in the file where the format allows.
@@ -98,6 +123,8 @@ pub struct OutputReport {
     /// `(K, fraction of variance kept, relative RMS error)` of the PCA-reduced dense maps,
     /// float16 rounding of the components included.
     pub pca: Option<(usize, f64, f64)>,
+    /// The sha256 of the PCA basis used (see [`PcaBasis::sha256`]).
+    pub pca_basis: Option<String>,
 }
 
 /// Errors of [`write_output`].
@@ -187,22 +214,37 @@ pub fn write_output(
 ) -> Result<OutputReport, OutputError> {
     let dim = scenes.first().map_or(0, |s| s.embedded.dim);
     let dense = scenes.iter().any(|s| s.embedded.dense.is_some());
-    check_options(format, scenes.len(), dense, opts.pca, dim)?;
+    check_options(
+        format,
+        scenes.len(),
+        dense,
+        opts.pca.as_ref().map(PcaChoice::k),
+        dim,
+    )?;
     let io = |source| OutputError::Io {
         path: path.into(),
         source,
     };
     let mut report = OutputReport::default();
-    let pca = match opts.pca {
-        Some(k) => {
+    let pca = match &opts.pca {
+        Some(PcaChoice::Fit(k)) => {
             let maps: Vec<&[f32]> = scenes
                 .iter()
                 .filter_map(|s| s.embedded.dense.as_deref())
                 .collect();
-            Some(PcaBasis::fit(&maps, dim, k, device)?)
+            Some(std::sync::Arc::new(PcaBasis::fit(&maps, dim, *k)?))
         }
+        Some(PcaChoice::Basis(b)) if b.dim != dim => {
+            return Err(OutputError::Invalid(format!(
+                "the PCA basis has D = {}, the model's features D = {dim}",
+                b.dim
+            )));
+        }
+        Some(PcaChoice::Basis(b)) => Some(b.clone()),
         None => None,
     };
+    let pca = pca.as_deref();
+    let sha = pca.map(PcaBasis::sha256);
     // Dense maps as stored: PCA components [K, rows, cols] or features [D, rows, cols].
     let maps: Vec<Option<Vec<f32>>> = scenes
         .iter()
@@ -214,7 +256,7 @@ pub fn write_output(
             })
         })
         .collect();
-    if let Some(b) = &pca {
+    if let Some(b) = pca {
         let (mut err, mut norm) = (0.0, 0.0);
         for (s, m) in scenes.iter().zip(&maps) {
             if let (Some(orig), Some(proj)) = (s.embedded.dense.as_deref(), m) {
@@ -229,6 +271,7 @@ pub fn write_output(
             b.explained,
             (err / norm.max(f64::MIN_POSITIVE)).sqrt(),
         ));
+        report.pca_basis = sha.clone();
     }
     if opts.dtype == Dtype::F16 {
         // The values this format stores (PCA components are in `report.pca`'s error).
@@ -278,21 +321,21 @@ pub fn write_output(
             crate::atomic_write(path, &bytes).map_err(io)?;
         }
         OutputFormat::Safetensors => {
-            tensors::write(path, scenes, &maps, pca.as_ref(), opts)?;
+            tensors::write(path, scenes, &maps, pca.zip(sha.as_deref()), opts)?;
         }
         OutputFormat::Tiff => {
             let s = &scenes[0];
             let map = maps[0]
                 .as_deref()
                 .ok_or_else(|| OutputError::Invalid("dense map missing".into()))?;
-            tiff::write(path, s, map, pca.as_ref(), opts)?;
+            tiff::write(path, s, map, pca, opts)?;
         }
         OutputFormat::Zarr => {
             let s = &scenes[0];
             let map = maps[0]
                 .as_deref()
                 .ok_or_else(|| OutputError::Invalid("dense map missing".into()))?;
-            write_zarr(path, s, map, pca.as_ref(), opts)?;
+            write_zarr(path, s, map, pca.zip(sha.as_deref()), opts)?;
         }
     }
     Ok(report)

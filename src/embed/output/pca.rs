@@ -1,15 +1,19 @@
 //! PCA compression of dense feature maps: a basis fitted on a sample of the run's patch
 //! features, stored with the output so that `x ≈ mean + basisᵀ · components`.
+//!
+//! The fit runs on the host in float64 with every sum in a fixed order, so the same sample
+//! gives the same basis, bit for bit, on any machine and thread count: the shards of a batch
+//! run that fit the run's basis independently agree.
 
 use burn::prelude::*;
 
-/// At most this many patch vectors (evenly spread over the run) are used for the fit.
-const SAMPLE: usize = 16384;
+/// At most this many patch vectors (evenly spread over the run) are used for a fit.
+pub const PCA_FIT_VECTORS: usize = 16384;
 /// Extra subspace directions that speed up convergence of the leading `k`.
 const OVERSAMPLE: usize = 8;
 const ITERATIONS: usize = 60;
 
-/// Errors of [`PcaBasis::fit`].
+/// Errors of [`PcaBasis::fit`] and of reading a basis file.
 #[derive(Debug, thiserror::Error)]
 pub enum PcaError {
     /// Fewer valid patch vectors than components.
@@ -20,6 +24,62 @@ pub enum PcaError {
         /// Valid (finite) patch vectors found.
         n: usize,
     },
+    /// A basis file that cannot be used.
+    #[error("PCA basis {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Patch vectors drawn from dense maps for a PCA fit.
+///
+/// # Shapes
+/// - `vectors`: `[n, D]` row-major, every value finite
+#[derive(Debug, Clone)]
+pub struct PcaSample {
+    dim: usize,
+    vectors: Vec<f32>,
+}
+
+impl PcaSample {
+    /// An empty sample of `dim`-dimensional vectors.
+    pub fn new(dim: usize) -> Self {
+        Self {
+            dim,
+            vectors: Vec::new(),
+        }
+    }
+
+    /// Number of vectors `n`.
+    pub fn len(&self) -> usize {
+        self.vectors.len() / self.dim.max(1)
+    }
+
+    /// Whether no vector has been added.
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+
+    /// Adds patch `p` of a `[D, rows, cols]` map with `cells` patches, if all its values are
+    /// finite (no-data tiles are NaN).
+    fn add_patch(&mut self, map: &[f32], cells: usize, p: usize) {
+        let v = (0..self.dim).map(|d| map[d * cells + p]);
+        if v.clone().all(f32::is_finite) {
+            self.vectors.extend(v);
+        }
+    }
+
+    /// Adds at most `quota` patches of a `[D, rows, cols]` map, evenly spaced from the first.
+    pub fn add_map(&mut self, map: &[f32], quota: usize) {
+        let cells = map.len() / self.dim.max(1);
+        let step = cells.div_ceil(quota.max(1)).max(1);
+        for p in (0..cells).step_by(step) {
+            self.add_patch(map, cells, p);
+        }
+    }
 }
 
 /// A PCA basis of `D`-dimensional patch features.
@@ -28,15 +88,16 @@ pub enum PcaError {
 /// - `mean`: `[D]`
 /// - `components`: `[K, D]`, orthonormal rows, strongest first, each with its largest entry
 ///   positive
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PcaBasis {
     /// Per-dimension mean of the fitted sample.
     pub mean: Vec<f32>,
     /// Principal directions, row-major `[K, D]`.
     pub components: Vec<f32>,
-    /// Variance along each component, `[K]`.
+    /// Variance along each component, `[K]` (float32 values, as the basis file stores them).
     pub variance: Vec<f64>,
-    /// Fraction of the sample's total variance the `K` components keep.
+    /// Fraction of the sample's total variance the `K` components keep (NaN when a basis file
+    /// does not say).
     pub explained: f64,
     /// Feature width `D`.
     pub dim: usize,
@@ -48,51 +109,44 @@ impl PcaBasis {
         self.variance.len()
     }
 
-    /// Fits `k` components on a sample of the patches of `maps` (each `[D, rows, cols]`);
-    /// patches with a non-finite value (no-data tiles) are left out.
-    pub fn fit(maps: &[&[f32]], dim: usize, k: usize, device: &Device) -> Result<Self, PcaError> {
+    /// Fits `k` components on at most [`PCA_FIT_VECTORS`] patches evenly spread over `maps`
+    /// (each `[D, rows, cols]`); patches with a non-finite value (no-data tiles) are left out.
+    pub fn fit(maps: &[&[f32]], dim: usize, k: usize) -> Result<Self, PcaError> {
         let total: usize = maps.iter().map(|m| m.len() / dim).sum();
-        let step = total.div_ceil(SAMPLE).max(1);
-        let mut sample = Vec::new();
+        let step = total.div_ceil(PCA_FIT_VECTORS).max(1);
+        let mut sample = PcaSample::new(dim);
         let mut index = 0usize;
         for map in maps {
             let cells = map.len() / dim;
             for p in 0..cells {
+                if index.is_multiple_of(step) {
+                    sample.add_patch(map, cells, p);
+                }
                 index += 1;
-                if !(index - 1).is_multiple_of(step) {
-                    continue;
-                }
-                let v: Vec<f32> = (0..dim).map(|d| map[d * cells + p]).collect();
-                if v.iter().all(|x| x.is_finite()) {
-                    sample.extend(v);
-                }
             }
         }
-        let n = sample.len() / dim;
+        Self::fit_sample(sample, k)
+    }
+
+    /// Fits `k` components on `sample`.
+    pub fn fit_sample(sample: PcaSample, k: usize) -> Result<Self, PcaError> {
+        let (dim, n) = (sample.dim, sample.len());
         if n < k.max(2) {
             return Err(PcaError::TooFewSamples { k, n });
         }
+        let mut x = sample.vectors;
         let mean: Vec<f32> = (0..dim)
-            .map(|j| {
-                ((0..n).map(|i| f64::from(sample[i * dim + j])).sum::<f64>() / n as f64) as f32
-            })
+            .map(|j| ((0..n).map(|i| f64::from(x[i * dim + j])).sum::<f64>() / n as f64) as f32)
             .collect();
-        sample
-            .iter_mut()
+        x.iter_mut()
             .enumerate()
             .for_each(|(i, v)| *v -= mean[i % dim]);
-        let x = Tensor::<2>::from_data(TensorData::new(sample, [n, dim]), device);
-        let cov: Vec<f64> = x
-            .clone()
-            .transpose()
-            .matmul(x)
-            .div_scalar(n as f32)
-            .into_data()
-            .iter::<f32>()
-            .map(f64::from)
-            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let cov = covariance(&x, n, dim, threads);
         let trace: f64 = (0..dim).map(|i| cov[i * dim + i]).sum();
         let (variance, dirs) = top_eigen(&cov, dim, k);
+        // As the basis file stores them, so a basis read back equals the one fitted.
+        let variance: Vec<f64> = variance.iter().map(|&v| f64::from(v as f32)).collect();
         let components = dirs.iter().flatten().map(|&v| v as f32).collect();
         Ok(Self {
             mean,
@@ -147,6 +201,63 @@ impl PcaBasis {
     }
 }
 
+/// `XᵀX / n` of `n` centred rows `x` (`[n, D]`), in float64 on `threads` threads. Products of
+/// two f32 are exact in f64 and each entry is summed in one fixed order whatever the thread
+/// split, so the result does not depend on the machine.
+fn covariance(x: &[f32], n: usize, d: usize, threads: usize) -> Vec<f64> {
+    let mut cols = vec![0f32; d * n]; // [D, n]: each feature contiguous
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            cols[j * n + i] = v;
+        }
+    }
+    let threads = threads.clamp(1, d.max(1));
+    let rows: Vec<(usize, Vec<f64>)> = std::thread::scope(|s| {
+        let cols = &cols;
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (t..d)
+                        .step_by(threads)
+                        .map(|i| {
+                            let a = &cols[i * n..(i + 1) * n];
+                            let row = (i..d).map(|j| dot(a, &cols[j * n..(j + 1) * n]));
+                            (i, row.collect())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a covariance thread panicked"))
+            .collect()
+    });
+    let mut cov = vec![0f64; d * d];
+    for (i, row) in rows {
+        for (j, v) in (i..d).zip(row) {
+            cov[i * d + j] = v / n as f64;
+            cov[j * d + i] = v / n as f64;
+        }
+    }
+    cov
+}
+
+/// `Σ aᵢbᵢ` in float64 over 8 lanes, then the lanes and the tail in order.
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = (ca.remainder().iter().zip(cb.remainder()))
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += f64::from(x[l]) * f64::from(y[l]);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
 /// The `k` leading eigenpairs of a symmetric `d×d` matrix (row-major), largest first: block
 /// power (subspace) iteration with Gram–Schmidt, then Rayleigh–Ritz with Jacobi rotations.
 /// Deterministic (fixed start block).
@@ -172,7 +283,8 @@ fn top_eigen(a: &[f64], d: usize, k: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
             })
             .collect()
     };
-    let iterations = if m == d { 1 } else { ITERATIONS };
+    // A full block already spans the space: Rayleigh–Ritz on it is exact.
+    let iterations = if m == d { 0 } else { ITERATIONS };
     for _ in 0..iterations {
         q = q.iter().map(|v| apply(v)).collect();
         orthonormalise(&mut q);
@@ -207,20 +319,40 @@ fn top_eigen(a: &[f64], d: usize, k: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
     (out_values, out_dirs)
 }
 
-/// Modified Gram–Schmidt on the rows of `q` (a zero row stays zero).
+/// Orthonormalises the rows of `q` in order: Gram–Schmidt, twice (once loses orthogonality
+/// when a row is nearly in the span of the earlier ones, as the null directions of a
+/// rank-deficient covariance are). A row numerically in that span (or zero) is replaced by the
+/// first unit vector that keeps a fair part of its length, so the rows always end orthonormal.
 fn orthonormalise(q: &mut [Vec<f64>]) {
+    let d = q.first().map_or(0, Vec::len);
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
     for i in 0..q.len() {
-        for j in 0..i {
-            let dot: f64 = q[i].iter().zip(&q[j]).map(|(a, b)| a * b).sum();
-            let (head, tail) = q.split_at_mut(i);
-            tail[0]
-                .iter_mut()
-                .zip(&head[j])
-                .for_each(|(a, b)| *a -= dot * b);
+        let before = norm(&q[i]);
+        let (head, tail) = q.split_at_mut(i);
+        let row = &mut tail[0];
+        let project_out = |row: &mut Vec<f64>| {
+            for _ in 0..2 {
+                for h in head.iter() {
+                    let dot: f64 = row.iter().zip(h).map(|(a, b)| a * b).sum();
+                    row.iter_mut().zip(h).for_each(|(a, b)| *a -= dot * b);
+                }
+            }
+        };
+        project_out(row);
+        let mut n = norm(row);
+        if n <= 1e-9 * before || n == 0.0 {
+            // Some unit vector keeps at least 1/√d of its length: Σₑ residual² = d − i ≥ 1.
+            for e in 0..d {
+                *row = (0..d).map(|j| f64::from(u8::from(j == e))).collect();
+                project_out(row);
+                n = norm(row);
+                if n > 0.5 / (d as f64).sqrt() {
+                    break;
+                }
+            }
         }
-        let norm = q[i].iter().map(|a| a * a).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            q[i].iter_mut().for_each(|a| *a /= norm);
+        if n > 0.0 {
+            row.iter_mut().for_each(|a| *a /= n);
         }
     }
 }
@@ -288,6 +420,66 @@ mod tests {
     }
 
     #[test]
+    fn covariance_does_not_depend_on_the_thread_split() {
+        let (n, d) = (301, 13);
+        let x: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919 % 1013) as f32 - 506.0) * 1e-3)
+            .collect();
+        let one = covariance(&x, n, d, 1);
+        for threads in [2, 3, 7, 64] {
+            let many = covariance(&x, n, d, threads);
+            assert!(
+                one.iter()
+                    .zip(&many)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{threads} threads"
+            );
+        }
+        let direct: f64 = (0..n)
+            .map(|i| f64::from(x[i * d + 2]) * f64::from(x[i * d + 5]))
+            .sum();
+        assert!((one[2 * d + 5] - direct / n as f64).abs() < 1e-12);
+        assert_eq!(one[2 * d + 5].to_bits(), one[5 * d + 2].to_bits());
+    }
+
+    /// Features that sum to zero (as LayerNorm's do) leave a null direction: K = D still gives
+    /// orthonormal components and an exact reconstruction.
+    #[test]
+    fn rank_deficient_features_still_give_an_orthonormal_basis() {
+        let (d, cells) = (24, 400);
+        let mut map = vec![0.0f32; d * cells];
+        for p in 0..cells {
+            let v: Vec<f32> = (0..d)
+                .map(|j| ((p * 31 + j * 17) % 23) as f32 * (1.0 + j as f32 * 0.1))
+                .collect();
+            let mean = v.iter().sum::<f32>() / d as f32;
+            for j in 0..d {
+                map[j * cells + p] = v[j] - mean;
+            }
+        }
+        let device = Device::default();
+        for k in [d, d - 1, 5] {
+            let pca = PcaBasis::fit(&[&map], d, k).unwrap();
+            for a in 0..k {
+                for b in 0..k {
+                    let dot: f32 = (0..d)
+                        .map(|j| pca.components[a * d + j] * pca.components[b * d + j])
+                        .sum();
+                    assert!(
+                        (dot - (a == b) as u8 as f32).abs() < 1e-5,
+                        "K={k}: {a}·{b} = {dot}"
+                    );
+                }
+            }
+            let proj = pca.project(&map, &device);
+            let (err, norm) = pca.reconstruction_error(&map, &proj, &device);
+            if k >= d - 1 {
+                assert!((err / norm).sqrt() < 1e-5, "K={k}: {}", (err / norm).sqrt());
+            }
+        }
+    }
+
+    #[test]
     fn recovers_a_low_rank_map_exactly_and_keeps_its_variance() {
         // D = 40 features that live in a 3-dimensional subspace plus a mean.
         let (d, cells) = (40, 500);
@@ -308,7 +500,7 @@ mod tests {
             }
         }
         let device = Device::default();
-        let pca = PcaBasis::fit(&[&map], d, 3, &device).unwrap();
+        let pca = PcaBasis::fit(&[&map], d, 3).unwrap();
         assert!(pca.explained > 0.9999, "{}", pca.explained);
         let proj = pca.project(&map, &device);
         assert_eq!(proj.len(), 3 * cells);
@@ -324,7 +516,7 @@ mod tests {
             }
         }
         assert!(matches!(
-            PcaBasis::fit(&[&map[..2 * d]], d, 3, &device),
+            PcaBasis::fit(&[&map[..2 * d]], d, 3),
             Err(PcaError::TooFewSamples { .. })
         ));
     }

@@ -1,152 +1,111 @@
-//! PROJJSON of the CRSs Earth-observation scenes come in, built without PROJ: WGS 84
-//! (EPSG:4326), Web Mercator (EPSG:3857) and the 120 WGS 84 / UTM zones (EPSG:326xx north,
-//! 327xx south). The objects equal what PROJ 9 writes for these codes, less the informational
-//! `scope`/`area`/`bbox` (checked against pyproj in `tests/fixtures/projjson/`).
+//! PROJJSON of EPSG CRSs without PROJ at run time: every projected, geographic 2D and
+//! geographic 3D CRS of the EPSG registry in PROJ 9.5.1's proj.db (6550 codes, deprecated ones
+//! included), exported by pyproj 3.7.2 less the informational `scope`/`area`/`bbox`/`usages`
+//! (`scripts/gen_projjson_fixtures.py`), shipped in the binary as zstd frames of 128 codes
+//! (~230 kB for ~10 MB of JSON); a look-up decompresses one frame.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const SCHEMA: &str = "https://proj.org/schemas/v0.7/projjson.schema.json";
+/// `b"PJJ1" | u32 frames | frames × (u32 first code, u32 offset, u32 length) | zstd frames`,
+/// each frame `{code}\t{json}\n` lines in ascending code order.
+static TABLE: &[u8] = include_bytes!("projjson_epsg.bin");
 
-fn id(code: u32) -> Value {
-    json!({"authority": "EPSG", "code": code})
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// The WGS 84 geographic CRS (EPSG:4326) without `$schema`, as a `base_crs`.
-fn wgs84() -> Value {
-    let members = [
-        ("Transit", 1166),
-        ("G730", 1152),
-        ("G873", 1153),
-        ("G1150", 1154),
-        ("G1674", 1155),
-        ("G1762", 1156),
-        ("G2139", 1309),
-        ("G2296", 1383),
-    ]
-    .map(|(n, c)| json!({"name": format!("World Geodetic System 1984 ({n})"), "id": id(c)}));
-    json!({
-        "name": "WGS 84",
-        "datum_ensemble": {
-            "name": "World Geodetic System 1984 ensemble",
-            "members": members,
-            "ellipsoid": {
-                "name": "WGS 84",
-                "semi_major_axis": 6378137,
-                "inverse_flattening": 298.257223563
-            },
-            "accuracy": "2.0",
-            "id": id(6326)
-        },
-        "coordinate_system": {
-            "subtype": "ellipsoidal",
-            "axis": [
-                {"name": "Geodetic latitude", "abbreviation": "Lat", "direction": "north",
-                 "unit": "degree"},
-                {"name": "Geodetic longitude", "abbreviation": "Lon", "direction": "east",
-                 "unit": "degree"}
-            ]
-        },
-        "id": id(4326)
-    })
-}
-
-fn parameter(name: &str, value: Value, unit: &str, code: u32) -> Value {
-    json!({"name": name, "value": value, "unit": unit, "id": id(code)})
-}
-
-fn projected(name: String, conversion: Value, axes: (&str, &str), code: u32) -> Value {
-    json!({
-        "$schema": SCHEMA,
-        "type": "ProjectedCRS",
-        "name": name,
-        "base_crs": wgs84(),
-        "conversion": conversion,
-        "coordinate_system": {
-            "subtype": "Cartesian",
-            "axis": [
-                {"name": "Easting", "abbreviation": axes.0, "direction": "east", "unit": "metre"},
-                {"name": "Northing", "abbreviation": axes.1, "direction": "north",
-                 "unit": "metre"}
-            ]
-        },
-        "id": id(code)
-    })
-}
-
-/// The PROJJSON of EPSG `code`, or `None` for codes outside the built-in set.
-pub fn projjson(code: u32) -> Option<Value> {
-    match code {
-        4326 => {
-            let mut crs = wgs84();
-            let obj = crs.as_object_mut()?;
-            let mut out = serde_json::Map::new();
-            out.insert("$schema".into(), SCHEMA.into());
-            out.insert("type".into(), "GeographicCRS".into());
-            out.extend(std::mem::take(obj));
-            Some(Value::Object(out))
-        }
-        3857 => {
-            let conversion = json!({
-                "name": "Popular Visualisation Pseudo-Mercator",
-                "method": {"name": "Popular Visualisation Pseudo Mercator", "id": id(1024)},
-                "parameters": [
-                    parameter("Latitude of natural origin", json!(0), "degree", 8801),
-                    parameter("Longitude of natural origin", json!(0), "degree", 8802),
-                    parameter("False easting", json!(0), "metre", 8806),
-                    parameter("False northing", json!(0), "metre", 8807),
-                ]
-            });
-            Some(projected(
-                "WGS 84 / Pseudo-Mercator".into(),
-                conversion,
-                ("X", "Y"),
-                code,
-            ))
-        }
-        32601..=32660 | 32701..=32760 => {
-            let zone = code % 100;
-            let (hemi, false_northing) = if code < 32700 {
-                ("N", 0)
-            } else {
-                ("S", 10_000_000)
-            };
-            let central = zone as i64 * 6 - 183;
-            let conversion = json!({
-                "name": format!("UTM zone {zone}{hemi}"),
-                "method": {"name": "Transverse Mercator", "id": id(9807)},
-                "parameters": [
-                    parameter("Latitude of natural origin", json!(0), "degree", 8801),
-                    parameter("Longitude of natural origin", json!(central), "degree", 8802),
-                    parameter("Scale factor at natural origin", json!(0.9996), "unity", 8805),
-                    parameter("False easting", json!(500000), "metre", 8806),
-                    parameter("False northing", json!(false_northing), "metre", 8807),
-                ]
-            });
-            Some(projected(
-                format!("WGS 84 / UTM zone {zone}{hemi}"),
-                conversion,
-                ("E", "N"),
-                code,
-            ))
-        }
-        _ => None,
+/// `(first code, byte range)` of each frame.
+fn frames() -> Vec<(u32, std::ops::Range<usize>)> {
+    if TABLE.get(..4) != Some(b"PJJ1") {
+        return Vec::new();
     }
+    let n = u32_at(TABLE, 4).unwrap_or(0) as usize;
+    (0..n)
+        .map_while(|i| {
+            let at = 8 + 12 * i;
+            let (first, offset, len) = (
+                u32_at(TABLE, at)?,
+                u32_at(TABLE, at + 4)? as usize,
+                u32_at(TABLE, at + 8)? as usize,
+            );
+            Some((first, offset..offset + len))
+        })
+        .collect()
+}
+
+/// The `{code}\t{json}` lines of the frame that would hold `code`.
+fn frame_text(code: u32) -> Option<String> {
+    let frames = frames();
+    let i = frames.partition_point(|(first, _)| *first <= code);
+    let (_, range) = frames.get(i.checked_sub(1)?)?;
+    let raw = zstd::stream::decode_all(TABLE.get(range.clone())?).ok()?;
+    String::from_utf8(raw).ok()
+}
+
+/// The PROJJSON of EPSG `code`, or `None` for codes outside the table (compound, vertical,
+/// geocentric and engineering CRSs, and codes PROJ 9.5.1 does not know).
+pub fn projjson(code: u32) -> Option<Value> {
+    let text = frame_text(code)?;
+    let prefix = format!("{code}\t");
+    let line = text.lines().find_map(|l| l.strip_prefix(prefix.as_str()))?;
+    serde_json::from_str(line).ok()
+}
+
+/// Every code of the table with its JSON text (tests and diagnostics).
+pub fn projjson_codes() -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for (first, _) in frames() {
+        for line in frame_text(first).unwrap_or_default().lines() {
+            if let Some((code, json)) = line.split_once('\t')
+                && let Ok(code) = code.parse()
+            {
+                out.push((code, json.to_string()));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// pyproj's PROJJSON (scripts/gen_projjson_fixtures.py), less scope/area/bbox.
+    /// pyproj's PROJJSON (scripts/gen_projjson_fixtures.py) for codes of every family.
     #[test]
     fn equals_proj_for_the_fixture_codes() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/projjson");
-        for code in [4326, 3857, 32616, 32733, 32601, 32760] {
-            let text = std::fs::read_to_string(format!("{dir}/{code}.json")).unwrap();
-            let want: Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(projjson(code).unwrap(), want, "EPSG:{code}");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let code: u32 = path.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+            let want: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(projjson(code), Some(want), "EPSG:{code}");
+            n += 1;
         }
-        assert!(projjson(2154).is_none());
-        assert!(projjson(32661).is_none());
+        assert!(n >= 30, "{n} fixtures");
+        // Compound (WGS 84 + EGM96 height), vertical, geocentric, unassigned.
+        for code in [9705, 5773, 4978, 1, 99999, u32::MAX] {
+            assert!(projjson(code).is_none(), "EPSG:{code}");
+        }
+    }
+
+    /// Every entry parses, names its own code, and is a projected or geographic CRS.
+    #[test]
+    fn every_code_round_trips_to_json() {
+        let all = projjson_codes();
+        assert_eq!(all.len(), 6550);
+        assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "codes ascend");
+        for (code, text) in &all {
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v["id"]["authority"], "EPSG", "{code}");
+            assert_eq!(v["id"]["code"], *code, "{code}");
+            assert!(
+                ["ProjectedCRS", "GeographicCRS"].contains(&v["type"].as_str().unwrap()),
+                "{code}: {}",
+                v["type"]
+            );
+            assert!(v.get("usages").is_none() && v.get("bbox").is_none());
+        }
     }
 }

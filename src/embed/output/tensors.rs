@@ -1,13 +1,14 @@
 //! The `.safetensors` output: `cls [N, D]`, `tiles [N, 5]` (input, row, col, height, width),
 //! `layers.{b}.cls [N, D]`, `dense.{i}` (`[D, rows, cols]`, or `[K, rows, cols]` PCA
-//! components with `pca.mean [D]`, `pca.components [K, D]` and `pca.variance [K]`, float32).
+//! components with `pca.mean [D]`, `pca.components [K, D]` and `pca.variance [K]`, float32,
+//! and the basis's sha256 as the metadata `pca.basis_sha256`).
 
 use std::path::Path;
 
 use burn::tensor::TensorData;
 
 use super::{Dtype, OutputError, OutputOptions, PcaBasis, SceneEmbedding};
-use crate::tensor_io::write_safetensors;
+use crate::tensor_io::write_safetensors_with_metadata;
 
 fn stored(values: Vec<f32>, shape: Vec<usize>, dtype: Dtype) -> TensorData {
     match dtype {
@@ -21,7 +22,7 @@ pub(super) fn write(
     path: &Path,
     scenes: &[SceneEmbedding<'_>],
     maps: &[Option<Vec<f32>>],
-    pca: Option<&PcaBasis>,
+    pca: Option<(&PcaBasis, &str)>,
     opts: &OutputOptions,
 ) -> Result<(), OutputError> {
     let dim = scenes.first().map_or(0, |s| s.embedded.dim);
@@ -55,7 +56,7 @@ pub(super) fn write(
             stored(c, vec![n, dim], opts.dtype),
         ));
     }
-    let channels = pca.map_or(dim, PcaBasis::k);
+    let channels = pca.map_or(dim, |(b, _)| b.k());
     for (i, (s, map)) in scenes.iter().zip(maps).enumerate() {
         if let Some(map) = map {
             let (rows, cols) = s.embedded.grid;
@@ -65,10 +66,12 @@ pub(super) fn write(
             ));
         }
     }
-    if let Some(b) = pca {
+    let mut metadata = Vec::new();
+    if let Some((b, sha)) = pca {
         tensors.extend(pca_tensors(b));
+        metadata.push(("pca.basis_sha256".to_string(), sha.to_string()));
     }
-    write_safetensors(path, &tensors)?;
+    write_safetensors_with_metadata(path, &tensors, metadata)?;
     Ok(())
 }
 

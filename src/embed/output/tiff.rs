@@ -6,10 +6,15 @@ use std::path::{Path, PathBuf};
 use super::{Dtype, OutputError, OutputOptions, PcaBasis, SceneEmbedding, patch_geotransform};
 use panopticon_data::{write_geotiff_f16, write_geotiff_f32};
 
-/// The sidecar that holds the PCA basis of a `.tif` output.
+/// What a `.tif` output's PCA sidecar adds to its name.
+pub(super) const PCA_SIDECAR_SUFFIX: &str = "pca.safetensors";
+
+/// The sidecar that holds the PCA basis of a `.tif` output: the basis file's bytes (see
+/// [`PcaBasis::to_bytes`]), so its sha256 names the basis.
 pub fn pca_sidecar(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".pca.safetensors");
+    name.push(".");
+    name.push(PCA_SIDECAR_SUFFIX);
     path.with_file_name(name)
 }
 
@@ -25,8 +30,11 @@ pub(super) fn write(
     let gt = scene
         .geotransform
         .map(|t| patch_geotransform(t, opts.patch_size));
+    // The sidecar first: an item whose .tif exists is complete.
     if let Some(b) = pca {
-        crate::tensor_io::write_safetensors(pca_sidecar(path), &super::tensors::pca_tensors(b))?;
+        let side = pca_sidecar(path);
+        crate::atomic_write(&side, &b.to_bytes())
+            .map_err(|source| OutputError::Io { path: side, source })?;
     }
     match opts.dtype {
         Dtype::F32 => write_geotiff_f32(path, bands, rows, cols, map, gt, scene.epsg, None)?,

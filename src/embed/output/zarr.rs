@@ -9,7 +9,8 @@
 //!   CRS as `EPSG:n`, `GeoTransform` in GDAL order); `features` names it in `grid_mapping`.
 //! - GeoZarr conventions on `features`: `proj:` (code, PROJJSON) and `spatial:` (dimensions,
 //!   affine transform, shape, bbox), registered in `zarr_conventions`.
-//! - With PCA: `pca_mean [feature]`, `pca_components [band, feature]`, `pca_variance [band]`.
+//! - With PCA: `pca_mean [feature]`, `pca_components [band, feature]`, `pca_variance [band]`,
+//!   and on `features` the basis's sha256 as `pca_basis_sha256`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -69,7 +70,7 @@ pub fn write_zarr(
     path: &Path,
     scene: &SceneEmbedding<'_>,
     map: &[f32],
-    pca: Option<&PcaBasis>,
+    pca: Option<(&PcaBasis, &str)>,
     opts: &OutputOptions,
 ) -> Result<(), ZarrError> {
     check_target(path)?;
@@ -122,7 +123,7 @@ fn build(
     root: &Path,
     scene: &SceneEmbedding<'_>,
     map: &[f32],
-    pca: Option<&PcaBasis>,
+    pca: Option<(&PcaBasis, &str)>,
     opts: &OutputOptions,
 ) -> Result<(), ZarrError> {
     let err = zerr(root);
@@ -157,13 +158,16 @@ fn build(
     let chunk = [BAND_BLOCK.min(bands), cells.min(rows), cells.min(cols)].map(|c| c.max(1) as u64);
     let mut attrs = Map::new();
     let long_name = match pca {
-        Some(b) => format!(
+        Some((b, _)) => format!(
             "first {} principal components of Panopticon patch features",
             b.k()
         ),
         None => "Panopticon patch features".into(),
     };
     attrs.insert("long_name".into(), long_name.into());
+    if let Some((_, sha)) = pca {
+        attrs.insert("pca_basis_sha256".into(), sha.into());
+    }
     attrs.insert("patch_size_px".into(), opts.patch_size.into());
     let gt = scene
         .geotransform
@@ -237,7 +241,7 @@ fn build(
         b.attributes(sr);
         put(&store, root, "spatial_ref", &b, &[0i32])?;
     }
-    if let Some(b) = pca {
+    if let Some((b, _)) = pca {
         let (k, d) = (b.k() as u64, b.dim as u64);
         let mut mean = ArrayBuilder::new(vec![d], vec![d], data_type::float32(), 0f32);
         mean.dimension_names(Some(["feature"]));

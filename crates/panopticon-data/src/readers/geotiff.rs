@@ -24,7 +24,7 @@ mod lerc;
 mod patched;
 mod ycbcr;
 
-use self::chunks::{Window, read_chunks, window_byte_ranges};
+use self::chunks::{Window, out_sample_bytes, read_chunks, window_byte_ranges};
 use self::compression::check_compression;
 use self::decode_error::{FORMAT, tiff_error};
 use self::ifds::{Ifd, Selection};
@@ -100,6 +100,8 @@ pub struct GeoTiff<R: Read + Seek = BufReader<File>> {
     max_bytes: usize,
     prefetch: Option<PrefetchHook<R>>,
     bits: u8,
+    /// Bytes per decoded sample (`bits / 8`, but 4 for float16, read as `f32`).
+    sample_bytes: usize,
     planar: bool,
     white_is_zero: bool,
     /// JPEG-compressed YCbCr: converted to RGB after decoding.
@@ -256,6 +258,7 @@ impl<R: Read + Seek> GeoTiff<R> {
                 "{bits}-bit samples (supported: 8, 16, 32 and 64 bits)"
             )));
         }
+        let sample_bytes = out_sample_bytes(&mut dec, bits).map_err(err)?;
         let planar = dec
             .find_tag_unsigned::<u16>(Tag::PlanarConfiguration)
             .map_err(err)?
@@ -276,6 +279,7 @@ impl<R: Read + Seek> GeoTiff<R> {
             max_bytes,
             prefetch: None,
             bits,
+            sample_bytes,
             planar,
             white_is_zero,
             ycbcr,
@@ -301,7 +305,7 @@ impl<R: Read + Seek> GeoTiff<R> {
             bands: self.bands,
             height: self.height,
             width: self.width,
-            sample_bytes: usize::from(self.bits / 8),
+            sample_bytes: self.sample_bytes,
         }
     }
 

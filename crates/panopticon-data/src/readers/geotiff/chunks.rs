@@ -11,7 +11,8 @@
 //!   padding is decoded and dropped).
 //!
 //! Pixel-interleaved data is transposed to `[C, H, W]` in the same pass. 1-bit samples (masks)
-//! are unpacked to one `u8` (0 or 1) per pixel.
+//! are unpacked to one `u8` (0 or 1) per pixel; 16-bit float samples (what `embed --dtype f16
+//! -o x.tif` writes) are widened to `f32`, which holds every float16 value exactly.
 
 use std::io::{Read, Seek};
 use std::ops::Range;
@@ -114,7 +115,7 @@ pub(crate) fn read_chunks<R: Read + Seek>(
         .checked_mul(win.cols)
         .and_then(|n| n.checked_mul(win.rows))
         .ok_or_else(|| ChunkError::Corrupt(format!("{bands}x{height}x{width} overflows")))?;
-    if total.saturating_mul(usize::from(bits.div_ceil(8))) > max_bytes {
+    if total.saturating_mul(out_sample_bytes(dec, bits)?) > max_bytes {
         return Err(ChunkError::TooLarge(format!(
             "{bands} bands of {}x{} {bits}-bit samples (read a smaller window)",
             win.cols, win.rows
@@ -216,15 +217,33 @@ fn unpack_bits(chunk: &mut DecodingResult, width: usize) -> Result<(), ChunkErro
     Ok(())
 }
 
+/// Bytes per decoded sample: 16-bit floats become `f32`.
+pub(crate) fn out_sample_bytes<R: Read + Seek>(
+    dec: &mut Decoder<R>,
+    bits: u8,
+) -> Result<usize, TiffError> {
+    Ok(match bits {
+        16 if is_float(dec)? => 4,
+        b => usize::from(b.div_ceil(8)),
+    })
+}
+
+/// Whether the current image's samples are IEEE floats (SampleFormat 3).
+fn is_float<R: Read + Seek>(dec: &mut Decoder<R>) -> Result<bool, TiffError> {
+    const IEEE_FP: u16 = 3;
+    Ok(dec
+        .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)?
+        .is_some_and(|f| f.first() == Some(&IEEE_FP)))
+}
+
 fn unsupported_type() -> ChunkError {
     ChunkError::Unsupported(
-        "64-bit integer or 16-bit float samples (supported: u8, i8, u16, i16, u32, i32, f32, \
-         f64)"
-            .into(),
+        "64-bit integer samples (supported: u8, i8, u16, i16, u32, i32, f16, f32, f64)".into(),
     )
 }
 
-/// A zeroed output of the chunk's sample type; `None` for types `RasterData` cannot hold.
+/// A zeroed output of the chunk's sample type (`f32` for float16); `None` for types
+/// `RasterData` cannot hold.
 fn empty_like(chunk: &DecodingResult, n: usize) -> Option<RasterData> {
     Some(match chunk {
         DecodingResult::U8(_) => RasterData::U8(vec![0; n]),
@@ -233,9 +252,9 @@ fn empty_like(chunk: &DecodingResult, n: usize) -> Option<RasterData> {
         DecodingResult::I16(_) => RasterData::I16(vec![0; n]),
         DecodingResult::U32(_) => RasterData::U32(vec![0; n]),
         DecodingResult::I32(_) => RasterData::I32(vec![0; n]),
-        DecodingResult::F32(_) => RasterData::F32(vec![0.0; n]),
+        DecodingResult::F32(_) | DecodingResult::F16(_) => RasterData::F32(vec![0.0; n]),
         DecodingResult::F64(_) => RasterData::F64(vec![0.0; n]),
-        DecodingResult::U64(_) | DecodingResult::I64(_) | DecodingResult::F16(_) => return None,
+        DecodingResult::U64(_) | DecodingResult::I64(_) => return None,
     })
 }
 
@@ -246,14 +265,15 @@ fn blit_any(
     win: Window,
 ) -> Result<(), ChunkError> {
     match (out, chunk) {
-        (RasterData::U8(o), DecodingResult::U8(c)) => blit(o, c, p, win),
-        (RasterData::I8(o), DecodingResult::I8(c)) => blit(o, c, p, win),
-        (RasterData::U16(o), DecodingResult::U16(c)) => blit(o, c, p, win),
-        (RasterData::I16(o), DecodingResult::I16(c)) => blit(o, c, p, win),
-        (RasterData::U32(o), DecodingResult::U32(c)) => blit(o, c, p, win),
-        (RasterData::I32(o), DecodingResult::I32(c)) => blit(o, c, p, win),
-        (RasterData::F32(o), DecodingResult::F32(c)) => blit(o, c, p, win),
-        (RasterData::F64(o), DecodingResult::F64(c)) => blit(o, c, p, win),
+        (RasterData::U8(o), DecodingResult::U8(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::I8(o), DecodingResult::I8(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::U16(o), DecodingResult::U16(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::I16(o), DecodingResult::I16(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::U32(o), DecodingResult::U32(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::I32(o), DecodingResult::I32(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::F32(o), DecodingResult::F32(c)) => blit(o, c, p, win, |v| v),
+        (RasterData::F32(o), DecodingResult::F16(c)) => blit(o, c, p, win, |v| v.to_f32()),
+        (RasterData::F64(o), DecodingResult::F64(c)) => blit(o, c, p, win, |v| v),
         _ => Err(ChunkError::Corrupt(
             "chunks have different sample types".into(),
         )),
@@ -261,8 +281,14 @@ fn blit_any(
 }
 
 /// Copies the part of one decoded chunk (`[rows][buf_width][spp]`) inside `win` into
-/// `[C, win.rows, win.cols]`.
-fn blit<T: Copy>(out: &mut [T], chunk: &[T], p: &Placement, win: Window) -> Result<(), ChunkError> {
+/// `[C, win.rows, win.cols]`, converting each sample with `convert`.
+fn blit<S: Copy, T>(
+    out: &mut [T],
+    chunk: &[S],
+    p: &Placement,
+    win: Window,
+    convert: impl Fn(S) -> T,
+) -> Result<(), ChunkError> {
     let row_len = p.buf_width * p.spp;
     if row_len == 0 || chunk.len() < p.rows * row_len {
         return Err(ChunkError::Corrupt(format!(
@@ -283,7 +309,7 @@ fn blit<T: Copy>(out: &mut [T], chunk: &[T], p: &Placement, win: Window) -> Resu
             let band = p.plane + s;
             let dst = &mut out[band * plane_len + dst_row + (c_lo - win.col0)..][..c_hi - c_lo];
             for (i, d) in dst.iter_mut().enumerate() {
-                *d = row[(c_lo - p.x0 + i) * p.spp + s];
+                *d = convert(row[(c_lo - p.x0 + i) * p.spp + s]);
             }
         }
     }
